@@ -1,0 +1,43 @@
+/**
+ * Secret handling: decoding of configured signing secrets and constant-time
+ * comparison of secret values.
+ *
+ * @module
+ */
+
+import { createHash, timingSafeEqual } from "node:crypto";
+import { Buffer } from "node:buffer";
+
+/** Smallest HS256 signing secret accepted, in bytes (the JWT RFC 7518 §3.2 floor). */
+export const MIN_HS256_SECRET_BYTES = 32;
+
+/**
+ * Decodes a configured secret. A value starting with `base64:` is base64
+ * (standard or URL-safe alphabet); any other value is raw UTF-8 text, even
+ * when it looks like base64.
+ *
+ * @returns the secret bytes, or `null` when the `base64:` payload is not valid base64
+ * @example
+ * ```ts
+ * decodeSecret("base64:AAEC"); // Uint8Array [0, 1, 2]
+ * decodeSecret("plain-text");  // the UTF-8 bytes of "plain-text"
+ * ```
+ */
+export function decodeSecret(value: string): Uint8Array | null {
+  if (!value.startsWith("base64:")) return new TextEncoder().encode(value);
+  const payload = value.slice("base64:".length).trim();
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(payload) || payload.replace(/=+$/, "").length % 4 === 1) {
+    return null;
+  }
+  return new Uint8Array(Buffer.from(payload.replace(/-/g, "+").replace(/_/g, "/"), "base64"));
+}
+
+/**
+ * Compares two secrets in time that depends on neither their contents nor
+ * their lengths (both sides are hashed to a fixed length first).
+ */
+export function secretsEqual(a: Uint8Array | string, b: Uint8Array | string): boolean {
+  const digestA = createHash("sha256").update(a).digest();
+  const digestB = createHash("sha256").update(b).digest();
+  return timingSafeEqual(digestA, digestB);
+}

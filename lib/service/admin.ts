@@ -1,0 +1,122 @@
+/**
+ * Operator calls: list the waitlist, approve, reject. Each needs an
+ * `ai.hg.fi/auth` token with the scopes of {@link ADMIN_SCOPES}.
+ *
+ * @module
+ */
+
+import { AUDIENCE, type TokenClaims } from "../claims.ts";
+import { normalizeEmail } from "../email.ts";
+import { AuthenticationError, ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../errors.ts";
+import { verifyToken } from "../jwt.ts";
+import { ADMIN_SCOPES, hasAnyScope } from "../scopes.ts";
+import type { DecisionResult, UserRecord, UserStatus } from "../store.ts";
+import type { AuthContext } from "./context.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+
+/** Largest waitlist page. */
+export const MAX_PAGE_SIZE = 500;
+/** Waitlist page size when none is asked for. */
+export const DEFAULT_PAGE_SIZE = 100;
+/** Longest rejection note, in characters. */
+export const MAX_REASON_LENGTH = 500;
+
+/** One page of users. */
+export interface UserPage {
+  users: UserRecord[];
+  /** Cursor of the next page, or `null` on the last page. */
+  nextCursor: string | null;
+}
+
+/**
+ * Verifies an admin token and checks that it holds one of `anyOf`.
+ *
+ * @throws {AuthenticationError} for a bad, expired, revoked or wrong-audience token
+ * @throws {ForbiddenError} `insufficient_scope`
+ */
+export async function authorizeAdmin(ctx: AuthContext, token: string, anyOf: readonly string[]): Promise<TokenClaims> {
+  const claims = await verifyToken(token, ctx.signingKey, {
+    issuer: ctx.policy.issuer,
+    audiences: [AUDIENCE.auth],
+    now: ctx.now(),
+  });
+  if (await ctx.store.isTokenRevoked(claims.jti)) {
+    throw new AuthenticationError("token_revoked", "The token was revoked");
+  }
+  if (!hasAnyScope(claims.scope, anyOf)) {
+    throw new ForbiddenError("insufficient_scope", `This call needs one of the scopes "${anyOf.join('", "')}"`);
+  }
+  return claims;
+}
+
+/**
+ * Lists users with a status (default `waitlisted`; `null` for all), oldest first.
+ *
+ * @throws {InvalidInputError} `invalid_limit`, `invalid_cursor`
+ */
+export async function listUsers(
+  ctx: AuthContext,
+  token: string,
+  query: { status: UserStatus | null; limit?: number; cursor?: string },
+): Promise<UserPage> {
+  await authorizeAdmin(ctx, token, ADMIN_SCOPES.waitlist);
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new InvalidInputError("invalid_limit", `Cannot list users: limit must be between 1 and ${MAX_PAGE_SIZE}`);
+  }
+  const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+  const rows = await ctx.store.listUsers({ status: query.status, limit: limit + 1, after });
+  const users = rows.slice(0, limit);
+  const last = users[users.length - 1];
+  const nextCursor = rows.length > limit && last !== undefined
+    ? encodeCursor({ createdAt: last.createdAt, userId: last.userId })
+    : null;
+  return { users, nextCursor };
+}
+
+/**
+ * Approves a verified user; the first approval creates the account UUID.
+ *
+ * @throws {NotFoundError} `user_not_found`
+ * @throws {ConflictError} `not_verified`
+ */
+export async function approveUser(ctx: AuthContext, token: string, rawEmail: string): Promise<UserRecord> {
+  await authorizeAdmin(ctx, token, ADMIN_SCOPES.approve);
+  const email = normalizeEmail(rawEmail);
+  const result = await ctx.store.approveUser({ email, accountId: ctx.newId(), now: ctx.now() });
+  return decided(result, email, "approve");
+}
+
+/**
+ * Rejects a user and ends the user's sessions.
+ *
+ * @throws {NotFoundError} `user_not_found`
+ * @throws {InvalidInputError} `invalid_reason`
+ */
+export async function rejectUser(
+  ctx: AuthContext,
+  token: string,
+  rawEmail: string,
+  reason: string | null,
+): Promise<UserRecord> {
+  await authorizeAdmin(ctx, token, ADMIN_SCOPES.reject);
+  const email = normalizeEmail(rawEmail);
+  const note = reason?.trim() || null;
+  // deno-lint-ignore no-control-regex
+  if (note !== null && (note.length > MAX_REASON_LENGTH || /[\u0000-\u001f\u007f]/.test(note))) {
+    throw new InvalidInputError(
+      "invalid_reason",
+      `Cannot reject "${email}": the reason must be one line of at most ${MAX_REASON_LENGTH} characters`,
+    );
+  }
+  const result = await ctx.store.rejectUser({ email, reason: note, now: ctx.now() });
+  return decided(result, email, "reject");
+}
+
+function decided(result: DecisionResult, email: string, verb: string): UserRecord {
+  if (result.ok) return result.user;
+  if (result.reason === "not_verified") {
+    throw new ConflictError("not_verified", `Cannot ${verb} "${email}": the email is not verified yet`);
+  }
+  throw new NotFoundError("user_not_found", `Cannot ${verb} "${email}": no such registration`);
+}

@@ -1,0 +1,69 @@
+/**
+ * Token introspection for diagnostics and for services that prefer asking the
+ * provider over verifying locally.
+ *
+ * @module
+ */
+
+import { AUDIENCE, type TokenClaims } from "../claims.ts";
+import { KNOWN_AUDIENCES } from "../claims.ts";
+import { AuthenticationError, ForbiddenError, InvalidInputError } from "../errors.ts";
+import { verifyToken } from "../jwt.ts";
+import { parseScope } from "../scopes.ts";
+import type { AuthContext } from "./context.ts";
+
+/** Optional expectations of the caller. */
+export interface CheckExpectations {
+  /** The audience the token must have; any known audience when omitted. */
+  audience?: string;
+  /** Space-separated scopes the token must all hold. */
+  scope?: string;
+}
+
+/**
+ * Verifies any token of this system and returns its claims: signature,
+ * algorithm, expiry, issuer and audience, then the revocation list, the
+ * session of session tokens, and, for user API tokens, that the account is
+ * still approved.
+ *
+ * @throws {AuthenticationError} `invalid_token`, `token_expired`, `token_wrong_audience`, `token_revoked`
+ * @throws {ForbiddenError} `insufficient_scope` when an expected scope is missing
+ */
+export async function checkToken(
+  ctx: AuthContext,
+  token: string,
+  expect: CheckExpectations = {},
+): Promise<TokenClaims> {
+  const required = parseScope(expect.scope ?? "");
+  if (expect.audience !== undefined && !KNOWN_AUDIENCES.includes(expect.audience)) {
+    throw new InvalidInputError(
+      "invalid_audience",
+      `Cannot check for audience "${expect.audience.slice(0, 64)}": unknown audience`,
+    );
+  }
+  const claims = await verifyToken(token, ctx.signingKey, {
+    issuer: ctx.policy.issuer,
+    audiences: expect.audience === undefined ? KNOWN_AUDIENCES : [expect.audience],
+    now: ctx.now(),
+  });
+  if (await isRevoked(ctx, claims)) throw new AuthenticationError("token_revoked", "The token was revoked");
+  const held = claims.scope.split(" ");
+  const missing = required.filter((scope) => !held.includes(scope));
+  if (missing.length > 0) {
+    throw new ForbiddenError("insufficient_scope", `The token lacks the scope "${missing.join(" ")}"`);
+  }
+  return claims;
+}
+
+async function isRevoked(ctx: AuthContext, claims: TokenClaims): Promise<boolean> {
+  if (await ctx.store.isTokenRevoked(claims.jti)) return true;
+  if (claims.sid !== undefined) {
+    const session = await ctx.store.findSession(claims.sid);
+    return session === null || session.revokedAt !== null;
+  }
+  if (claims.aud === AUDIENCE.api) {
+    const user = await ctx.store.findUserByAccountId(claims.sub);
+    return user !== null && user.status !== "approved";
+  }
+  return false;
+}

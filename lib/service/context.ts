@@ -1,0 +1,62 @@
+/**
+ * The dependencies every auth operation works with, gathered once.
+ *
+ * @module
+ */
+
+import type { AuthPolicy } from "../policy.ts";
+import type { Store } from "../store.ts";
+import type { OtpSender } from "../otp_sender.ts";
+import { cryptoRandomBytes, deriveOtpKey, type RandomBytes } from "../otp.ts";
+
+/** What the auth operations need: store, sender, policy, keys, clock and randomness. */
+export interface AuthContext {
+  readonly store: Store;
+  readonly sender: OtpSender;
+  readonly policy: AuthPolicy;
+  /** HS256 signing and verification key. */
+  readonly signingKey: Uint8Array;
+  /** Key of the OTP hashes, derived from the signing key. */
+  readonly otpKey: Uint8Array;
+  /** The internal shared key, or `null` when internal token issuing is off. */
+  readonly internalKey: Uint8Array | null;
+  /** Current time in milliseconds since the epoch. */
+  now(): number;
+  readonly randomBytes: RandomBytes;
+  /** New random UUID for users, accounts, sessions and challenges. */
+  newId(): string;
+}
+
+/** Input of {@link createAuthContext}; clock and randomness default to the real ones. */
+export interface AuthContextInput {
+  store: Store;
+  sender: OtpSender;
+  policy: AuthPolicy;
+  signingKey: Uint8Array;
+  internalKey?: Uint8Array | null;
+  now?: () => number;
+  randomBytes?: RandomBytes;
+  newId?: () => string;
+}
+
+/**
+ * Builds an {@link AuthContext}, deriving the OTP key from the signing key.
+ *
+ * @example
+ * ```ts
+ * const ctx = createAuthContext({ store, sender, policy: defaultPolicy(), signingKey });
+ * ```
+ */
+export function createAuthContext(input: AuthContextInput): AuthContext {
+  return Object.freeze({
+    store: input.store,
+    sender: input.sender,
+    policy: input.policy,
+    signingKey: input.signingKey,
+    otpKey: deriveOtpKey(input.signingKey),
+    internalKey: input.internalKey ?? null,
+    now: input.now ?? Date.now,
+    randomBytes: input.randomBytes ?? cryptoRandomBytes,
+    newId: input.newId ?? (() => crypto.randomUUID()),
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * Trusted internal service tokens, protected by the internal shared key.
+ *
+ * @module
+ */
+
+import { AUDIENCE, buildClaims, isKnownAudience, isValidSubject } from "../claims.ts";
+import { ForbiddenError, InvalidInputError } from "../errors.ts";
+import { signToken } from "../jwt.ts";
+import { formatScope, parseScope } from "../scopes.ts";
+import { secretsEqual } from "../secret.ts";
+import type { AuthContext } from "./context.ts";
+import type { IssuedToken } from "./session.ts";
+
+/** Subject used when a request names none. */
+export const DEFAULT_INTERNAL_SUBJECT = "auth-admin";
+
+/** What a trusted caller asks for; every field is optional. */
+export interface InternalTokenRequest {
+  subject?: string;
+  audience?: string;
+  scope?: string;
+  ttlSeconds?: number;
+}
+
+/** An internal token and whether its lifetime was capped below the request. */
+export interface InternalTokenGrant extends IssuedToken {
+  ttlCapped: boolean;
+}
+
+/**
+ * Issues an internal token when `presentedKey` matches the internal shared
+ * key (compared in constant time).
+ *
+ * @throws {ForbiddenError} `internal_tokens_disabled`, `internal_key_invalid`, `invalid_subject`, `invalid_audience`
+ * @throws {InvalidInputError} `invalid_scope`, `invalid_ttl`
+ */
+export async function issueInternalToken(
+  ctx: AuthContext,
+  presentedKey: string | null,
+  request: InternalTokenRequest,
+): Promise<InternalTokenGrant> {
+  if (ctx.internalKey === null) {
+    throw new ForbiddenError(
+      "internal_tokens_disabled",
+      "Internal token issuing is off: BUS_AUTH_INTERNAL_SHARED_KEY is not set on the provider",
+    );
+  }
+  if (presentedKey === null || !secretsEqual(presentedKey, ctx.internalKey)) {
+    throw new ForbiddenError("internal_key_invalid", "The X-Bus-Internal-Key header is missing or wrong");
+  }
+  const subject = request.subject ?? DEFAULT_INTERNAL_SUBJECT;
+  if (!isValidSubject(subject)) {
+    throw new ForbiddenError("invalid_subject", "Cannot issue a token: the subject must match [A-Za-z0-9._:@-]{1,128}");
+  }
+  const audience = request.audience ?? AUDIENCE.auth;
+  if (!isKnownAudience(audience)) {
+    throw new ForbiddenError(
+      "invalid_audience",
+      `Cannot issue a token for audience "${audience.slice(0, 64)}": use ${Object.values(AUDIENCE).join(", ")}`,
+    );
+  }
+  const scope = formatScope(parseScope(request.scope ?? ""));
+  const requested = request.ttlSeconds;
+  if (requested !== undefined && (!Number.isSafeInteger(requested) || requested < 1)) {
+    throw new InvalidInputError("invalid_ttl", "Cannot issue a token: ttl_seconds must be a positive integer");
+  }
+  const maxTtl = ctx.policy.internalTokenTtlSeconds;
+  const claims = buildClaims({
+    issuer: ctx.policy.issuer,
+    subject,
+    audience,
+    scope,
+    ttlSeconds: Math.min(requested ?? maxTtl, maxTtl),
+    now: ctx.now(),
+  });
+  return {
+    token: await signToken(claims, ctx.signingKey),
+    claims,
+    ttlCapped: requested !== undefined && requested > maxTtl,
+  };
+}

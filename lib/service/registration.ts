@@ -1,0 +1,113 @@
+/**
+ * The public sign-up path: register an email, request a code, verify it.
+ *
+ * @module
+ */
+
+import { normalizeEmail } from "../email.ts";
+import { AuthenticationError, DeliveryError, NotFoundError, RateLimitError } from "../errors.ts";
+import { generateOtp, hashOtp, requireOtpFormat } from "../otp.ts";
+import type { OtpAttemptResult, UserRecord } from "../store.ts";
+import type { AuthContext } from "./context.ts";
+import { type SessionGrant, startSession } from "./session.ts";
+
+/**
+ * Creates the waitlisted user of an email, or finds the existing one
+ * (emails compare case-insensitively).
+ *
+ * @throws {import("../errors.ts").InvalidInputError} `invalid_email`
+ */
+export async function register(ctx: AuthContext, rawEmail: string): Promise<UserRecord> {
+  const email = normalizeEmail(rawEmail);
+  const { user } = await ctx.store.registerUser({ userId: ctx.newId(), email, now: ctx.now() });
+  return user;
+}
+
+/**
+ * Creates a challenge for a registered email and delivers its code. When
+ * delivery fails the challenge is deleted, so no usable code is left behind.
+ *
+ * @returns the code lifetime in seconds
+ * @throws {NotFoundError} `user_not_found` when the email never registered
+ * @throws {RateLimitError} `otp_resend_too_soon` inside the resend interval
+ * @throws {DeliveryError} `otp_delivery_failed`
+ */
+export async function requestOtp(ctx: AuthContext, rawEmail: string): Promise<number> {
+  const email = normalizeEmail(rawEmail);
+  if (await ctx.store.findUserByEmail(email) === null) {
+    throw new NotFoundError("user_not_found", `Cannot send an OTP to "${email}": register the email first`);
+  }
+  const code = generateOtp(ctx.randomBytes);
+  const now = ctx.now();
+  const { otpTtlSeconds, otpResendSeconds } = ctx.policy;
+  const challengeId = ctx.newId();
+  const created = await ctx.store.createOtpChallenge({
+    challengeId,
+    email,
+    codeHash: hashOtp(ctx.otpKey, email, code),
+    now,
+    expiresAt: now + otpTtlSeconds * 1000,
+    resendSeconds: otpResendSeconds,
+  });
+  if (!created.ok) {
+    throw new RateLimitError(
+      "otp_resend_too_soon",
+      `An OTP was sent to "${email}" moments ago: wait ${created.retryAfterSeconds} s before asking again`,
+      created.retryAfterSeconds,
+    );
+  }
+  try {
+    await ctx.sender.send({ email, code, expiresInSeconds: otpTtlSeconds });
+  } catch (error) {
+    await ctx.store.deleteOtpChallenge(email, challengeId);
+    if (error instanceof DeliveryError) throw error;
+    throw new DeliveryError("otp_delivery_failed", `Cannot deliver the OTP to "${email}": the sender failed`, {
+      cause: error,
+    });
+  }
+  return otpTtlSeconds;
+}
+
+/**
+ * Checks a code; the first correct one consumes the challenge, marks the user
+ * verified and starts a session.
+ *
+ * @throws {import("../errors.ts").InvalidInputError} `invalid_email`, `invalid_otp`
+ * @throws {AuthenticationError} `otp_invalid`, `otp_expired`, `otp_used`, `otp_not_requested`, `otp_attempts_exceeded`
+ */
+export async function verifyOtp(ctx: AuthContext, rawEmail: string, rawCode: string): Promise<SessionGrant> {
+  const email = normalizeEmail(rawEmail);
+  const code = requireOtpFormat(rawCode);
+  const result = await ctx.store.attemptOtp({
+    email,
+    codeHash: hashOtp(ctx.otpKey, email, code),
+    now: ctx.now(),
+    maxAttempts: ctx.policy.otpMaxAttempts,
+  });
+  if (!result.ok) throw otpRefusal(email, result);
+  return await startSession(ctx, result.user);
+}
+
+function otpRefusal(email: string, result: Exclude<OtpAttemptResult, { ok: true }>): AuthenticationError {
+  const prefix = `Cannot verify the OTP for "${email}"`;
+  switch (result.reason) {
+    case "mismatch":
+      return new AuthenticationError(
+        "otp_invalid",
+        result.attemptsLeft > 0
+          ? `${prefix}: wrong code, ${result.attemptsLeft} attempt${result.attemptsLeft === 1 ? "" : "s"} left`
+          : `${prefix}: wrong code, no attempts left; request a new code`,
+      );
+    case "expired":
+      return new AuthenticationError("otp_expired", `${prefix}: the code expired; request a new code`);
+    case "used":
+      return new AuthenticationError("otp_used", `${prefix}: the code was already used; request a new code`);
+    case "exhausted":
+      return new AuthenticationError(
+        "otp_attempts_exceeded",
+        `${prefix}: too many wrong attempts; request a new code`,
+      );
+    case "not_requested":
+      return new AuthenticationError("otp_not_requested", `${prefix}: no code was requested; request a code first`);
+  }
+}

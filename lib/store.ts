@@ -1,0 +1,151 @@
+/**
+ * The `Store` interface: every piece of state the auth provider keeps, with
+ * the atomic operations that must hold when several requests, or several
+ * provider processes on one database, race. Backends live in `store/` and
+ * all pass the same conformance suite (`store/conformance.ts`).
+ *
+ * Times are milliseconds since the epoch. Backends throw
+ * {@link StoreUnavailableError} when their engine cannot be reached.
+ *
+ * @module
+ */
+
+import type { StoreUnavailableError } from "./errors.ts";
+
+/** Approval state of a registration. */
+export type UserStatus = "waitlisted" | "approved" | "rejected";
+
+/** Every {@link UserStatus}, in display order. */
+export const USER_STATUSES: readonly UserStatus[] = Object.freeze(["waitlisted", "approved", "rejected"]);
+
+/** A registered user. */
+export interface UserRecord {
+  /** Stable user UUID (auth-service identity). */
+  userId: string;
+  /** Normalised email: the unique identity key. */
+  email: string;
+  /** Whether the mailbox was proven with an OTP. */
+  verified: boolean;
+  status: UserStatus;
+  /** Stable account UUID, created by the first approval and kept afterwards. */
+  accountId: string | null;
+  /** Operator note of the latest rejection, if any. */
+  rejectionReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A new OTP challenge. */
+export interface NewOtpChallenge {
+  challengeId: string;
+  email: string;
+  /** Keyed hash of the code; the code itself is never stored. */
+  codeHash: string;
+  now: number;
+  expiresAt: number;
+  /** Minimum seconds between two challenges for one email. */
+  resendSeconds: number;
+}
+
+/** Outcome of {@link Store.createOtpChallenge}. */
+export type CreateChallengeResult = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+/** Outcome of {@link Store.attemptOtp}. */
+export type OtpAttemptResult =
+  | { ok: true; user: UserRecord }
+  | { ok: false; reason: "not_requested" | "used" | "expired" | "exhausted" }
+  | { ok: false; reason: "mismatch"; attemptsLeft: number };
+
+/** An auth-service session (one sign-in; refreshes keep the session). */
+export interface SessionRecord {
+  sessionId: string;
+  userId: string;
+  createdAt: number;
+  /** Absolute end of the session, however often it is refreshed. */
+  absoluteExpiresAt: number;
+  revokedAt: number | null;
+}
+
+/** Outcome of an operator decision. */
+export type DecisionResult =
+  | { ok: true; user: UserRecord; changed: boolean }
+  | { ok: false; reason: "not_found" | "not_verified" };
+
+/** Position after which a page of users starts (keyset pagination). */
+export interface UserCursor {
+  createdAt: number;
+  userId: string;
+}
+
+/** Outcome of {@link Store.hitRateLimit}. */
+export interface RateLimitResult {
+  allowed: boolean;
+  /** Seconds until the current window ends. */
+  retryAfterSeconds: number;
+}
+
+/** Persistent state of the auth provider. */
+export interface Store {
+  /** Backend name for health output: `memory`, `sqlite` or `postgres`. */
+  readonly kind: string;
+
+  /** Checks that the engine answers. @throws {StoreUnavailableError} */
+  ping(): Promise<void>;
+  /** Releases connections and files. */
+  close(): Promise<void>;
+
+  /**
+   * Creates the user for a normalised email, or returns the existing one.
+   * Exactly one user exists per email even under concurrent calls.
+   */
+  registerUser(input: { userId: string; email: string; now: number }): Promise<{ user: UserRecord; created: boolean }>;
+  findUserByEmail(email: string): Promise<UserRecord | null>;
+  findUserById(userId: string): Promise<UserRecord | null>;
+  findUserByAccountId(accountId: string): Promise<UserRecord | null>;
+
+  /**
+   * Replaces the email's challenge with a new one, unless the previous one
+   * was created less than `resendSeconds` ago (then nothing changes).
+   */
+  createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult>;
+  /** Deletes a challenge whose code could not be delivered; a no-op when it was already replaced. */
+  deleteOtpChallenge(email: string, challengeId: string): Promise<void>;
+  /**
+   * Checks a code hash against the email's live challenge, atomically: a
+   * match consumes the challenge and marks the user verified; a mismatch
+   * spends one of `maxAttempts` attempts; an exhausted challenge refuses even
+   * the right code. Hashes are compared in constant time.
+   */
+  attemptOtp(input: { email: string; codeHash: string; now: number; maxAttempts: number }): Promise<OtpAttemptResult>;
+
+  createSession(session: { sessionId: string; userId: string; now: number; absoluteExpiresAt: number }): Promise<void>;
+  findSession(sessionId: string): Promise<SessionRecord | null>;
+  /** Revokes one session; revoking twice keeps the first time. */
+  revokeSession(sessionId: string, now: number): Promise<void>;
+
+  /**
+   * Adds a token id to the revocation list until `expiresAt`.
+   * @returns `true` when this call revoked it, `false` when it already was
+   */
+  revokeToken(input: { tokenId: string; expiresAt: number; now: number }): Promise<boolean>;
+  isTokenRevoked(tokenId: string): Promise<boolean>;
+
+  /**
+   * Approves a verified user. The first approval stores `accountId`; later
+   * ones keep the stored account id, so concurrent approvals yield one id.
+   */
+  approveUser(input: { email: string; accountId: string; now: number }): Promise<DecisionResult>;
+  /** Rejects a user and revokes all of the user's sessions, in one transaction. */
+  rejectUser(input: { email: string; reason: string | null; now: number }): Promise<DecisionResult>;
+  /** One page of users with a status, ordered by creation time then user id. */
+  listUsers(input: { status: UserStatus | null; limit: number; after: UserCursor | null }): Promise<UserRecord[]>;
+
+  /**
+   * Counts one hit on `key` in the fixed window of `windowSeconds` that
+   * contains `now`; refused (and not counted) past `limit` hits.
+   */
+  hitRateLimit(input: { key: string; limit: number; windowSeconds: number; now: number }): Promise<RateLimitResult>;
+
+  /** Deletes expired challenges, revocations and rate-limit windows. */
+  purgeExpired(now: number): Promise<void>;
+}

@@ -1,0 +1,392 @@
+/**
+ * The conformance suite every `Store` backend must pass, unchanged. A backend
+ * test calls {@link storeConformance} with a factory that returns a fresh,
+ * empty store for each case.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { Store, UserRecord } from "../lib/store.ts";
+
+/** Makes a fresh, empty store; `dispose` releases it. */
+export type StoreFactory = () => Promise<{ store: Store; dispose: () => Promise<void> }>;
+
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+const HASH_A = "a".repeat(64);
+const HASH_B = "b".repeat(64);
+
+type Case = [name: string, body: (store: Store) => Promise<void>];
+
+async function verifiedUser(store: Store, email: string, now = T0): Promise<UserRecord> {
+  await store.registerUser({ userId: crypto.randomUUID(), email, now });
+  await store.createOtpChallenge({
+    challengeId: crypto.randomUUID(),
+    email,
+    codeHash: HASH_A,
+    now,
+    expiresAt: now + 600_000,
+    resendSeconds: 60,
+  });
+  const result = await store.attemptOtp({ email, codeHash: HASH_A, now, maxAttempts: 5 });
+  assert.ok(result.ok);
+  return result.user;
+}
+
+function challenge(email: string, now = T0, codeHash = HASH_A) {
+  return { challengeId: crypto.randomUUID(), email, codeHash, now, expiresAt: now + 600_000, resendSeconds: 60 };
+}
+
+const CASES: Case[] = [
+  ["registerUser creates a waitlisted, unverified user once per email", async (store) => {
+    const first = await store.registerUser({ userId: crypto.randomUUID(), email: "a@example.com", now: T0 });
+    assert.equal(first.created, true);
+    assert.equal(first.user.status, "waitlisted");
+    assert.equal(first.user.verified, false);
+    assert.equal(first.user.accountId, null);
+    assert.equal(first.user.createdAt, T0);
+    const again = await store.registerUser({ userId: crypto.randomUUID(), email: "a@example.com", now: T0 + 5 });
+    assert.equal(again.created, false);
+    assert.deepEqual(again.user, first.user);
+  }],
+  ["registerUser yields one user for 20 concurrent registrations of one email", async (store) => {
+    const results = await Promise.all(
+      Array.from(
+        { length: 20 },
+        () => store.registerUser({ userId: crypto.randomUUID(), email: "race@example.com", now: T0 }),
+      ),
+    );
+    assert.equal(new Set(results.map((r) => r.user.userId)).size, 1);
+    assert.equal(results.filter((r) => r.created).length, 1);
+  }],
+  ["find functions return copies by email, id and account id, null when unknown", async (store) => {
+    const user = await verifiedUser(store, "find@example.com");
+    assert.equal((await store.findUserByEmail("find@example.com"))?.userId, user.userId);
+    assert.equal((await store.findUserById(user.userId))?.email, "find@example.com");
+    assert.equal(await store.findUserByEmail("nobody@example.com"), null);
+    assert.equal(await store.findUserById(crypto.randomUUID()), null);
+    assert.equal(await store.findUserByAccountId(crypto.randomUUID()), null);
+    const approved = await store.approveUser({ email: "find@example.com", accountId: crypto.randomUUID(), now: T0 });
+    assert.ok(approved.ok);
+    assert.equal((await store.findUserByAccountId(approved.user.accountId!))?.userId, user.userId);
+  }],
+  ["createOtpChallenge refuses a second challenge inside the resend interval", async (store) => {
+    await store.registerUser({ userId: crypto.randomUUID(), email: "otp@example.com", now: T0 });
+    assert.deepEqual(await store.createOtpChallenge(challenge("otp@example.com")), { ok: true });
+    assert.deepEqual(await store.createOtpChallenge(challenge("otp@example.com", T0 + 20_500, HASH_B)), {
+      ok: false,
+      retryAfterSeconds: 40,
+    });
+    // The refused request changed nothing: the first code still works.
+    const result = await store.attemptOtp({
+      email: "otp@example.com",
+      codeHash: HASH_A,
+      now: T0 + 21_000,
+      maxAttempts: 5,
+    });
+    assert.equal(result.ok, true);
+  }],
+  ["createOtpChallenge after the interval replaces the code and resets attempts", async (store) => {
+    await store.registerUser({ userId: crypto.randomUUID(), email: "otp@example.com", now: T0 });
+    await store.createOtpChallenge(challenge("otp@example.com"));
+    await store.attemptOtp({ email: "otp@example.com", codeHash: HASH_B, now: T0, maxAttempts: 2 });
+    await store.attemptOtp({ email: "otp@example.com", codeHash: HASH_B, now: T0, maxAttempts: 2 });
+    assert.deepEqual(await store.createOtpChallenge(challenge("otp@example.com", T0 + 60_000, HASH_B)), { ok: true });
+    const old = await store.attemptOtp({
+      email: "otp@example.com",
+      codeHash: HASH_A,
+      now: T0 + 61_000,
+      maxAttempts: 2,
+    });
+    assert.deepEqual(old, { ok: false, reason: "mismatch", attemptsLeft: 1 });
+    const fresh = await store.attemptOtp({
+      email: "otp@example.com",
+      codeHash: HASH_B,
+      now: T0 + 61_000,
+      maxAttempts: 2,
+    });
+    assert.equal(fresh.ok, true);
+  }],
+  [
+    "attemptOtp reports not_requested, mismatch with attempts left, then exhausted even for the right code",
+    async (store) => {
+      await store.registerUser({ userId: crypto.randomUUID(), email: "guess@example.com", now: T0 });
+      const attempt = (codeHash: string) =>
+        store.attemptOtp({ email: "guess@example.com", codeHash, now: T0 + 1000, maxAttempts: 3 });
+      assert.deepEqual(await attempt(HASH_A), { ok: false, reason: "not_requested" });
+      await store.createOtpChallenge(challenge("guess@example.com"));
+      assert.deepEqual(await attempt(HASH_B), { ok: false, reason: "mismatch", attemptsLeft: 2 });
+      assert.deepEqual(await attempt(HASH_B), { ok: false, reason: "mismatch", attemptsLeft: 1 });
+      assert.deepEqual(await attempt(HASH_B), { ok: false, reason: "mismatch", attemptsLeft: 0 });
+      assert.deepEqual(await attempt(HASH_A), { ok: false, reason: "exhausted" });
+      assert.equal((await store.findUserByEmail("guess@example.com"))?.verified, false);
+    },
+  ],
+  ["attemptOtp refuses an expired code without spending an attempt", async (store) => {
+    await store.registerUser({ userId: crypto.randomUUID(), email: "late@example.com", now: T0 });
+    await store.createOtpChallenge(challenge("late@example.com"));
+    const late = await store.attemptOtp({
+      email: "late@example.com",
+      codeHash: HASH_A,
+      now: T0 + 600_000,
+      maxAttempts: 5,
+    });
+    assert.deepEqual(late, { ok: false, reason: "expired" });
+  }],
+  ["attemptOtp consumes the code, verifies the user, and refuses reuse", async (store) => {
+    const { user } = await store.registerUser({ userId: crypto.randomUUID(), email: "ok@example.com", now: T0 });
+    await store.createOtpChallenge(challenge("ok@example.com"));
+    const result = await store.attemptOtp({
+      email: "ok@example.com",
+      codeHash: HASH_A,
+      now: T0 + 5000,
+      maxAttempts: 5,
+    });
+    assert.ok(result.ok);
+    assert.equal(result.user.userId, user.userId);
+    assert.equal(result.user.verified, true);
+    assert.equal(result.user.updatedAt, T0 + 5000);
+    assert.deepEqual(
+      await store.attemptOtp({ email: "ok@example.com", codeHash: HASH_A, now: T0 + 6000, maxAttempts: 5 }),
+      { ok: false, reason: "used" },
+    );
+  }],
+  ["attemptOtp lets exactly one of 20 concurrent right answers through", async (store) => {
+    await store.registerUser({ userId: crypto.randomUUID(), email: "once@example.com", now: T0 });
+    await store.createOtpChallenge(challenge("once@example.com"));
+    const results = await Promise.all(
+      Array.from(
+        { length: 20 },
+        () => store.attemptOtp({ email: "once@example.com", codeHash: HASH_A, now: T0 + 1, maxAttempts: 5 }),
+      ),
+    );
+    assert.equal(results.filter((r) => r.ok).length, 1);
+  }],
+  ["attemptOtp counts 20 concurrent wrong answers against one attempt budget", async (store) => {
+    await store.registerUser({ userId: crypto.randomUUID(), email: "burst@example.com", now: T0 });
+    await store.createOtpChallenge(challenge("burst@example.com"));
+    const results = await Promise.all(
+      Array.from(
+        { length: 20 },
+        () => store.attemptOtp({ email: "burst@example.com", codeHash: HASH_B, now: T0 + 1, maxAttempts: 5 }),
+      ),
+    );
+    assert.equal(results.filter((r) => !r.ok && r.reason === "mismatch").length, 5);
+    assert.equal(results.filter((r) => !r.ok && r.reason === "exhausted").length, 15);
+  }],
+  ["deleteOtpChallenge removes only the named challenge and lifts the resend interval", async (store) => {
+    await store.registerUser({ userId: crypto.randomUUID(), email: "del@example.com", now: T0 });
+    const first = challenge("del@example.com");
+    await store.createOtpChallenge(first);
+    await store.deleteOtpChallenge("del@example.com", crypto.randomUUID());
+    assert.equal(
+      (await store.attemptOtp({ email: "del@example.com", codeHash: HASH_B, now: T0, maxAttempts: 5 })).ok,
+      false,
+    );
+    await store.deleteOtpChallenge("del@example.com", first.challengeId);
+    assert.deepEqual(
+      await store.attemptOtp({ email: "del@example.com", codeHash: HASH_A, now: T0, maxAttempts: 5 }),
+      { ok: false, reason: "not_requested" },
+    );
+    assert.deepEqual(await store.createOtpChallenge(challenge("del@example.com", T0 + 1000)), { ok: true });
+  }],
+  ["sessions are created, found and revoked once", async (store) => {
+    const user = await verifiedUser(store, "s@example.com");
+    const sessionId = crypto.randomUUID();
+    await store.createSession({ sessionId, userId: user.userId, now: T0, absoluteExpiresAt: T0 + 86_400_000 });
+    assert.deepEqual(await store.findSession(sessionId), {
+      sessionId,
+      userId: user.userId,
+      createdAt: T0,
+      absoluteExpiresAt: T0 + 86_400_000,
+      revokedAt: null,
+    });
+    await store.revokeSession(sessionId, T0 + 10);
+    await store.revokeSession(sessionId, T0 + 20);
+    assert.equal((await store.findSession(sessionId))?.revokedAt, T0 + 10);
+    assert.equal(await store.findSession(crypto.randomUUID()), null);
+  }],
+  ["revokeToken reports true exactly once, also under 20 concurrent calls", async (store) => {
+    const tokenId = crypto.randomUUID();
+    assert.equal(await store.isTokenRevoked(tokenId), false);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => store.revokeToken({ tokenId, expiresAt: T0 + 3_600_000, now: T0 })),
+    );
+    assert.equal(results.filter(Boolean).length, 1);
+    assert.equal(await store.isTokenRevoked(tokenId), true);
+    assert.equal(await store.revokeToken({ tokenId, expiresAt: T0 + 3_600_000, now: T0 }), false);
+  }],
+  ["approveUser refuses unknown and unverified users without changing them", async (store) => {
+    assert.deepEqual(await store.approveUser({ email: "ghost@example.com", accountId: crypto.randomUUID(), now: T0 }), {
+      ok: false,
+      reason: "not_found",
+    });
+    await store.registerUser({ userId: crypto.randomUUID(), email: "new@example.com", now: T0 });
+    assert.deepEqual(await store.approveUser({ email: "new@example.com", accountId: crypto.randomUUID(), now: T0 }), {
+      ok: false,
+      reason: "not_verified",
+    });
+    const user = await store.findUserByEmail("new@example.com");
+    assert.equal(user?.status, "waitlisted");
+    assert.equal(user?.accountId, null);
+  }],
+  ["approveUser creates the account id once and keeps it through reject and re-approve", async (store) => {
+    await verifiedUser(store, "ap@example.com");
+    const accountId = crypto.randomUUID();
+    const first = await store.approveUser({ email: "ap@example.com", accountId, now: T0 + 1 });
+    assert.ok(first.ok);
+    assert.equal(first.changed, true);
+    assert.equal(first.user.status, "approved");
+    assert.equal(first.user.accountId, accountId);
+    assert.equal(first.user.updatedAt, T0 + 1);
+    const again = await store.approveUser({ email: "ap@example.com", accountId: crypto.randomUUID(), now: T0 + 2 });
+    assert.ok(again.ok);
+    assert.equal(again.changed, false);
+    assert.deepEqual(again.user, first.user);
+    assert.ok((await store.rejectUser({ email: "ap@example.com", reason: null, now: T0 + 3 })).ok);
+    const back = await store.approveUser({ email: "ap@example.com", accountId: crypto.randomUUID(), now: T0 + 4 });
+    assert.ok(back.ok);
+    assert.equal(back.user.accountId, accountId);
+  }],
+  ["approveUser yields one account id for 20 concurrent approvals", async (store) => {
+    await verifiedUser(store, "many@example.com");
+    const results = await Promise.all(
+      Array.from(
+        { length: 20 },
+        () => store.approveUser({ email: "many@example.com", accountId: crypto.randomUUID(), now: T0 + 1 }),
+      ),
+    );
+    const ids = new Set(results.map((r) => r.ok ? r.user.accountId : "refused"));
+    assert.equal(ids.size, 1);
+    assert.equal(results.filter((r) => r.ok && r.changed).length, 1);
+  }],
+  ["rejectUser stores the reason, revokes every session of the user, and repeats idempotently", async (store) => {
+    const user = await verifiedUser(store, "rj@example.com");
+    const other = await verifiedUser(store, "keep@example.com");
+    const ids = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    for (const [index, sessionId] of ids.entries()) {
+      const userId = index < 2 ? user.userId : other.userId;
+      await store.createSession({ sessionId, userId, now: T0, absoluteExpiresAt: T0 + 86_400_000 });
+    }
+    const result = await store.rejectUser({ email: "rj@example.com", reason: "spam", now: T0 + 7 });
+    assert.ok(result.ok);
+    assert.equal(result.user.status, "rejected");
+    assert.equal(result.user.rejectionReason, "spam");
+    assert.equal((await store.findSession(ids[0]))?.revokedAt, T0 + 7);
+    assert.equal((await store.findSession(ids[1]))?.revokedAt, T0 + 7);
+    assert.equal((await store.findSession(ids[2]))?.revokedAt, null);
+    const again = await store.rejectUser({ email: "rj@example.com", reason: "other", now: T0 + 8 });
+    assert.ok(again.ok);
+    assert.equal(again.changed, false);
+    assert.deepEqual(again.user, result.user);
+    assert.deepEqual(await store.rejectUser({ email: "no@example.com", reason: null, now: T0 }), {
+      ok: false,
+      reason: "not_found",
+    });
+  }],
+  ["listUsers filters by status and pages by creation time then id without gaps or repeats", async (store) => {
+    const emails: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const email = `p${i}@example.com`;
+      emails.push(email);
+      // Pairs share a creation time, so the user id must break ties.
+      await store.registerUser({ userId: crypto.randomUUID(), email, now: T0 + Math.floor(i / 2) });
+    }
+    await verifiedUser(store, "approved@example.com", T0 - 1);
+    await store.approveUser({ email: "approved@example.com", accountId: crypto.randomUUID(), now: T0 });
+    const seen: UserRecord[] = [];
+    let after = null;
+    for (let page = 0; page < 10; page++) {
+      const rows: UserRecord[] = await store.listUsers({ status: "waitlisted", limit: 3, after });
+      seen.push(...rows);
+      if (rows.length < 3) break;
+      const last: UserRecord = rows[rows.length - 1];
+      after = { createdAt: last.createdAt, userId: last.userId };
+    }
+    assert.deepEqual(seen.map((u) => u.email).sort(), [...emails].sort());
+    for (let i = 1; i < seen.length; i++) {
+      const [a, b] = [seen[i - 1], seen[i]];
+      assert.ok(a.createdAt < b.createdAt || (a.createdAt === b.createdAt && a.userId < b.userId));
+    }
+    const all = await store.listUsers({ status: null, limit: 100, after: null });
+    assert.equal(all.length, 8);
+    assert.equal(all[0].email, "approved@example.com");
+    const approved = await store.listUsers({ status: "approved", limit: 100, after: null });
+    assert.deepEqual(approved.map((u) => u.email), ["approved@example.com"]);
+  }],
+  [
+    "hitRateLimit allows the limit per window, refuses without counting, and resets in the next window",
+    async (store) => {
+      const hit = (now: number) => store.hitRateLimit({ key: "ip:192.0.2.1", limit: 3, windowSeconds: 60, now });
+      const start = Math.ceil(T0 / 60_000) * 60_000;
+      for (let i = 0; i < 3; i++) assert.deepEqual(await hit(start + 1000), { allowed: true, retryAfterSeconds: 59 });
+      assert.deepEqual(await hit(start + 30_000), { allowed: false, retryAfterSeconds: 30 });
+      assert.equal(
+        (await store.hitRateLimit({ key: "ip:192.0.2.2", limit: 3, windowSeconds: 60, now: start })).allowed,
+        true,
+      );
+      assert.equal((await hit(start + 60_000)).allowed, true);
+    },
+  ],
+  ["hitRateLimit admits exactly the limit out of 20 concurrent hits", async (store) => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => store.hitRateLimit({ key: "burst", limit: 7, windowSeconds: 300, now: T0 })),
+    );
+    assert.equal(results.filter((r) => r.allowed).length, 7);
+  }],
+  ["purgeExpired removes expired challenges, revocations and sessions only", async (store) => {
+    const user = await verifiedUser(store, "purge@example.com");
+    await store.createOtpChallenge(challenge("purge@example.com", T0 + 60_000));
+    await store.revokeToken({ tokenId: "old", expiresAt: T0 + 1000, now: T0 });
+    await store.revokeToken({ tokenId: "live", expiresAt: T0 + 10_000_000, now: T0 });
+    await store.createSession({ sessionId: "s-old", userId: user.userId, now: T0, absoluteExpiresAt: T0 + 1000 });
+    await store.createSession({
+      sessionId: "s-live",
+      userId: user.userId,
+      now: T0,
+      absoluteExpiresAt: T0 + 10_000_000,
+    });
+    await store.purgeExpired(T0 + 5_000_000);
+    assert.equal(await store.isTokenRevoked("old"), false);
+    assert.equal(await store.isTokenRevoked("live"), true);
+    assert.equal(await store.findSession("s-old"), null);
+    assert.notEqual(await store.findSession("s-live"), null);
+    assert.deepEqual(
+      await store.attemptOtp({ email: "purge@example.com", codeHash: HASH_A, now: T0 + 5_000_000, maxAttempts: 5 }),
+      { ok: false, reason: "not_requested" },
+    );
+    assert.notEqual(await store.findUserByEmail("purge@example.com"), null);
+  }],
+  ["ping answers on a healthy store", async (store) => {
+    await store.ping();
+  }],
+];
+
+/**
+ * Registers the conformance suite as one `Deno.test` with a step per case.
+ *
+ * @param backend name shown in the test output, such as `sqlite`
+ * @param factory makes a fresh, empty store for every case
+ * @param options `ignore` skips the suite, with the reason printed by the caller
+ */
+export function storeConformance(backend: string, factory: StoreFactory, options: { ignore?: boolean } = {}): void {
+  Deno.test({
+    name: `Store conformance: ${backend}`,
+    ignore: options.ignore,
+    // Database drivers keep sockets and timers between steps.
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async (t) => {
+      for (const [name, body] of CASES) {
+        await t.step(name, async () => {
+          const { store, dispose } = await factory();
+          try {
+            await body(store);
+          } finally {
+            await dispose();
+          }
+        });
+      }
+    },
+  });
+}

@@ -1,0 +1,236 @@
+/**
+ * In-process store on plain maps. Every method runs without an `await`
+ * between reading and writing, so each is atomic within the process. State
+ * is lost on restart: for tests and local development only.
+ *
+ * @module
+ */
+
+import { secretsEqual } from "../lib/secret.ts";
+import type {
+  CreateChallengeResult,
+  DecisionResult,
+  NewOtpChallenge,
+  OtpAttemptResult,
+  RateLimitResult,
+  SessionRecord,
+  Store,
+  UserCursor,
+  UserRecord,
+  UserStatus,
+} from "../lib/store.ts";
+
+interface Challenge {
+  challengeId: string;
+  codeHash: string;
+  createdAt: number;
+  expiresAt: number;
+  attempts: number;
+  consumedAt: number | null;
+}
+
+/** A {@link Store} kept in process memory. */
+export class MemoryStore implements Store {
+  readonly kind = "memory";
+  #users = new Map<string, UserRecord>();
+  #userIdByEmail = new Map<string, string>();
+  #challenges = new Map<string, Challenge>();
+  #sessions = new Map<string, SessionRecord>();
+  #revokedTokens = new Map<string, number>();
+  #rateWindows = new Map<string, { count: number; endsAt: number }>();
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  registerUser(input: { userId: string; email: string; now: number }): Promise<{ user: UserRecord; created: boolean }> {
+    const existing = this.#byEmail(input.email);
+    if (existing) return Promise.resolve({ user: { ...existing }, created: false });
+    const user: UserRecord = {
+      userId: input.userId,
+      email: input.email,
+      verified: false,
+      status: "waitlisted",
+      accountId: null,
+      rejectionReason: null,
+      createdAt: input.now,
+      updatedAt: input.now,
+    };
+    this.#users.set(user.userId, user);
+    this.#userIdByEmail.set(user.email, user.userId);
+    return Promise.resolve({ user: { ...user }, created: true });
+  }
+
+  findUserByEmail(email: string): Promise<UserRecord | null> {
+    return Promise.resolve(copy(this.#byEmail(email)));
+  }
+
+  findUserById(userId: string): Promise<UserRecord | null> {
+    return Promise.resolve(copy(this.#users.get(userId)));
+  }
+
+  findUserByAccountId(accountId: string): Promise<UserRecord | null> {
+    for (const user of this.#users.values()) {
+      if (user.accountId === accountId) return Promise.resolve({ ...user });
+    }
+    return Promise.resolve(null);
+  }
+
+  createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult> {
+    const previous = this.#challenges.get(challenge.email);
+    const resendAt = previous ? previous.createdAt + challenge.resendSeconds * 1000 : 0;
+    if (previous && challenge.now < resendAt) {
+      return Promise.resolve({ ok: false, retryAfterSeconds: Math.ceil((resendAt - challenge.now) / 1000) });
+    }
+    this.#challenges.set(challenge.email, {
+      challengeId: challenge.challengeId,
+      codeHash: challenge.codeHash,
+      createdAt: challenge.now,
+      expiresAt: challenge.expiresAt,
+      attempts: 0,
+      consumedAt: null,
+    });
+    return Promise.resolve({ ok: true });
+  }
+
+  deleteOtpChallenge(email: string, challengeId: string): Promise<void> {
+    if (this.#challenges.get(email)?.challengeId === challengeId) this.#challenges.delete(email);
+    return Promise.resolve();
+  }
+
+  attemptOtp(input: { email: string; codeHash: string; now: number; maxAttempts: number }): Promise<OtpAttemptResult> {
+    const challenge = this.#challenges.get(input.email);
+    const user = this.#byEmail(input.email);
+    if (!challenge || !user) return Promise.resolve({ ok: false, reason: "not_requested" });
+    if (challenge.consumedAt !== null) return Promise.resolve({ ok: false, reason: "used" });
+    if (input.now >= challenge.expiresAt) return Promise.resolve({ ok: false, reason: "expired" });
+    if (challenge.attempts >= input.maxAttempts) return Promise.resolve({ ok: false, reason: "exhausted" });
+    if (!secretsEqual(challenge.codeHash, input.codeHash)) {
+      challenge.attempts += 1;
+      return Promise.resolve({ ok: false, reason: "mismatch", attemptsLeft: input.maxAttempts - challenge.attempts });
+    }
+    challenge.consumedAt = input.now;
+    if (!user.verified) {
+      user.verified = true;
+      user.updatedAt = input.now;
+    }
+    return Promise.resolve({ ok: true, user: { ...user } });
+  }
+
+  createSession(session: { sessionId: string; userId: string; now: number; absoluteExpiresAt: number }): Promise<void> {
+    this.#sessions.set(session.sessionId, {
+      sessionId: session.sessionId,
+      userId: session.userId,
+      createdAt: session.now,
+      absoluteExpiresAt: session.absoluteExpiresAt,
+      revokedAt: null,
+    });
+    return Promise.resolve();
+  }
+
+  findSession(sessionId: string): Promise<SessionRecord | null> {
+    const session = this.#sessions.get(sessionId);
+    return Promise.resolve(session ? { ...session } : null);
+  }
+
+  revokeSession(sessionId: string, now: number): Promise<void> {
+    const session = this.#sessions.get(sessionId);
+    if (session && session.revokedAt === null) session.revokedAt = now;
+    return Promise.resolve();
+  }
+
+  revokeToken(input: { tokenId: string; expiresAt: number; now: number }): Promise<boolean> {
+    if (this.#revokedTokens.has(input.tokenId)) return Promise.resolve(false);
+    this.#revokedTokens.set(input.tokenId, input.expiresAt);
+    return Promise.resolve(true);
+  }
+
+  isTokenRevoked(tokenId: string): Promise<boolean> {
+    return Promise.resolve(this.#revokedTokens.has(tokenId));
+  }
+
+  approveUser(input: { email: string; accountId: string; now: number }): Promise<DecisionResult> {
+    const user = this.#byEmail(input.email);
+    if (!user) return Promise.resolve({ ok: false, reason: "not_found" });
+    if (!user.verified) return Promise.resolve({ ok: false, reason: "not_verified" });
+    const changed = user.status !== "approved";
+    if (changed) {
+      user.status = "approved";
+      user.accountId ??= input.accountId;
+      user.updatedAt = input.now;
+    }
+    return Promise.resolve({ ok: true, user: { ...user }, changed });
+  }
+
+  rejectUser(input: { email: string; reason: string | null; now: number }): Promise<DecisionResult> {
+    const user = this.#byEmail(input.email);
+    if (!user) return Promise.resolve({ ok: false, reason: "not_found" });
+    const changed = user.status !== "rejected";
+    if (changed) {
+      user.status = "rejected";
+      user.rejectionReason = input.reason;
+      user.updatedAt = input.now;
+      for (const session of this.#sessions.values()) {
+        if (session.userId === user.userId && session.revokedAt === null) session.revokedAt = input.now;
+      }
+    }
+    return Promise.resolve({ ok: true, user: { ...user }, changed });
+  }
+
+  listUsers(input: { status: UserStatus | null; limit: number; after: UserCursor | null }): Promise<UserRecord[]> {
+    const { after } = input;
+    const rows = [...this.#users.values()]
+      .filter((user) => input.status === null || user.status === input.status)
+      .filter((user) =>
+        after === null || user.createdAt > after.createdAt ||
+        (user.createdAt === after.createdAt && user.userId > after.userId)
+      )
+      .sort((a, b) => a.createdAt - b.createdAt || (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0))
+      .slice(0, input.limit)
+      .map((user) => ({ ...user }));
+    return Promise.resolve(rows);
+  }
+
+  hitRateLimit(input: { key: string; limit: number; windowSeconds: number; now: number }): Promise<RateLimitResult> {
+    const windowMs = input.windowSeconds * 1000;
+    const endsAt = Math.floor(input.now / windowMs) * windowMs + windowMs;
+    let window = this.#rateWindows.get(input.key);
+    if (!window || window.endsAt !== endsAt) {
+      window = { count: 0, endsAt };
+      this.#rateWindows.set(input.key, window);
+    }
+    const retryAfterSeconds = Math.ceil((endsAt - input.now) / 1000);
+    if (window.count >= input.limit) return Promise.resolve({ allowed: false, retryAfterSeconds });
+    window.count += 1;
+    return Promise.resolve({ allowed: true, retryAfterSeconds });
+  }
+
+  purgeExpired(now: number): Promise<void> {
+    for (const [email, challenge] of this.#challenges) {
+      if (challenge.expiresAt <= now) this.#challenges.delete(email);
+    }
+    for (const [tokenId, expiresAt] of this.#revokedTokens) {
+      if (expiresAt <= now) this.#revokedTokens.delete(tokenId);
+    }
+    for (const [key, window] of this.#rateWindows) {
+      if (window.endsAt <= now) this.#rateWindows.delete(key);
+    }
+    for (const [sessionId, session] of this.#sessions) {
+      if (session.absoluteExpiresAt <= now) this.#sessions.delete(sessionId);
+    }
+    return Promise.resolve();
+  }
+
+  #byEmail(email: string): UserRecord | undefined {
+    const userId = this.#userIdByEmail.get(email);
+    return userId === undefined ? undefined : this.#users.get(userId);
+  }
+}
+
+function copy(user: UserRecord | undefined): UserRecord | null {
+  return user ? { ...user } : null;
+}

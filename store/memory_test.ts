@@ -1,0 +1,7 @@
+import { storeConformance } from "./conformance.ts";
+import { MemoryStore } from "./memory.ts";
+
+storeConformance("memory", () => {
+  const store = new MemoryStore();
+  return Promise.resolve({ store, dispose: () => store.close() });
+});

@@ -1,0 +1,364 @@
+/**
+ * SQLite file store (`BUS_AUTH_STORE_PATH`) on `node:sqlite`, in WAL mode.
+ * Every read-modify-write runs in a `BEGIN IMMEDIATE` transaction, so the
+ * guarantees hold across processes sharing the file, not only within one.
+ *
+ * @module
+ */
+
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { dirname } from "node:path";
+import { StoreUnavailableError } from "../lib/errors.ts";
+import { secretsEqual } from "../lib/secret.ts";
+import type {
+  CreateChallengeResult,
+  DecisionResult,
+  NewOtpChallenge,
+  OtpAttemptResult,
+  RateLimitResult,
+  SessionRecord,
+  Store,
+  UserCursor,
+  UserRecord,
+  UserStatus,
+} from "../lib/store.ts";
+import { SQLITE_MIGRATIONS } from "./sqlite_schema.ts";
+
+type Row = Record<string, SQLInputValue>;
+
+const USER_COLUMNS = "user_id, email, verified, status, account_id, rejection_reason, created_at, updated_at";
+const BUSY_TIMEOUT_MS = 5000;
+// Messages of engine conditions (not programming errors) that mean "the store
+// cannot serve right now"; Deno's node:sqlite errors carry no numeric code.
+const UNAVAILABLE =
+  /locked|busy|unable to open|disk|I\/O|readonly|read-only|full|corrupt|not a database|not open|closed/i;
+
+/** Options of {@link SqliteStore.open}. */
+export interface SqliteStoreOptions {
+  /** Apply pending migrations on open (default true). */
+  migrate?: boolean;
+}
+
+/** A {@link Store} in one SQLite file. */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite";
+  #db: DatabaseSync;
+
+  private constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  /**
+   * Opens (creating when missing, with mode 0600 and a 0700 folder) the
+   * database file, switches it to WAL and applies pending migrations.
+   * `":memory:"` opens a private in-memory database.
+   */
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+    try {
+      if (path !== ":memory:") prepareFile(path);
+      const db = new DatabaseSync(path);
+      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;`);
+      if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+      const store = new SqliteStore(db);
+      if (options.migrate ?? true) store.migrate();
+      return store;
+    } catch (error) {
+      throw asUnavailable(error, `Cannot open the SQLite store "${path}"`);
+    }
+  }
+
+  /**
+   * Applies the migrations newer than the file's schema version.
+   * @returns the versions applied now
+   */
+  migrate(): number[] {
+    return this.#transaction(() => {
+      this.#db.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+      );
+      const row = this.#db.prepare("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations").get() as Row;
+      const applied: number[] = [];
+      for (const migration of SQLITE_MIGRATIONS) {
+        if (migration.version <= Number(row.version)) continue;
+        this.#db.exec(migration.sql);
+        this.#db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(
+          migration.version,
+          Date.now(),
+        );
+        applied.push(migration.version);
+      }
+      return applied;
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.#run(() => {
+      this.#db.prepare("SELECT 1 FROM users LIMIT 1").get();
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+    return Promise.resolve();
+  }
+
+  registerUser(input: { userId: string; email: string; now: number }): Promise<{ user: UserRecord; created: boolean }> {
+    return this.#run(() => {
+      const inserted = this.#db.prepare(
+        `INSERT INTO users (user_id, email, verified, status, created_at, updated_at)
+         VALUES (?, ?, 0, 'waitlisted', ?, ?) ON CONFLICT (email) DO NOTHING RETURNING ${USER_COLUMNS}`,
+      ).get(input.userId, input.email, input.now, input.now) as Row | undefined;
+      if (inserted) return { user: toUser(inserted), created: true };
+      return { user: this.#userBy("email", input.email)!, created: false };
+    });
+  }
+
+  findUserByEmail(email: string): Promise<UserRecord | null> {
+    return this.#run(() => this.#userBy("email", email));
+  }
+
+  findUserById(userId: string): Promise<UserRecord | null> {
+    return this.#run(() => this.#userBy("user_id", userId));
+  }
+
+  findUserByAccountId(accountId: string): Promise<UserRecord | null> {
+    return this.#run(() => this.#userBy("account_id", accountId));
+  }
+
+  createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult> {
+    return this.#run(() =>
+      this.#transaction((): CreateChallengeResult => {
+        const previous = this.#db.prepare("SELECT created_at FROM otp_challenges WHERE email = ?").get(
+          challenge.email,
+        ) as Row | undefined;
+        const resendAt = previous ? Number(previous.created_at) + challenge.resendSeconds * 1000 : 0;
+        if (previous && challenge.now < resendAt) {
+          return { ok: false, retryAfterSeconds: Math.ceil((resendAt - challenge.now) / 1000) };
+        }
+        this.#db.prepare(
+          `INSERT INTO otp_challenges (email, challenge_id, code_hash, created_at, expires_at, attempts, consumed_at)
+           VALUES (?, ?, ?, ?, ?, 0, NULL)
+           ON CONFLICT (email) DO UPDATE SET challenge_id = excluded.challenge_id, code_hash = excluded.code_hash,
+             created_at = excluded.created_at, expires_at = excluded.expires_at, attempts = 0, consumed_at = NULL`,
+        ).run(challenge.email, challenge.challengeId, challenge.codeHash, challenge.now, challenge.expiresAt);
+        return { ok: true };
+      })
+    );
+  }
+
+  deleteOtpChallenge(email: string, challengeId: string): Promise<void> {
+    return this.#run(() => {
+      this.#db.prepare("DELETE FROM otp_challenges WHERE email = ? AND challenge_id = ?").run(email, challengeId);
+    });
+  }
+
+  attemptOtp(input: { email: string; codeHash: string; now: number; maxAttempts: number }): Promise<OtpAttemptResult> {
+    return this.#run(() =>
+      this.#transaction((): OtpAttemptResult => {
+        const challenge = this.#db.prepare(
+          "SELECT code_hash, expires_at, attempts, consumed_at FROM otp_challenges WHERE email = ?",
+        ).get(input.email) as Row | undefined;
+        if (!challenge) return { ok: false, reason: "not_requested" };
+        if (challenge.consumed_at !== null) return { ok: false, reason: "used" };
+        if (input.now >= Number(challenge.expires_at)) return { ok: false, reason: "expired" };
+        const attempts = Number(challenge.attempts);
+        if (attempts >= input.maxAttempts) return { ok: false, reason: "exhausted" };
+        if (!secretsEqual(String(challenge.code_hash), input.codeHash)) {
+          this.#db.prepare("UPDATE otp_challenges SET attempts = attempts + 1 WHERE email = ?").run(input.email);
+          return { ok: false, reason: "mismatch", attemptsLeft: input.maxAttempts - attempts - 1 };
+        }
+        this.#db.prepare("UPDATE otp_challenges SET consumed_at = ? WHERE email = ?").run(input.now, input.email);
+        const user = this.#db.prepare(
+          `UPDATE users SET verified = 1, updated_at = CASE WHEN verified = 1 THEN updated_at ELSE ? END
+           WHERE email = ? RETURNING ${USER_COLUMNS}`,
+        ).get(input.now, input.email) as Row | undefined;
+        return user ? { ok: true, user: toUser(user) } : { ok: false, reason: "not_requested" };
+      })
+    );
+  }
+
+  createSession(session: { sessionId: string; userId: string; now: number; absoluteExpiresAt: number }): Promise<void> {
+    return this.#run(() => {
+      this.#db.prepare(
+        "INSERT INTO sessions (session_id, user_id, created_at, absolute_expires_at) VALUES (?, ?, ?, ?)",
+      ).run(session.sessionId, session.userId, session.now, session.absoluteExpiresAt);
+    });
+  }
+
+  findSession(sessionId: string): Promise<SessionRecord | null> {
+    return this.#run(() => {
+      const row = this.#db.prepare(
+        "SELECT session_id, user_id, created_at, absolute_expires_at, revoked_at FROM sessions WHERE session_id = ?",
+      ).get(sessionId) as Row | undefined;
+      return row
+        ? {
+          sessionId: String(row.session_id),
+          userId: String(row.user_id),
+          createdAt: Number(row.created_at),
+          absoluteExpiresAt: Number(row.absolute_expires_at),
+          revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+        }
+        : null;
+    });
+  }
+
+  revokeSession(sessionId: string, now: number): Promise<void> {
+    return this.#run(() => {
+      this.#db.prepare("UPDATE sessions SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL").run(
+        now,
+        sessionId,
+      );
+    });
+  }
+
+  revokeToken(input: { tokenId: string; expiresAt: number; now: number }): Promise<boolean> {
+    return this.#run(() => {
+      const result = this.#db.prepare(
+        "INSERT INTO revoked_tokens (token_id, expires_at) VALUES (?, ?) ON CONFLICT (token_id) DO NOTHING",
+      ).run(input.tokenId, input.expiresAt);
+      return Number(result.changes) === 1;
+    });
+  }
+
+  isTokenRevoked(tokenId: string): Promise<boolean> {
+    return this.#run(() =>
+      this.#db.prepare("SELECT 1 FROM revoked_tokens WHERE token_id = ?").get(tokenId) !== undefined
+    );
+  }
+
+  approveUser(input: { email: string; accountId: string; now: number }): Promise<DecisionResult> {
+    return this.#run(() =>
+      this.#transaction((): DecisionResult => {
+        const user = this.#userBy("email", input.email);
+        if (!user) return { ok: false, reason: "not_found" };
+        if (!user.verified) return { ok: false, reason: "not_verified" };
+        if (user.status === "approved") return { ok: true, user, changed: false };
+        const row = this.#db.prepare(
+          `UPDATE users SET status = 'approved', account_id = COALESCE(account_id, ?), updated_at = ?
+           WHERE email = ? RETURNING ${USER_COLUMNS}`,
+        ).get(input.accountId, input.now, input.email) as Row;
+        return { ok: true, user: toUser(row), changed: true };
+      })
+    );
+  }
+
+  rejectUser(input: { email: string; reason: string | null; now: number }): Promise<DecisionResult> {
+    return this.#run(() =>
+      this.#transaction((): DecisionResult => {
+        const user = this.#userBy("email", input.email);
+        if (!user) return { ok: false, reason: "not_found" };
+        if (user.status === "rejected") return { ok: true, user, changed: false };
+        const row = this.#db.prepare(
+          `UPDATE users SET status = 'rejected', rejection_reason = ?, updated_at = ?
+           WHERE email = ? RETURNING ${USER_COLUMNS}`,
+        ).get(input.reason, input.now, input.email) as Row;
+        this.#db.prepare("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL").run(
+          input.now,
+          user.userId,
+        );
+        return { ok: true, user: toUser(row), changed: true };
+      })
+    );
+  }
+
+  listUsers(input: { status: UserStatus | null; limit: number; after: UserCursor | null }): Promise<UserRecord[]> {
+    return this.#run(() => {
+      const where: string[] = [];
+      const params: SQLInputValue[] = [];
+      if (input.status !== null) {
+        where.push("status = ?");
+        params.push(input.status);
+      }
+      if (input.after !== null) {
+        where.push("(created_at, user_id) > (?, ?)");
+        params.push(input.after.createdAt, input.after.userId);
+      }
+      const rows = this.#db.prepare(
+        `SELECT ${USER_COLUMNS} FROM users ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+         ORDER BY created_at, user_id LIMIT ?`,
+      ).all(...params, input.limit) as Row[];
+      return rows.map(toUser);
+    });
+  }
+
+  hitRateLimit(input: { key: string; limit: number; windowSeconds: number; now: number }): Promise<RateLimitResult> {
+    return this.#run(() => {
+      const windowMs = input.windowSeconds * 1000;
+      const endsAt = Math.floor(input.now / windowMs) * windowMs + windowMs;
+      const row = this.#db.prepare(
+        `INSERT INTO rate_limits (key, window_ends_at, count) VALUES (?, ?, 1)
+         ON CONFLICT (key, window_ends_at) DO UPDATE SET count = count + 1 WHERE count < ?
+         RETURNING count`,
+      ).get(input.key, endsAt, input.limit) as Row | undefined;
+      return { allowed: row !== undefined, retryAfterSeconds: Math.ceil((endsAt - input.now) / 1000) };
+    });
+  }
+
+  purgeExpired(now: number): Promise<void> {
+    return this.#run(() =>
+      this.#transaction(() => {
+        this.#db.prepare("DELETE FROM otp_challenges WHERE expires_at <= ?").run(now);
+        this.#db.prepare("DELETE FROM revoked_tokens WHERE expires_at <= ?").run(now);
+        this.#db.prepare("DELETE FROM rate_limits WHERE window_ends_at <= ?").run(now);
+        this.#db.prepare("DELETE FROM sessions WHERE absolute_expires_at <= ?").run(now);
+      })
+    );
+  }
+
+  #userBy(column: "email" | "user_id" | "account_id", value: string): UserRecord | null {
+    const row = this.#db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE ${column} = ?`).get(value) as
+      | Row
+      | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  #transaction<T>(body: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = body();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  #run<T>(body: () => T): Promise<T> {
+    try {
+      return Promise.resolve(body());
+    } catch (error) {
+      return Promise.reject(asUnavailable(error, "The SQLite store failed"));
+    }
+  }
+}
+
+function toUser(row: Row): UserRecord {
+  return {
+    userId: String(row.user_id),
+    email: String(row.email),
+    verified: Number(row.verified) === 1,
+    status: String(row.status) as UserStatus,
+    accountId: row.account_id === null ? null : String(row.account_id),
+    rejectionReason: row.rejection_reason === null ? null : String(row.rejection_reason),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function prepareFile(path: string): void {
+  Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const file = Deno.openSync(path, { create: true, append: true, mode: 0o600 });
+  file.close();
+}
+
+function asUnavailable(error: unknown, context: string): unknown {
+  if (error instanceof StoreUnavailableError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (
+    error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotFound || UNAVAILABLE.test(message)
+  ) {
+    return new StoreUnavailableError(`${context}: ${message.split("\n")[0]}`, { cause: error });
+  }
+  return error;
+}

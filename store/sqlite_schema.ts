@@ -1,0 +1,71 @@
+/**
+ * Versioned schema of the SQLite file store. Times are integer milliseconds
+ * since the epoch. Each entry is applied once, in order, inside a write
+ * transaction; never edit an entry that has shipped, add a new one.
+ *
+ * @module
+ */
+
+/** One schema step. */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/** Every migration of the SQLite store, oldest first. */
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "users, OTP challenges, sessions, revocations, rate limits",
+    sql: `
+CREATE TABLE users (
+  user_id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  verified INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1)),
+  status TEXT NOT NULL CHECK (status IN ('waitlisted', 'approved', 'rejected')),
+  account_id TEXT UNIQUE,
+  rejection_reason TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX users_page ON users (created_at, user_id);
+CREATE INDEX users_status_page ON users (status, created_at, user_id);
+
+CREATE TABLE otp_challenges (
+  email TEXT PRIMARY KEY,
+  challenge_id TEXT NOT NULL,
+  code_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  consumed_at INTEGER
+);
+CREATE INDEX otp_challenges_expiry ON otp_challenges (expires_at);
+
+CREATE TABLE sessions (
+  session_id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (user_id),
+  created_at INTEGER NOT NULL,
+  absolute_expires_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE INDEX sessions_expiry ON sessions (absolute_expires_at);
+
+CREATE TABLE revoked_tokens (
+  token_id TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX revoked_tokens_expiry ON revoked_tokens (expires_at);
+
+CREATE TABLE rate_limits (
+  key TEXT NOT NULL,
+  window_ends_at INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (key, window_ends_at)
+);
+CREATE INDEX rate_limits_expiry ON rate_limits (window_ends_at);
+`,
+  },
+];

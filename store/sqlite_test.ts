@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { storeConformance } from "./conformance.ts";
+import { SqliteStore } from "./sqlite.ts";
+import { StoreUnavailableError } from "../lib/errors.ts";
+
+storeConformance("sqlite file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  const store = SqliteStore.open(join(dir, "auth.sqlite"));
+  return {
+    store,
+    dispose: async () => {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+});
+
+Deno.test("SqliteStore.open creates the file 0600 in a 0700 folder, in WAL mode", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  try {
+    const path = join(dir, "nested", "auth.sqlite");
+    const store = SqliteStore.open(path);
+    await store.registerUser({ userId: crypto.randomUUID(), email: "a@example.com", now: 1 });
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    assert.equal((await Deno.stat(join(dir, "nested"))).mode! & 0o777, 0o700);
+    assert.ok((await Deno.stat(`${path}-wal`)).isFile);
+    await store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SqliteStore.migrate is idempotent and keeps data", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  try {
+    const path = join(dir, "auth.sqlite");
+    const first = SqliteStore.open(path, { migrate: false });
+    assert.deepEqual(first.migrate(), [1]);
+    assert.deepEqual(first.migrate(), []);
+    await first.registerUser({ userId: crypto.randomUUID(), email: "keep@example.com", now: 1 });
+    await first.close();
+    const second = SqliteStore.open(path);
+    assert.notEqual(await second.findUserByEmail("keep@example.com"), null);
+    await second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SqliteStore reports an unusable path as store_unavailable", () => {
+  assert.throws(
+    () => SqliteStore.open("/proc/bus-auth-cannot-exist/auth.sqlite"),
+    (error) => error instanceof StoreUnavailableError && error.code === "store_unavailable",
+  );
+});
+
+Deno.test("SqliteStore answers store_unavailable after close instead of crashing", async () => {
+  const store = SqliteStore.open(":memory:");
+  await store.close();
+  await assert.rejects(store.ping(), StoreUnavailableError);
+});
