@@ -5,12 +5,10 @@
  * all pass the same conformance suite (`store/conformance.ts`).
  *
  * Times are milliseconds since the epoch. Backends throw
- * {@link StoreUnavailableError} when their engine cannot be reached.
+ * `StoreUnavailableError` (`lib/errors.ts`) when their engine cannot be reached.
  *
  * @module
  */
-
-import type { StoreUnavailableError } from "./errors.ts";
 
 /** Approval state of a registration. */
 export type UserStatus = "waitlisted" | "approved" | "rejected";
@@ -89,7 +87,7 @@ export interface Store {
   /** Backend name for health output: `memory`, `sqlite` or `postgres`. */
   readonly kind: string;
 
-  /** Checks that the engine answers. @throws {StoreUnavailableError} */
+  /** Checks that the engine answers. @throws `StoreUnavailableError` */
   ping(): Promise<void>;
   /** Releases connections and files. */
   close(): Promise<void>;

@@ -29,6 +29,23 @@ export interface InternalTokenGrant extends IssuedToken {
 }
 
 /**
+ * Checks a presented internal key against the configured one, in constant time.
+ *
+ * @throws {ForbiddenError} `internal_tokens_disabled` when no key is configured, `internal_key_invalid`
+ */
+export function authorizeInternalKey(ctx: AuthContext, presentedKey: string | null): void {
+  if (ctx.internalKey === null) {
+    throw new ForbiddenError(
+      "internal_tokens_disabled",
+      "Internal token issuing is off: BUS_AUTH_INTERNAL_SHARED_KEY is not set on the provider",
+    );
+  }
+  if (presentedKey === null || !secretsEqual(presentedKey, ctx.internalKey)) {
+    throw new ForbiddenError("internal_key_invalid", "The X-Bus-Internal-Key header is missing or wrong");
+  }
+}
+
+/**
  * Issues an internal token when `presentedKey` matches the internal shared
  * key (compared in constant time).
  *
@@ -40,15 +57,7 @@ export async function issueInternalToken(
   presentedKey: string | null,
   request: InternalTokenRequest,
 ): Promise<InternalTokenGrant> {
-  if (ctx.internalKey === null) {
-    throw new ForbiddenError(
-      "internal_tokens_disabled",
-      "Internal token issuing is off: BUS_AUTH_INTERNAL_SHARED_KEY is not set on the provider",
-    );
-  }
-  if (presentedKey === null || !secretsEqual(presentedKey, ctx.internalKey)) {
-    throw new ForbiddenError("internal_key_invalid", "The X-Bus-Internal-Key header is missing or wrong");
-  }
+  authorizeInternalKey(ctx, presentedKey);
   const subject = request.subject ?? DEFAULT_INTERNAL_SUBJECT;
   if (!isValidSubject(subject)) {
     throw new ForbiddenError("invalid_subject", "Cannot issue a token: the subject must match [A-Za-z0-9._:@-]{1,128}");

@@ -1,0 +1,129 @@
+/**
+ * Every environment variable of the auth provider, with its help text. The
+ * provider's `--help` ENVIRONMENT section and the unknown-variable warning
+ * are built from this one table.
+ *
+ * @module
+ */
+
+/** One documented variable. */
+export interface VariableDoc {
+  name: string;
+  /** Shown default, or an empty string when there is none. */
+  default: string;
+  /** One or two sentences. */
+  help: string;
+  /** Holds a secret: never printed, and has a `_FILE` form. */
+  secret?: boolean;
+}
+
+/** The provider's variables, in help order. */
+export const PROVIDER_VARIABLES: readonly VariableDoc[] = [
+  {
+    name: "BUS_AUTH_LISTEN",
+    default: "127.0.0.1:8080",
+    help: "Address and port to listen on (HOST:PORT, [IPv6]:PORT).",
+  },
+  {
+    name: "BUS_AUTH_ROUTE_PREFIX",
+    default: "",
+    help: "Extra path prefix under which every route is also served, such as /local-dev/v1.",
+  },
+  {
+    name: "BUS_AUTH_HS256_SECRET",
+    default: "",
+    secret: true,
+    help: "Required. JWT signing secret, at least 32 bytes; base64:<value> for base64-encoded secrets.",
+  },
+  {
+    name: "BUS_AUTH_INTERNAL_SHARED_KEY",
+    default: "",
+    secret: true,
+    help: "Key for the X-Bus-Internal-Key header of /api/internal/auth/token (at least 16 bytes); unset turns it off.",
+  },
+  {
+    name: "BUS_AUTH_INTERNAL_TOKEN_TTL_SECONDS",
+    default: "600",
+    help: "Lifetime of internal tokens; longer requests are capped.",
+  },
+  { name: "BUS_AUTH_STORE_PATH", default: "", help: "SQLite file for durable state (users, approvals, revocations)." },
+  {
+    name: "BUS_AUTH_POSTGRES_DSN",
+    default: "",
+    secret: true,
+    help:
+      "PostgreSQL URL for durable state shared by replicas, such as postgres://user:pw@host:5432/db?sslmode=require.",
+  },
+  { name: "BUS_AUTH_POSTGRES_POOL_MAX", default: "10", help: "Connections per provider process." },
+  {
+    name: "BUS_AUTH_POSTGRES_CONNECT_TIMEOUT_SECONDS",
+    default: "5",
+    help: "Time to wait for a PostgreSQL connection before answering 503.",
+  },
+  {
+    name: "BUS_AUTH_POSTGRES_STATEMENT_TIMEOUT_SECONDS",
+    default: "10",
+    help: "Longest time one database statement may run.",
+  },
+  {
+    name: "BUS_AUTH_OTP_SENDER",
+    default: "memory",
+    help: "OTP delivery: memory, console (stdout, development) or smtp.",
+  },
+  { name: "BUS_AUTH_SMTP_HOST", default: "", help: "SMTP relay host; required with BUS_AUTH_OTP_SENDER=smtp." },
+  { name: "BUS_AUTH_SMTP_PORT", default: "587", help: "SMTP port: 587 STARTTLS, 465 implicit TLS, 1025 MailHog." },
+  {
+    name: "BUS_AUTH_SMTP_TLS",
+    default: "auto",
+    help: "auto (by port), starttls (required), implicit, or none (plain; local catchers only).",
+  },
+  { name: "BUS_AUTH_SMTP_FROM", default: "", help: "Sender address of OTP mail; required with smtp." },
+  { name: "BUS_AUTH_SMTP_USERNAME", default: "", help: "SMTP user; authentication is used when set." },
+  { name: "BUS_AUTH_SMTP_PASSWORD", default: "", secret: true, help: "SMTP password." },
+  {
+    name: "BUS_AUTH_API_USER_SCOPES",
+    default: "llm:proxy billing:read billing:setup vm:read container:read container:run",
+    help: "Space-separated scopes approved users may request; operator scopes are refused.",
+  },
+  { name: "BUS_AUTH_OTP_TTL_SECONDS", default: "600", help: "OTP lifetime (at most 600)." },
+  { name: "BUS_AUTH_OTP_MAX_ATTEMPTS", default: "5", help: "Wrong guesses before a code is dead." },
+  { name: "BUS_AUTH_OTP_RESEND_SECONDS", default: "60", help: "Minimum seconds between two codes for one email." },
+  {
+    name: "BUS_AUTH_RATE_LIMIT_PER_IP",
+    default: "30",
+    help: "Register and OTP requests per client IP per window; 0 turns the limit off.",
+  },
+  { name: "BUS_AUTH_RATE_LIMIT_WINDOW_SECONDS", default: "300", help: "Window of the per-IP limit." },
+  {
+    name: "BUS_AUTH_TRUSTED_PROXIES",
+    default: "",
+    help: "Comma- or space-separated proxy addresses or CIDRs whose X-Forwarded-For is believed.",
+  },
+  { name: "BUS_AUTH_SESSION_TTL_SECONDS", default: "3600", help: "Lifetime of one auth-service session token." },
+  { name: "BUS_AUTH_SESSION_REFRESH", default: "true", help: "Whether session tokens may be refreshed." },
+  {
+    name: "BUS_AUTH_SESSION_MAX_SECONDS",
+    default: "2592000",
+    help: "Absolute session lifetime across refreshes (30 days).",
+  },
+  { name: "BUS_AUTH_API_TOKEN_MAX_TTL_SECONDS", default: "3600", help: "Longest user API token lifetime." },
+  { name: "BUS_AUTH_ISSUER", default: "bus-api-provider-auth", help: "The iss claim of issued tokens." },
+  { name: "BUS_AUTH_MAX_BODY_BYTES", default: "65536", help: "Largest request body; larger ones get 413." },
+];
+
+/** `BUS_AUTH_*` names used by the clients, which the provider ignores without warning. */
+export const CLIENT_VARIABLES: readonly string[] = [
+  "BUS_AUTH_API_URL",
+  "BUS_AUTH_TOKEN",
+  "BUS_AUTH_INTERNAL_TOKEN_URL",
+];
+
+/** Every name the provider knows, including the `_FILE` forms of secrets. */
+export function knownVariableNames(): Set<string> {
+  const names = new Set<string>(CLIENT_VARIABLES);
+  for (const variable of PROVIDER_VARIABLES) {
+    names.add(variable.name);
+    if (variable.secret) names.add(`${variable.name}_FILE`);
+  }
+  return names;
+}

@@ -1,0 +1,97 @@
+/**
+ * `createApp(deps)`: the Hono application of the auth provider, with every
+ * route of DESIGN §2 at the root and under the optional route prefix.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { PayloadTooLargeError } from "../lib/errors.ts";
+import { type Cidr, resolveClientIp } from "../lib/ip.ts";
+import type { AuthContext } from "../lib/service/context.ts";
+import type { AppEnv, Logger } from "./env.ts";
+import { errorResponse } from "./error_response.ts";
+import { adminRoutes } from "./routes_admin.ts";
+import { rootRoutes } from "./routes_root.ts";
+import { userRoutes } from "./routes_user.ts";
+
+/** The auth bases of DESIGN §2 (`{A}`). */
+export const AUTH_BASES: readonly string[] = ["/api/v1/auth", "/modules/auth", "/auth"];
+
+/** What the application is built from. */
+export interface AppDeps {
+  ctx: AuthContext;
+  /** Extra prefix, such as `/local-dev/v1`, under which every route is served too. */
+  routePrefix?: string | null;
+  /** Largest request body in bytes (default 65536). */
+  maxBodyBytes?: number;
+  /** Proxies whose `X-Forwarded-For` is believed. */
+  trustedProxies?: readonly Cidr[];
+  /** Receives one record per request and per failure (default: discard). */
+  log?: Logger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Builds the application. Tests call `app.request()` on it; `serve` hands it
+ * to `Deno.serve` with the peer address as env.
+ */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const log = deps.log ?? (() => {});
+  const trusted = deps.trustedProxies ?? [];
+  const maxSize = deps.maxBodyBytes ?? 65536;
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    const incoming = c.req.header("X-Request-Id");
+    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    const peer = c.env?.remoteAddr?.hostname ?? "unknown";
+    const clientIp = resolveClientIp(peer, c.req.header("X-Forwarded-For") ?? null, trusted);
+    c.set("ctx", deps.ctx);
+    c.set("requestId", requestId);
+    c.set("clientIp", clientIp);
+    c.set("log", log);
+    await next();
+    c.header("X-Request-Id", requestId);
+    c.header("Cache-Control", "no-store");
+    c.header("X-Content-Type-Options", "nosniff");
+    log({
+      level: "info",
+      msg: "request",
+      request_id: requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      client_ip: clientIp,
+    });
+  });
+
+  app.use(bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new PayloadTooLargeError("body_too_large", `The request body is larger than ${maxSize} bytes`);
+    },
+  }));
+
+  const prefixes = deps.routePrefix ? ["", deps.routePrefix] : [""];
+  const user = userRoutes();
+  const admin = adminRoutes();
+  const root = rootRoutes();
+  for (const prefix of prefixes) {
+    for (const base of AUTH_BASES) {
+      app.route(prefix + base, user);
+      app.route(prefix + base, admin);
+    }
+    app.route(prefix || "/", root);
+  }
+
+  app.notFound((c) =>
+    c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path.slice(0, 200)}` }, 404)
+  );
+  app.onError(errorResponse);
+  return app;
+}

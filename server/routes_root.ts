@@ -1,0 +1,60 @@
+/**
+ * Routes outside the auth bases: health, the `/me` alias, and the internal
+ * token endpoint with its `/internal/token` alias.
+ *
+ * @module
+ */
+
+import { type Context, Hono } from "hono";
+import { authenticateSession } from "../lib/service/session.ts";
+import { authorizeInternalKey, issueInternalToken } from "../lib/service/internal_token.ts";
+import { VERSION } from "../version.ts";
+import type { AppEnv } from "./env.ts";
+import { internalTokenJson, meJson } from "./presenters.ts";
+import { bearerToken, optionalString, optionalTtl, readJsonObject } from "./request.ts";
+
+/** Root-level routes; mounted at `/` and under the route prefix. */
+export function rootRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+
+  routes.get("/healthz", async (c) => {
+    const { store, sender } = c.get("ctx");
+    c.header("Cache-Control", "no-store");
+    try {
+      await store.ping();
+      return c.json({ ok: true, store: store.kind, otp_sender: sender.kind, version: VERSION });
+    } catch (error) {
+      c.get("log")({
+        level: "warn",
+        msg: "health check failed",
+        request_id: c.get("requestId"),
+        detail: error instanceof Error ? error.message.split("\n")[0] : String(error),
+      });
+      return c.json({ ok: false, store: store.kind, error: "store_unavailable" }, 503);
+    }
+  });
+
+  routes.get("/me", async (c) => {
+    const { user } = await authenticateSession(c.get("ctx"), bearerToken(c));
+    return c.json(meJson(user));
+  });
+
+  const internalToken = async (c: Context<AppEnv>) => {
+    const ctx = c.get("ctx");
+    const key = c.req.header("X-Bus-Internal-Key") ?? null;
+    // The key is checked before the body is read: strangers learn nothing.
+    authorizeInternalKey(ctx, key);
+    const body = await readJsonObject(c);
+    const grant = await issueInternalToken(ctx, key, {
+      subject: optionalString(body, "subject"),
+      audience: optionalString(body, "audience"),
+      scope: optionalString(body, "scope"),
+      ttlSeconds: optionalTtl(body, "ttl_seconds"),
+    });
+    return c.json(internalTokenJson(grant));
+  };
+  routes.post("/api/internal/auth/token", internalToken);
+  routes.post("/internal/token", internalToken);
+
+  return routes;
+}
