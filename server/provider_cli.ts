@@ -1,0 +1,194 @@
+/**
+ * The `bus-api-provider-auth` program: `serve` (default), `migrate`,
+ * `config`, `--help`, `--version`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type Config, ConfigError, loadConfig, maskDsn } from "../config/config.ts";
+import { EXIT, type Io, type Program } from "../cli/program.ts";
+import { parseIp } from "../lib/ip.ts";
+import { describeStore } from "../store/factory.ts";
+import { postgresSchemaSql } from "../store/postgres_schema.ts";
+import { VERSION } from "../version.ts";
+import { jsonLineLogger } from "./logger.ts";
+import { PROVIDER_SYNOPSIS, providerHelp } from "./provider_help.ts";
+import { serve } from "./serve.ts";
+
+const COMMANDS = ["serve", "migrate", "config"] as const;
+
+/** `bus-api-provider-auth`. */
+export const providerProgram: Program = {
+  name: "bus-api-provider-auth",
+  summary: "run the auth provider (serve, migrate, config)",
+  run: runProvider,
+};
+
+async function runProvider(args: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        listen: { type: "string" },
+        dev: { type: "boolean" },
+        "print-sql": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
+      },
+    });
+  } catch (error) {
+    return usage(io, (error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(providerHelp());
+    return EXIT.ok;
+  }
+  if (values.version) {
+    io.stdout(`bus-api-provider-auth ${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const command = positionals[0] ?? "serve";
+  if (!(COMMANDS as readonly string[]).includes(command) || positionals.length > 1) {
+    return usage(io, `unknown command "${positionals.join(" ")}"`);
+  }
+  if (values["print-sql"] && command !== "migrate") return usage(io, "--print-sql only goes with migrate");
+  if (values.listen !== undefined && command !== "serve") return usage(io, "--listen only goes with serve");
+  if (command === "migrate" && values["print-sql"]) {
+    io.stdout(postgresSchemaSql());
+    return EXIT.ok;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(io.env, { dev: values.dev, listen: values.listen });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr(`bus-api-provider-auth: invalid configuration:\n${error.problems.map((p) => `  ${p}\n`).join("")}`);
+    return EXIT.usage;
+  }
+  if (values.dev && !isLoopback(config.listen.hostname)) {
+    return usage(
+      io,
+      `--dev uses public development secrets and only listens on loopback, not "${config.listen.hostname}"`,
+    );
+  }
+  const log = jsonLineLogger((line) => io.stderr(`${line}\n`));
+  switch (command) {
+    case "config":
+      for (const warning of config.warnings) io.stderr(`warning: ${warning}\n`);
+      io.stdout(describeConfig(config));
+      return EXIT.ok;
+    case "migrate":
+      return await migrate(config, io);
+    default:
+      return await serve(config, { log, writeOtpLine: (line) => io.stdout(`${line}\n`) });
+  }
+}
+
+async function migrate(config: Config, io: Io): Promise<number> {
+  const where = describeStore(config.store, maskDsn);
+  try {
+    switch (config.store.kind) {
+      case "memory":
+        io.stdout("The memory store keeps no schema: nothing to migrate.\n");
+        return EXIT.ok;
+      case "sqlite": {
+        const { SqliteStore } = await import("../store/sqlite.ts");
+        const store = SqliteStore.open(config.store.path, { migrate: false });
+        const applied = store.migrate();
+        await store.close();
+        io.stdout(appliedText(applied, where));
+        return EXIT.ok;
+      }
+      case "postgres": {
+        const { PostgresStore } = await import("../store/postgres.ts");
+        const store = await PostgresStore.open(config.store, { migrate: false });
+        try {
+          io.stdout(appliedText(await store.migrate(), where));
+        } finally {
+          await store.close();
+        }
+        return EXIT.ok;
+      }
+    }
+  } catch (error) {
+    io.stderr(`bus-api-provider-auth: cannot migrate ${where}: ${(error as Error).message.split("\n")[0]}\n`);
+    return EXIT.failure;
+  }
+}
+
+function appliedText(applied: number[], where: string): string {
+  return applied.length === 0
+    ? `Schema of ${where} is up to date.\n`
+    : `Applied migration${applied.length === 1 ? "" : "s"} ${applied.join(", ")} to ${where}.\n`;
+}
+
+/** The effective configuration as `NAME=value` lines, secrets replaced by their length. */
+function describeConfig(config: Config): string {
+  const secret = (bytes: Uint8Array | string | null) =>
+    bytes === null ? "(unset)" : `(set, ${typeof bytes === "string" ? bytes.length : bytes.length} bytes, hidden)`;
+  const { policy, store, sender } = config;
+  const lines: [string, string | number | boolean][] = [
+    ["BUS_AUTH_LISTEN", `${config.listen.hostname}:${config.listen.port}`],
+    ["BUS_AUTH_ROUTE_PREFIX", config.routePrefix ?? ""],
+    ["BUS_AUTH_HS256_SECRET", secret(config.signingKey)],
+    ["BUS_AUTH_INTERNAL_SHARED_KEY", secret(config.internalKey)],
+  ];
+  if (store.kind === "memory") lines.push(["# store", "memory (lost on restart)"]);
+  if (store.kind === "sqlite") lines.push(["BUS_AUTH_STORE_PATH", store.path]);
+  if (store.kind === "postgres") lines.push(["BUS_AUTH_POSTGRES_DSN", maskDsn(store.dsn)]);
+  if (store.kind === "postgres") {
+    lines.push(
+      ["BUS_AUTH_POSTGRES_POOL_MAX", store.poolMax],
+      ["BUS_AUTH_POSTGRES_CONNECT_TIMEOUT_SECONDS", store.connectTimeoutSeconds],
+      ["BUS_AUTH_POSTGRES_STATEMENT_TIMEOUT_SECONDS", store.statementTimeoutSeconds],
+    );
+  }
+  lines.push(["BUS_AUTH_OTP_SENDER", sender.kind]);
+  if (sender.kind === "smtp") {
+    lines.push(
+      ["BUS_AUTH_SMTP_HOST", sender.host],
+      ["BUS_AUTH_SMTP_PORT", sender.port],
+      ["BUS_AUTH_SMTP_TLS", sender.tls],
+      ["BUS_AUTH_SMTP_FROM", sender.from],
+      ["BUS_AUTH_SMTP_USERNAME", sender.username ?? ""],
+      ["BUS_AUTH_SMTP_PASSWORD", secret(sender.password)],
+    );
+  }
+  lines.push(
+    ["BUS_AUTH_API_USER_SCOPES", policy.apiUserScopes.join(" ")],
+    ["BUS_AUTH_OTP_TTL_SECONDS", policy.otpTtlSeconds],
+    ["BUS_AUTH_OTP_MAX_ATTEMPTS", policy.otpMaxAttempts],
+    ["BUS_AUTH_OTP_RESEND_SECONDS", policy.otpResendSeconds],
+    ["BUS_AUTH_RATE_LIMIT_PER_IP", policy.rateLimitPerIp],
+    ["BUS_AUTH_RATE_LIMIT_WINDOW_SECONDS", policy.rateLimitWindowSeconds],
+    ["BUS_AUTH_TRUSTED_PROXIES", config.trustedProxies.map((range) => range.text).join(" ")],
+    ["BUS_AUTH_SESSION_TTL_SECONDS", policy.sessionTtlSeconds],
+    ["BUS_AUTH_SESSION_REFRESH", policy.sessionRefresh],
+    ["BUS_AUTH_SESSION_MAX_SECONDS", policy.sessionMaxSeconds],
+    ["BUS_AUTH_API_TOKEN_MAX_TTL_SECONDS", policy.apiTokenMaxTtlSeconds],
+    ["BUS_AUTH_INTERNAL_TOKEN_TTL_SECONDS", policy.internalTokenTtlSeconds],
+    ["BUS_AUTH_ISSUER", policy.issuer],
+    ["BUS_AUTH_MAX_BODY_BYTES", config.maxBodyBytes],
+  );
+  const dev = config.devDefaults.length > 0
+    ? `# development defaults (not secret): ${config.devDefaults.join(" ")}\n`
+    : "";
+  return dev + lines.map(([name, value]) => `${name}=${value}\n`).join("");
+}
+
+function isLoopback(hostname: string): boolean {
+  if (hostname === "localhost") return true;
+  const bytes = parseIp(hostname);
+  if (bytes === null) return false;
+  return bytes.length === 4 ? bytes[0] === 127 : bytes.every((b, i) => b === (i === 15 ? 1 : 0));
+}
+
+function usage(io: Io, problem: string): number {
+  io.stderr(`bus-api-provider-auth: ${problem}\n${PROVIDER_SYNOPSIS}`);
+  return EXIT.usage;
+}

@@ -1,0 +1,130 @@
+/**
+ * Help text of `bus-api-provider-auth`, with the Git-style sections; the
+ * ENVIRONMENT section is built from the variable table.
+ *
+ * @module
+ */
+
+import { PROVIDER_VARIABLES } from "../config/variables.ts";
+import { AUTH_BASES } from "./app.ts";
+
+/** Short synopsis printed with usage errors. */
+export const PROVIDER_SYNOPSIS = `usage: bus-api-provider-auth [serve] [--listen HOST:PORT] [--dev]
+       bus-api-provider-auth migrate [--print-sql]
+       bus-api-provider-auth config [--dev]
+       bus-api-provider-auth --help | --version
+`;
+
+function environmentSection(): string {
+  return PROVIDER_VARIABLES.map((variable) => {
+    const secret = variable.secret ? ` Secret; ${variable.name}_FILE reads it from a file.` : "";
+    const fallback = variable.default === "" ? "" : ` Default: ${variable.default}.`;
+    return `    ${variable.name}\n        ${wrap(`${variable.help}${fallback}${secret}`, 70).join("\n        ")}`;
+  }).join("\n\n");
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== "") lines.push(line);
+  return lines;
+}
+
+/** The full `--help` text. */
+export function providerHelp(): string {
+  return `NAME
+    bus-api-provider-auth - Bus API auth provider: email waitlist, OTP, operator
+    approval and short-lived scoped JWTs
+
+SYNOPSIS
+    bus-api-provider-auth [serve] [--listen HOST:PORT] [--dev]
+    bus-api-provider-auth migrate [--print-sql]
+    bus-api-provider-auth config [--dev]
+    bus-api-provider-auth --help | --version
+
+DESCRIPTION
+    Users register an email into a waitlist, prove the mailbox with a one-time
+    code, and wait for an operator to approve them. Approved users request
+    short-lived HS256 JWTs (aud=ai.hg.fi/api) with scopes from
+    BUS_AUTH_API_USER_SCOPES; the token subject is the stable account UUID,
+    never the email. OTP verification returns an auth-service session token
+    (aud=ai.hg.fi/auth) that grants no API access by itself.
+
+    Routes, served at the root and under BUS_AUTH_ROUTE_PREFIX when set, where
+    {A} is each of ${AUTH_BASES.join(", ")}:
+        GET  /healthz
+        POST {A}/register, {A}/otp/request, {A}/otp/verify
+        GET  {A}/status, {A}/me (also /me), {A}/check
+        POST {A}/token, {A}/token/refresh, {A}/logout
+        GET  {A}/admin/waitlist    POST {A}/admin/approve, {A}/admin/reject
+        POST /api/internal/auth/token (also /internal/token)
+
+    Errors are JSON {"error":"<code>","message":"<sentence>"} with 400, 401,
+    403, 404, 409, 413, 429 (with Retry-After), 502 or 503.
+
+COMMANDS
+    serve
+        Run the provider (the default). Logs one JSON line per request on
+        stderr; the console OTP sender prints codes on stdout.
+
+    migrate
+        Apply the store schema and exit. The server also migrates at start-up.
+
+    config
+        Validate the environment and print the effective configuration with
+        secrets hidden; exit 2 when it is invalid.
+
+OPTIONS
+    --listen HOST:PORT
+        Address to listen on; wins over BUS_AUTH_LISTEN. Port 0 picks a free port.
+
+    --dev
+        Local development only: unset variables take the non-secret defaults
+        of the local examples (HS256 secret
+        not-a-secret-local-development-hs256-key, internal key
+        not-a-secret-local-development-internal-key, SQLite store
+        ./local/bus-auth.sqlite, console OTP sender, route prefix
+        /local-dev/v1). Refused on non-loopback addresses.
+
+    --print-sql
+        With migrate: print the PostgreSQL DDL for an operator to apply by hand
+        (psql -v ON_ERROR_STOP=1 -f schema.sql) instead of applying anything.
+
+    -h, --help
+        Print this help.
+
+    --version
+        Print the version.
+
+ENVIRONMENT
+${environmentSection()}
+
+EXAMPLES
+    Local development with the non-secret defaults:
+        deno task dev
+        curl -fsS http://127.0.0.1:8080/local-dev/v1/healthz
+
+    Hosted, on PostgreSQL and SMTP:
+        export BUS_AUTH_HS256_SECRET_FILE=/run/secrets/bus-auth-hs256
+        export BUS_AUTH_POSTGRES_DSN_FILE=/run/secrets/bus-auth-postgres-dsn
+        export BUS_AUTH_OTP_SENDER=smtp BUS_AUTH_SMTP_HOST=smtp.example.internal
+        export BUS_AUTH_SMTP_FROM=auth@example.test BUS_AUTH_SMTP_USERNAME=bus-auth
+        export BUS_AUTH_SMTP_PASSWORD_FILE=/run/secrets/bus-auth-smtp-password
+        export BUS_AUTH_API_USER_SCOPES="llm:proxy billing:read"
+        bus-api-provider-auth config && bus-api-provider-auth serve --listen 0.0.0.0:8080
+
+    Schema for a database administrator:
+        bus-api-provider-auth migrate --print-sql > bus-auth-schema.sql
+
+SEE ALSO
+    bus-auth(1), bus-operator(1), bus-operator-token(1), README.md
+`;
+}

@@ -1,0 +1,122 @@
+/**
+ * `bus-api-provider-auth serve`: opens the store and sender of a validated
+ * configuration, serves the app until SIGINT/SIGTERM (or an abort signal),
+ * and sweeps expired rows periodically.
+ *
+ * @module
+ */
+
+import { type Config, maskDsn } from "../config/config.ts";
+import { createAuthContext } from "../lib/service/context.ts";
+import type { OtpSender } from "../lib/otp_sender.ts";
+import type { Store } from "../lib/store.ts";
+import { createOtpSender } from "../otp_sender/factory.ts";
+import { describeStore, openStore } from "../store/factory.ts";
+import { VERSION } from "../version.ts";
+import { createApp } from "./app.ts";
+import type { Logger } from "./env.ts";
+
+/** How often expired challenges, revocations and windows are deleted. */
+const PURGE_INTERVAL_MS = 5 * 60 * 1000;
+
+/** Where `serve` writes and what stops it. */
+export interface ServeIo {
+  /** Structured log (stderr). */
+  log: Logger;
+  /** Lines of the console OTP sender (stdout). */
+  writeOtpLine: (line: string) => void;
+  /** Stops the server when aborted (tests); SIGINT and SIGTERM always do. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs the provider until it is stopped.
+ *
+ * @returns the exit code: 0 after a clean stop, 1 when it cannot start
+ */
+export async function serve(config: Config, io: ServeIo): Promise<number> {
+  const { log } = io;
+  for (const warning of config.warnings) log({ level: "warn", msg: warning });
+  if (config.devDefaults.length > 0) {
+    log({
+      level: "warn",
+      msg: "development defaults in use: not secret, never use them outside `deno task dev`",
+      variables: config.devDefaults.join(" "),
+    });
+  }
+  let store: Store;
+  let sender: OtpSender;
+  try {
+    store = await openStore(config.store);
+  } catch (error) {
+    log({ level: "error", msg: "cannot open the store", detail: errorText(error) });
+    return 1;
+  }
+  try {
+    sender = await createOtpSender(config.sender, io.writeOtpLine);
+  } catch (error) {
+    await store.close();
+    log({ level: "error", msg: "cannot create the OTP sender", detail: errorText(error) });
+    return 1;
+  }
+  const ctx = createAuthContext({
+    store,
+    sender,
+    policy: config.policy,
+    signingKey: config.signingKey,
+    internalKey: config.internalKey,
+  });
+  const app = createApp({
+    ctx,
+    routePrefix: config.routePrefix,
+    maxBodyBytes: config.maxBodyBytes,
+    trustedProxies: config.trustedProxies,
+    log,
+  });
+  const stop = new AbortController();
+  io.signal?.addEventListener("abort", () => stop.abort());
+  const onSignal = () => stop.abort();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
+  const purge = setInterval(() => {
+    store.purgeExpired(Date.now()).catch((error) =>
+      log({ level: "warn", msg: "purge failed", detail: errorText(error) })
+    );
+  }, PURGE_INTERVAL_MS);
+  try {
+    const server = Deno.serve({
+      hostname: config.listen.hostname,
+      port: config.listen.port,
+      signal: stop.signal,
+      onListen: ({ hostname, port }) => {
+        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+        log({
+          level: "info",
+          msg: "listening",
+          url: `http://${host}:${port}`,
+          version: VERSION,
+          store: describeStore(config.store, maskDsn),
+          otp_sender: sender.kind,
+          route_prefix: config.routePrefix,
+        });
+      },
+    }, (request, info) => app.fetch(request, { remoteAddr: info.remoteAddr }));
+    await server.finished;
+    log({ level: "info", msg: "stopped" });
+    return 0;
+  } catch (error) {
+    log({
+      level: "error",
+      msg: `cannot listen on ${config.listen.hostname}:${config.listen.port}`,
+      detail: errorText(error),
+    });
+    return 1;
+  } finally {
+    clearInterval(purge);
+    for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, onSignal);
+    await Promise.allSettled([store.close(), sender.close()]);
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message.split("\n")[0] : String(error);
+}

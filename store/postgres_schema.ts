@@ -1,0 +1,119 @@
+/**
+ * Versioned schema of the PostgreSQL store. `bus-api-provider-auth migrate`
+ * applies the pending entries under an advisory lock; `migrate --print-sql`
+ * prints {@link postgresSchemaSql} for an operator who applies it by hand.
+ * Never edit an entry that has shipped, add a new one.
+ *
+ * Indexes serve what users do at a million users: lookup by normalised
+ * email (unique), by account id (unique), waitlist pages by
+ * (status, created_at, user_id) keyset, revocation checks by primary key,
+ * and the expiry sweeps.
+ *
+ * @module
+ */
+
+import type { Migration } from "./sqlite_schema.ts";
+
+/** Table that records applied versions. */
+export const POSTGRES_MIGRATIONS_TABLE = "bus_auth_schema_migrations";
+
+/** Key of the advisory lock that serialises migrations across processes. */
+export const POSTGRES_MIGRATION_LOCK = 0x6275_7361; // "busa"
+
+/** Every migration of the PostgreSQL store, oldest first. */
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "users, OTP challenges, sessions, revocations, rate limits",
+    sql: `
+CREATE TABLE bus_auth_users (
+  user_id text PRIMARY KEY,
+  email text NOT NULL,
+  verified boolean NOT NULL DEFAULT false,
+  status text NOT NULL CHECK (status IN ('waitlisted', 'approved', 'rejected')),
+  account_id text,
+  rejection_reason text,
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX bus_auth_users_email ON bus_auth_users (email);
+CREATE UNIQUE INDEX bus_auth_users_account ON bus_auth_users (account_id) WHERE account_id IS NOT NULL;
+CREATE INDEX bus_auth_users_page ON bus_auth_users (created_at, user_id);
+CREATE INDEX bus_auth_users_status_page ON bus_auth_users (status, created_at, user_id);
+
+CREATE TABLE bus_auth_otp_challenges (
+  email text PRIMARY KEY,
+  challenge_id text NOT NULL,
+  code_hash text NOT NULL,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  consumed_at timestamptz
+);
+CREATE INDEX bus_auth_otp_challenges_expiry ON bus_auth_otp_challenges (expires_at);
+
+CREATE TABLE bus_auth_sessions (
+  session_id text PRIMARY KEY,
+  user_id text NOT NULL REFERENCES bus_auth_users (user_id),
+  created_at timestamptz NOT NULL,
+  absolute_expires_at timestamptz NOT NULL,
+  revoked_at timestamptz
+);
+CREATE INDEX bus_auth_sessions_user ON bus_auth_sessions (user_id) WHERE revoked_at IS NULL;
+CREATE INDEX bus_auth_sessions_expiry ON bus_auth_sessions (absolute_expires_at);
+
+CREATE TABLE bus_auth_revoked_tokens (
+  token_id text PRIMARY KEY,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX bus_auth_revoked_tokens_expiry ON bus_auth_revoked_tokens (expires_at);
+
+CREATE TABLE bus_auth_rate_limits (
+  key text NOT NULL,
+  window_ends_at timestamptz NOT NULL,
+  count integer NOT NULL,
+  PRIMARY KEY (key, window_ends_at)
+);
+CREATE INDEX bus_auth_rate_limits_expiry ON bus_auth_rate_limits (window_ends_at);
+`,
+  },
+];
+
+/**
+ * The whole DDL as one idempotent script for manual application with
+ * `psql -v ON_ERROR_STOP=1 -f`: it takes the same advisory lock as
+ * `migrate`, skips versions already recorded, and records what it applies.
+ */
+export function postgresSchemaSql(): string {
+  const steps = POSTGRES_MIGRATIONS.map((migration) => {
+    const statements = splitStatements(migration.sql).map((statement) =>
+      `    EXECUTE $ddl$${statement.replace(/\n/g, "\n      ")}$ddl$;`
+    );
+    return `-- ${migration.version}: ${migration.description}
+DO $migration$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM ${POSTGRES_MIGRATIONS_TABLE} WHERE version = ${migration.version}) THEN
+${statements.join("\n")}
+    INSERT INTO ${POSTGRES_MIGRATIONS_TABLE} (version, description)
+      VALUES (${migration.version}, '${migration.description.replace(/'/g, "''")}');
+  END IF;
+END
+$migration$;`;
+  });
+  return `-- bus-api-provider-auth PostgreSQL schema (apply with: psql -v ON_ERROR_STOP=1 -f schema.sql)
+BEGIN;
+SELECT pg_advisory_xact_lock(${POSTGRES_MIGRATION_LOCK});
+CREATE TABLE IF NOT EXISTS ${POSTGRES_MIGRATIONS_TABLE} (
+  version integer PRIMARY KEY,
+  description text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+);
+${steps.join("\n\n")}
+COMMIT;
+`;
+}
+
+/** Splits a migration into its statements (each ends with `;` at a line end). */
+export function splitStatements(sql: string): string[] {
+  return sql.split(/;[ \t]*(?:\n|$)/).map((statement) => statement.trim()).filter((statement) => statement !== "");
+}
