@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { SignJWT } from "jose";
+import { assertError, createHarness, decodeClaims, TEST_SIGNING_KEY } from "./testing.ts";
+
+Deno.test("GET /check returns the claims of session, API and internal tokens", async () => {
+  const h = createHarness();
+  const { token } = await h.approvedUser("a@example.com");
+  const api = (await h.call("POST", "/api/v1/auth/token", { token, body: { scope: "llm:proxy" } })).body.access_token;
+  const internal = await h.mintToken({ aud: "ai.hg.fi/internal", sub: "usage-exporter", scope: "usage:read" });
+  for (const bearer of [token, api, internal]) {
+    const reply = await h.call("GET", "/api/v1/auth/check", { token: bearer });
+    assert.equal(reply.status, 200, reply.text);
+    const claims = decodeClaims(bearer);
+    assert.deepEqual(reply.body, {
+      sub: claims.sub,
+      aud: claims.aud,
+      scope: claims.scope,
+      iat: claims.iat,
+      exp: claims.exp,
+      iss: claims.iss,
+      jti: claims.jti,
+    });
+  }
+});
+
+Deno.test("GET /check enforces an expected audience and scopes", async () => {
+  const h = createHarness();
+  const { token } = await h.approvedUser("a@example.com");
+  const api = (await h.call("POST", "/api/v1/auth/token", { token, body: { scope: "llm:proxy" } })).body.access_token;
+  assert.equal(
+    (await h.call("GET", "/api/v1/auth/check?audience=ai.hg.fi/api&scope=llm:proxy", { token: api })).status,
+    200,
+  );
+  assertError(await h.call("GET", "/api/v1/auth/check?audience=ai.hg.fi/api", { token }), 401, "token_wrong_audience");
+  assertError(await h.call("GET", "/api/v1/auth/check?scope=billing:read", { token: api }), 403, "insufficient_scope");
+  assertError(await h.call("GET", "/api/v1/auth/check?audience=other", { token: api }), 400, "invalid_audience");
+});
+
+Deno.test("GET /check refuses invalid, unknown-audience, expiry-less, expired and revoked tokens with 401", async () => {
+  const h = createHarness();
+  const { token } = await h.signIn("a@example.com");
+  const now = Math.floor(h.clock.now / 1000);
+  const base = { iss: h.policy.issuer, sub: "svc", scope: "", iat: now, jti: crypto.randomUUID() };
+  const sign = (payload: Record<string, unknown>) =>
+    new SignJWT(payload).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(TEST_SIGNING_KEY);
+  assertError(
+    await h.call("GET", "/auth/check", { token: await sign({ ...base, aud: "ai.hg.fi/api" }) }),
+    401,
+    "invalid_token",
+  );
+  assertError(
+    await h.call("GET", "/auth/check", { token: await sign({ ...base, aud: "elsewhere", exp: now + 60 }) }),
+    401,
+    "token_wrong_audience",
+  );
+  assertError(
+    await h.call("GET", "/auth/check", { token: await sign({ ...base, aud: "ai.hg.fi/api", exp: now - 1 }) }),
+    401,
+    "token_expired",
+  );
+  assertError(await h.call("GET", "/auth/check", {}), 401, "missing_token");
+  await h.call("POST", "/api/v1/auth/logout", { token });
+  assertError(await h.call("GET", "/auth/check", { token }), 401, "token_revoked");
+});
