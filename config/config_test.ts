@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { ConfigError, DEV_DEFAULTS, loadConfig, maskDsn } from "./config.ts";
+
+const SECRET = "a-deployment-secret-of-32-bytes-or-more";
+const noFiles = { readFile: () => Deno.readTextFileSync("/nonexistent"), fileMode: () => null };
+
+function problemsOf(env: Record<string, string>, options = {}): string[] {
+  try {
+    loadConfig(env, { ...noFiles, ...options });
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+Deno.test("loadConfig() applies the defaults of DESIGN §5", () => {
+  const config = loadConfig({ BUS_AUTH_HS256_SECRET: SECRET }, noFiles);
+  assert.deepEqual(config.listen, { hostname: "127.0.0.1", port: 8080 });
+  assert.equal(config.routePrefix, null);
+  assert.deepEqual(config.store, { kind: "memory" });
+  assert.deepEqual(config.sender, { kind: "memory" });
+  assert.equal(config.internalKey, null);
+  assert.equal(config.maxBodyBytes, 65536);
+  assert.equal(config.policy.otpTtlSeconds, 600);
+  assert.equal(config.policy.otpMaxAttempts, 5);
+  assert.equal(config.policy.otpResendSeconds, 60);
+  assert.equal(config.policy.rateLimitPerIp, 30);
+  assert.equal(config.policy.rateLimitWindowSeconds, 300);
+  assert.equal(config.policy.sessionTtlSeconds, 3600);
+  assert.equal(config.policy.sessionRefresh, true);
+  assert.equal(config.policy.sessionMaxSeconds, 2592000);
+  assert.equal(config.policy.apiTokenMaxTtlSeconds, 3600);
+  assert.equal(config.policy.internalTokenTtlSeconds, 600);
+  assert.equal(config.policy.issuer, "bus-api-provider-auth");
+  assert.ok(Object.isFrozen(config));
+});
+
+Deno.test("loadConfig() requires BUS_AUTH_HS256_SECRET outside dev, never defaulting it silently", () => {
+  assert.deepEqual(problemsOf({}), [
+    "BUS_AUTH_HS256_SECRET is required: set it (or BUS_AUTH_HS256_SECRET_FILE) to a secret of 32+ bytes",
+  ]);
+});
+
+Deno.test("loadConfig() reads base64: secrets and enforces 32 bytes without echoing the value", () => {
+  const config = loadConfig({ BUS_AUTH_HS256_SECRET: `base64:${btoa("k".repeat(32))}` }, noFiles);
+  assert.equal(config.signingKey.length, 32);
+  const problems = problemsOf({ BUS_AUTH_HS256_SECRET: "short-secret-value" });
+  assert.equal(problems.length, 1);
+  assert.match(problems[0], /too short \(18 bytes\)/);
+  assert.ok(!problems[0].includes("short-secret-value"));
+  assert.match(problemsOf({ BUS_AUTH_HS256_SECRET: "base64:%%%" })[0], /not valid base64/);
+});
+
+Deno.test("loadConfig() reports every problem at once", () => {
+  const problems = problemsOf({
+    BUS_AUTH_LISTEN: "nowhere",
+    BUS_AUTH_OTP_TTL_SECONDS: "3600",
+    BUS_AUTH_SESSION_REFRESH: "maybe",
+    BUS_AUTH_OTP_SENDER: "pigeon",
+    BUS_AUTH_API_USER_SCOPES: "llm:proxy admin:manage waitlist:approve",
+    BUS_AUTH_TRUSTED_PROXIES: "10.0.0.0/8, not-an-ip",
+    BUS_AUTH_ROUTE_PREFIX: "no-slash",
+    BUS_AUTH_STORE_PATH: "/tmp/a.sqlite",
+    BUS_AUTH_POSTGRES_DSN: "postgres://u:hunter2@db/auth",
+  });
+  assert.equal(problems.length, 9, problems.join("\n"));
+  assert.ok(problems.some((p) => p.startsWith("BUS_AUTH_HS256_SECRET is required")));
+  assert.ok(problems.some((p) => p.includes('"admin:manage waitlist:approve" grant operator')));
+  assert.ok(problems.some((p) => p.includes("both set: choose one store")));
+  assert.ok(!problems.join("\n").includes("hunter2"));
+});
+
+Deno.test("loadConfig() reads _FILE secrets, strips one trailing newline, refuses both forms", () => {
+  const files: Record<string, string> = {
+    "/run/secrets/hs": `${SECRET}\n`,
+    "/run/secrets/key": "internal-key-0123456789\n",
+  };
+  const options = { readFile: (path: string) => files[path], fileMode: () => 0o600 };
+  const config = loadConfig({
+    BUS_AUTH_HS256_SECRET_FILE: "/run/secrets/hs",
+    BUS_AUTH_INTERNAL_SHARED_KEY_FILE: "/run/secrets/key",
+  }, options);
+  assert.equal(new TextDecoder().decode(config.signingKey), SECRET);
+  assert.equal(new TextDecoder().decode(config.internalKey!), "internal-key-0123456789");
+  assert.deepEqual(config.warnings, []);
+  assert.match(
+    problemsOf({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_HS256_SECRET_FILE: "/run/secrets/hs" }, options)[0],
+    /both set/,
+  );
+  assert.match(problemsOf({ BUS_AUTH_HS256_SECRET_FILE: "/missing" })[0], /cannot read "\/missing"/);
+});
+
+Deno.test("loadConfig() warns about secret files readable by others and unknown variables", () => {
+  const config = loadConfig({ BUS_AUTH_HS256_SECRET_FILE: "/s", BUS_AUTH_SMTP_HOSTNAME: "x", BUS_AUTH_API_URL: "y" }, {
+    readFile: () => SECRET,
+    fileMode: () => 0o644,
+  });
+  assert.equal(config.warnings.length, 2);
+  assert.match(config.warnings[0], /readable by group or others \(mode 0644\)/);
+  assert.match(config.warnings[1], /BUS_AUTH_SMTP_HOSTNAME is not a known variable/);
+});
+
+Deno.test("loadConfig() requires SMTP host and from with the smtp sender", () => {
+  const problems = problemsOf({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_OTP_SENDER: "smtp" });
+  assert.deepEqual(problems, [
+    "BUS_AUTH_SMTP_HOST is required with BUS_AUTH_OTP_SENDER=smtp",
+    "BUS_AUTH_SMTP_FROM is required with BUS_AUTH_OTP_SENDER=smtp",
+  ]);
+  const config = loadConfig({
+    BUS_AUTH_HS256_SECRET: SECRET,
+    BUS_AUTH_OTP_SENDER: "smtp",
+    BUS_AUTH_SMTP_HOST: "smtp.example.internal",
+    BUS_AUTH_SMTP_FROM: "auth@example.test",
+    BUS_AUTH_SMTP_USERNAME: "bus-auth",
+    BUS_AUTH_SMTP_PASSWORD: "pw",
+  }, noFiles);
+  assert.deepEqual(config.sender, {
+    kind: "smtp",
+    host: "smtp.example.internal",
+    port: 587,
+    tls: "auto",
+    from: "auth@example.test",
+    username: "bus-auth",
+    password: "pw",
+  });
+});
+
+Deno.test("loadConfig() with dev fills only unset variables with the announced development defaults", () => {
+  const config = loadConfig({ BUS_AUTH_OTP_SENDER: "memory" }, { ...noFiles, dev: true });
+  assert.equal(new TextDecoder().decode(config.signingKey), DEV_DEFAULTS.BUS_AUTH_HS256_SECRET);
+  assert.equal(new TextDecoder().decode(config.internalKey!), DEV_DEFAULTS.BUS_AUTH_INTERNAL_SHARED_KEY);
+  assert.deepEqual(config.store, { kind: "sqlite", path: "./local/bus-auth.sqlite" });
+  assert.deepEqual(config.sender, { kind: "memory" });
+  assert.equal(config.routePrefix, "/local-dev/v1");
+  assert.deepEqual(config.devDefaults, [
+    "BUS_AUTH_HS256_SECRET",
+    "BUS_AUTH_INTERNAL_SHARED_KEY",
+    "BUS_AUTH_STORE_PATH",
+    "BUS_AUTH_ROUTE_PREFIX",
+  ]);
+  const pg = loadConfig({ BUS_AUTH_POSTGRES_DSN: "postgres://u@db/auth" }, { ...noFiles, dev: true });
+  assert.equal(pg.store.kind, "postgres");
+});
+
+Deno.test("loadConfig() reads listen addresses, including IPv6 and the command-line override", () => {
+  const base = { BUS_AUTH_HS256_SECRET: SECRET };
+  assert.deepEqual(loadConfig({ ...base, BUS_AUTH_LISTEN: "[::1]:9000" }, noFiles).listen, {
+    hostname: "::1",
+    port: 9000,
+  });
+  assert.deepEqual(
+    loadConfig({ ...base, BUS_AUTH_LISTEN: "0.0.0.0:1" }, { ...noFiles, listen: "127.0.0.1:0" }).listen,
+    {
+      hostname: "127.0.0.1",
+      port: 0,
+    },
+  );
+  assert.equal(problemsOf({ ...base, BUS_AUTH_LISTEN: "127.0.0.1:99999" }).length, 1);
+});
+
+Deno.test("maskDsn() hides the password and secret parameters", () => {
+  assert.equal(
+    maskDsn("postgres://u:hunter2@db:5432/auth?sslmode=require"),
+    "postgres://u:***@db:5432/auth?sslmode=require",
+  );
+  assert.equal(maskDsn("postgres://db/auth?password=hunter2"), "postgres://db/auth?password=***");
+  assert.ok(!maskDsn("not a url hunter2").includes("hunter2"));
+});

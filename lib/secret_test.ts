@@ -1,0 +1,21 @@
+import assert from "node:assert/strict";
+import { decodeSecret, secretsEqual } from "./secret.ts";
+
+Deno.test("decodeSecret() treats plain values as text, even when they look like base64", () => {
+  assert.deepEqual(decodeSecret("AAEC"), new TextEncoder().encode("AAEC"));
+});
+
+Deno.test("decodeSecret() decodes base64: values in both alphabets and refuses garbage", () => {
+  assert.deepEqual(decodeSecret("base64:AAEC/w=="), new Uint8Array([0, 1, 2, 255]));
+  assert.deepEqual(decodeSecret("base64:AAEC_w"), new Uint8Array([0, 1, 2, 255]));
+  assert.equal(decodeSecret("base64:not base64!"), null);
+  assert.equal(decodeSecret("base64:A"), null);
+});
+
+Deno.test("secretsEqual() compares contents whatever the lengths", () => {
+  assert.equal(secretsEqual("same-key", "same-key"), true);
+  assert.equal(secretsEqual("same-key", new TextEncoder().encode("same-key")), true);
+  assert.equal(secretsEqual("same-key", "same-kex"), false);
+  assert.equal(secretsEqual("same-key", "same-key-longer"), false);
+  assert.equal(secretsEqual("", "x"), false);
+});
