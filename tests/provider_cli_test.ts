@@ -1,0 +1,170 @@
+/**
+ * `bus-api-provider-auth` as a program: help, version, configuration
+ * errors, `config`, `migrate`, and the development mode of `deno task dev`.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runProgram, startProvider } from "./helpers/provider_process.ts";
+import { assertSnapshot } from "./helpers/snapshot.ts";
+
+const PROGRAM = "bus-api-provider-auth";
+const SECRET = "cli-test-signing-secret-of-32-bytes-min";
+
+Deno.test("bus-api-provider-auth --help prints the Git-style sections (snapshot)", async () => {
+  const result = await runProgram(PROGRAM, ["--help"]);
+  assert.equal(result.code, 0);
+  for (const section of ["NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS", "ENVIRONMENT", "EXAMPLES", "SEE ALSO"]) {
+    assert.match(result.stdout, new RegExp(`^${section}$`, "m"));
+  }
+  await assertSnapshot("bus-api-provider-auth.help", result.stdout);
+});
+
+Deno.test("bus-api-provider-auth --help lists every provider variable", async () => {
+  const { PROVIDER_VARIABLES } = await import("../config/variables.ts");
+  const { stdout } = await runProgram(PROGRAM, ["-h"]);
+  for (const variable of PROVIDER_VARIABLES) assert.ok(stdout.includes(`    ${variable.name}\n`), variable.name);
+});
+
+Deno.test("bus-api-provider-auth --version prints the version", async () => {
+  const result = await runProgram(PROGRAM, ["--version"]);
+  assert.equal(result.code, 0);
+  assert.match(result.stdout, /^bus-api-provider-auth [0-9]+\.[0-9]+\.[0-9]+\n$/);
+});
+
+Deno.test("bus-api-provider-auth refuses unknown commands and flags with exit 2 and the synopsis", async () => {
+  for (const args of [["launch"], ["--port", "80"], ["config", "--listen", "127.0.0.1:1"], ["serve", "--print-sql"]]) {
+    const result = await runProgram(PROGRAM, args, { env: { BUS_AUTH_HS256_SECRET: SECRET } });
+    assert.equal(result.code, 2, args.join(" "));
+    assert.match(result.stderr, /usage: bus-api-provider-auth/);
+    assert.equal(result.stdout, "");
+  }
+});
+
+Deno.test("serve refuses an invalid configuration with exit 2, one line per problem, no secret values", async () => {
+  const result = await runProgram(PROGRAM, ["serve"], {
+    env: {
+      BUS_AUTH_HS256_SECRET: "too-short-secret",
+      BUS_AUTH_POSTGRES_DSN: "postgres://bus_auth:hunter2@db/auth",
+      BUS_AUTH_STORE_PATH: "/tmp/x.sqlite",
+      BUS_AUTH_OTP_SENDER: "smtp",
+    },
+  });
+  assert.equal(result.code, 2);
+  const lines = result.stderr.trimEnd().split("\n");
+  assert.equal(lines[0], "bus-api-provider-auth: invalid configuration:");
+  assert.equal(lines.length, 5, result.stderr);
+  assert.ok(!result.stderr.includes("too-short-secret") && !result.stderr.includes("hunter2"));
+});
+
+Deno.test("serve without BUS_AUTH_HS256_SECRET refuses to start instead of using a default", async () => {
+  const result = await runProgram(PROGRAM, ["serve", "--listen", "127.0.0.1:0"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /BUS_AUTH_HS256_SECRET is required/);
+});
+
+Deno.test("config prints the effective configuration with secrets hidden and the DSN masked", async () => {
+  const result = await runProgram(PROGRAM, ["config"], {
+    env: {
+      BUS_AUTH_HS256_SECRET: SECRET,
+      BUS_AUTH_INTERNAL_SHARED_KEY: "internal-key-0123456789",
+      BUS_AUTH_POSTGRES_DSN: "postgres://bus_auth:hunter2@db.example.internal:5432/auth?sslmode=require",
+      BUS_AUTH_OTP_SENDER: "smtp",
+      BUS_AUTH_SMTP_HOST: "smtp.example.internal",
+      BUS_AUTH_SMTP_FROM: "auth@example.test",
+      BUS_AUTH_SMTP_USERNAME: "bus-auth",
+      BUS_AUTH_SMTP_PASSWORD: "smtp-password-value",
+    },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^BUS_AUTH_HS256_SECRET=\(set, 39 bytes, hidden\)$/m);
+  assert.match(result.stdout, /^BUS_AUTH_POSTGRES_DSN=postgres:\/\/bus_auth:\*\*\*@db\.example\.internal:5432\/auth\?sslmode=require$/m);
+  assert.match(result.stdout, /^BUS_AUTH_SMTP_PASSWORD=\(set, 19 bytes, hidden\)$/m);
+  assert.match(result.stdout, /^BUS_AUTH_OTP_MAX_ATTEMPTS=5$/m);
+  for (const secret of [SECRET, "internal-key-0123456789", "hunter2", "smtp-password-value"]) {
+    assert.ok(!result.stdout.includes(secret) && !result.stderr.includes(secret));
+  }
+  const invalid = await runProgram(PROGRAM, ["config"], { env: { BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_OTP_TTL_SECONDS: "0" } });
+  assert.equal(invalid.code, 2);
+});
+
+Deno.test("migrate applies the SQLite schema once, then reports it up to date", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const env = { BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_STORE_PATH: join(dir, "auth.sqlite") };
+    const first = await runProgram(PROGRAM, ["migrate"], { env });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^Applied migration 1 to sqlite /);
+    const second = await runProgram(PROGRAM, ["migrate"], { env });
+    assert.match(second.stdout, /is up to date\.$/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("migrate --print-sql prints the PostgreSQL DDL without needing any configuration", async () => {
+  const result = await runProgram(PROGRAM, ["migrate", "--print-sql"]);
+  assert.equal(result.code, 0);
+  assert.match(result.stdout, /CREATE TABLE bus_auth_users/);
+  assert.match(result.stdout, /pg_advisory_xact_lock/);
+  assert.match(result.stdout, /^COMMIT;$/m);
+});
+
+Deno.test("serve exits 1 with a clear line when the port is taken", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const result = await runProgram(PROGRAM, ["serve", "--listen", `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`], {
+      env: { BUS_AUTH_HS256_SECRET: SECRET },
+    });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /cannot listen on 127\.0\.0\.1:/);
+  } finally {
+    listener.close();
+  }
+});
+
+Deno.test("--dev refuses to listen beyond loopback", async () => {
+  const result = await runProgram(PROGRAM, ["serve", "--dev", "--listen", "0.0.0.0:0"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /only listens on loopback/);
+});
+
+Deno.test({
+  name: "serve --dev answers the spec's local curl lines verbatim and keeps state in ./local (0700)",
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const provider = await startProvider({}, ["--dev"], { cwd: dir });
+    try {
+      assert.ok(provider.stderr.some((line) => line.includes("development defaults in use")));
+      const health = await fetch(`${provider.url}/local-dev/v1/healthz`);
+      assert.equal((await health.json()).ok, true);
+      const minted = await fetch(`${provider.url}/local-dev/v1/api/internal/auth/token`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Bus-Internal-Key": "not-a-secret-local-development-internal-key" },
+        body: JSON.stringify({ subject: "admin-user", scope: "waitlist:read waitlist:approve admin:manage" }),
+      });
+      assert.equal(minted.status, 200);
+      const { access_token } = await minted.json();
+      const waitlist = await fetch(`${provider.url}/local-dev/v1/modules/auth/admin/waitlist`, {
+        headers: { Authorization: `Bearer ${access_token}` },
+      });
+      assert.equal(waitlist.status, 200);
+      await waitlist.body?.cancel();
+      await fetch(`${provider.url}/local-dev/v1/modules/auth/register`, {
+        method: "POST",
+        body: JSON.stringify({ email: "user@example.com" }),
+      }).then((r) => r.body?.cancel());
+      await fetch(`${provider.url}/local-dev/v1/modules/auth/otp/request`, {
+        method: "POST",
+        body: JSON.stringify({ email: "user@example.com" }),
+      }).then((r) => r.body?.cancel());
+      assert.match(await provider.waitForOtp("user@example.com"), /^[0-9]{6}$/);
+      assert.equal((await Deno.stat(join(dir, "local"))).mode! & 0o777, 0o700);
+      assert.equal((await Deno.stat(join(dir, "local", "bus-auth.sqlite"))).mode! & 0o777, 0o600);
+    } finally {
+      await provider.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
