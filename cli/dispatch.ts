@@ -6,14 +6,12 @@
  */
 
 import { providerProgram } from "../server/provider_cli.ts";
-import { pendingProgram } from "./pending.ts";
+import { authProgram } from "./auth/program.ts";
+import { busProgram } from "./bus.ts";
+import { operatorAuthProgram } from "./operator/auth_family.ts";
+import { operatorProgram } from "./operator/program.ts";
+import { operatorTokenProgram } from "./operator/token_family.ts";
 import type { Program } from "./program.ts";
-
-const busProgram = pendingProgram("bus");
-const authProgram = pendingProgram("bus-auth");
-const operatorProgram = pendingProgram("bus-operator");
-const operatorAuthProgram = pendingProgram("bus-operator-auth");
-const operatorTokenProgram = pendingProgram("bus-operator-token");
 
 /** The program behind each invocation name. */
 export const PROGRAMS: Readonly<Record<string, Program>> = Object.freeze({

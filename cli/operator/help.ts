@@ -1,0 +1,255 @@
+/**
+ * Help texts of `bus operator` and of its `auth` and `token` families.
+ *
+ * @module
+ */
+
+/** Families of `bus operator` that live in other codebases. */
+export const FOREIGN_FAMILIES: Readonly<Record<string, string>> = {
+  billing: "billing operations",
+  deploy: "complete deployment flows",
+  cloud: "cloud phase of deployments",
+  database: "database phase of deployments",
+  node: "node phase of deployments",
+  inference: "inference phase of deployments",
+};
+
+/** Short synopsis of the umbrella. */
+export const OPERATOR_SYNOPSIS = `usage: bus operator <family> [<args>]
+       bus operator --help | --version | <family> --help
+`;
+
+/** Short synopsis of `bus operator auth`. */
+export const OPERATOR_AUTH_SYNOPSIS =
+  `usage: bus operator auth [--api-url <url>] --token-file <path> [--timeout <duration>]
+                         [--format text|json] [--output <file>] [--quiet]
+                         waitlist [--status <status>] | approve --email <email> | reject --email <email> [--reason <text>]
+`;
+
+/** Short synopsis of `bus operator token`. */
+export const OPERATOR_TOKEN_SYNOPSIS =
+  `usage: bus operator token [--api-url <url>] [--internal-key-file <path>] [--format json|token]
+                          [--output <file>] [--quiet] [--timeout <duration>]
+                          issue --subject <id> [--audience <aud>] [--scope "<scopes>"] [--ttl <duration>]
+       bus operator token [--format json|token] issue --local [--hs256-secret-file <path>] --subject <id> ...
+`;
+
+/** `bus operator --help`. */
+export function operatorHelp(): string {
+  const foreign = Object.entries(FOREIGN_FAMILIES)
+    .map(([name, summary]) => `    ${name.padEnd(10)}${summary} (not installed in this build)`)
+    .join("\n");
+  return `NAME
+    bus-operator - Bus operator commands: waitlist administration and service-token bootstrap
+
+SYNOPSIS
+    bus operator <family> [<args>]
+    bus-operator <family> [<args>]
+    bus operator --help | --version | <family> --help
+
+DESCRIPTION
+    bus operator is the umbrella of the operator-facing command families. End
+    users use bus auth; operators approve them with bus operator auth and
+    bootstrap service tokens with bus operator token. Each family documents its
+    own flags: bus operator <family> --help.
+
+COMMANDS
+    auth      waitlist, approve, reject (bus-operator-auth)
+    token     issue service tokens, remotely or --local (bus-operator-token)
+${foreign}
+
+OPTIONS
+    -h, --help
+        Print this help.
+
+    --version
+        Print the version.
+
+ENVIRONMENT
+    BUS_AUTH_API_URL
+        Auth provider base URL for the auth and token families.
+
+    BUS_OPERATOR_INTERNAL_KEY
+        Internal shared key for bus operator token issue (prefer --internal-key-file).
+
+    BUS_AUTH_HS256_SECRET
+        Signing secret for bus operator token issue --local (prefer --hs256-secret-file).
+
+EXIT STATUS
+    0 success; 1 network failure or provider error; 2 usage error or a family
+    that is not installed; 3 the provider refused the request.
+
+EXAMPLES
+    bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/admin-token waitlist
+    bus operator token --format token issue --local --hs256-secret-file ./local/hs256-secret \\
+      --subject auth-operator --audience ai.hg.fi/auth --scope "waitlist:read waitlist:approve"
+
+SEE ALSO
+    bus-operator-auth(1), bus-operator-token(1), bus-auth(1), bus-api-provider-auth(1)
+`;
+}
+
+/** `bus operator auth --help`. */
+export function operatorAuthHelp(): string {
+  return `NAME
+    bus-operator-auth - review the waitlist and approve or reject registrations
+
+SYNOPSIS
+    bus operator auth [<options>] waitlist [--status waitlisted|approved|rejected|all]
+    bus operator auth [<options>] approve --email <email>
+    bus operator auth [<options>] reject --email <email> [--reason <text>]
+
+DESCRIPTION
+    Calls the admin endpoints of the auth provider with an auth-service admin
+    token (aud=ai.hg.fi/auth) read from --token-file. waitlist needs
+    waitlist:read; approve needs waitlist:approve or admin:manage; reject also
+    accepts waitlist:reject. Approval needs a verified email and creates the
+    stable account id used as the subject of API tokens; repeating a decision
+    is harmless.
+
+COMMANDS
+    waitlist  print pending registrations as a table (every page)
+    approve   approve a verified registration and print the account id
+    reject    reject a registration and end its sessions
+
+OPTIONS
+    --api-url <url>
+        Auth provider base URL (or BUS_AUTH_API_URL).
+
+    --token-file <path>
+        File with the admin token. Required; tokens are never accepted as values.
+
+    --timeout <duration>
+        HTTP timeout (90s, 10m, 1h). Default: 30s.
+
+    --format text|json
+        Human output (default) or JSON.
+
+    --output <file>
+        Write the output to a file (0600) instead of stdout.
+
+    --quiet
+        Print nothing on success.
+
+    --status <status>
+        waitlist only: which registrations to list. Default: waitlisted.
+
+    --email <email>, --reason <text>
+        The registration to decide on, and an optional operator note for reject.
+
+    -h, --help
+        Print this help.
+
+ENVIRONMENT
+    BUS_AUTH_API_URL
+        Auth provider base URL when --api-url is not given.
+
+EXIT STATUS
+    0 success; 1 network failure or provider error; 2 usage error; 3 the
+    provider refused (for example 403 insufficient_scope, 404 user_not_found,
+    409 not_verified).
+
+EXAMPLES
+    bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/admin-token waitlist
+    bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/admin-token approve --email user@example.com
+    bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/admin-token reject --email user@example.com
+
+SEE ALSO
+    bus-operator-token(1), bus-auth(1), bus-api-provider-auth(1)
+`;
+}
+
+/** `bus operator token --help`. */
+export function operatorTokenHelp(): string {
+  return `NAME
+    bus-operator-token - issue trusted service tokens (remote or --local)
+
+SYNOPSIS
+    bus operator token [<options>] issue --subject <id> [--audience <aud>] [--scope "<scopes>"] [--ttl <duration>]
+    bus operator token [<options>] issue --local [--hs256-secret-file <path>] --subject <id> [...]
+    bus-operator-token [<options>] issue ...
+
+DESCRIPTION
+    Remote issuing posts to /api/internal/auth/token below --api-url with the
+    internal shared key from --internal-key-file or BUS_OPERATOR_INTERNAL_KEY in
+    the X-Bus-Internal-Key header. --local signs the same HS256 claims locally
+    with BUS_AUTH_HS256_SECRET or --hs256-secret-file, without an HTTP call; a
+    service with the same secret accepts the token, one with another secret
+    rejects it. Literal keys and secrets are never accepted as flag values.
+    Options may stand before or after issue.
+
+COMMANDS
+    issue     issue one token
+
+OPTIONS
+    --api-url <url>
+        Auth provider base URL for remote issuing (or BUS_AUTH_API_URL).
+
+    --internal-key-file <path>
+        File with the provider's internal shared key.
+
+    --local
+        Sign locally instead of calling the provider.
+
+    --hs256-secret-file <path>
+        File with the HS256 signing secret for --local (base64:<value> allowed).
+
+    --subject <id>
+        Token subject ([A-Za-z0-9._:@-], at most 128 characters). Required.
+
+    --audience <aud>
+        ai.hg.fi/auth (default), ai.hg.fi/api or ai.hg.fi/internal.
+
+    --scope "<scopes>"
+        Space-separated scopes, such as "usage:read" or "waitlist:read waitlist:approve".
+
+    --ttl <duration>
+        Lifetime (90s, 10m, 1h). Default: the provider's maximum remotely, 10m
+        with --local. The provider caps longer requests and the output says so.
+
+    --format json|token
+        The JSON envelope (default) or only the raw bearer token.
+
+    --output <file>
+        Write the output to a file (0600) instead of stdout.
+
+    --quiet
+        Print nothing on success.
+
+    --timeout <duration>
+        HTTP timeout. Default: 30s.
+
+    -h, --help
+        Print this help.
+
+    --version
+        Print the version.
+
+ENVIRONMENT
+    BUS_AUTH_API_URL
+        Auth provider base URL when --api-url is not given.
+
+    BUS_OPERATOR_INTERNAL_KEY
+        Internal shared key when --internal-key-file is not given.
+
+    BUS_AUTH_HS256_SECRET, BUS_AUTH_HS256_SECRET_FILE
+        Signing secret for --local when --hs256-secret-file is not given.
+
+    BUS_AUTH_ISSUER
+        Issuer of --local tokens. Default: bus-api-provider-auth.
+
+EXIT STATUS
+    0 success; 1 network failure or provider error; 2 usage error; 3 the
+    provider refused (403 for a wrong key, subject or audience).
+
+EXAMPLES
+    bus operator token --api-url http://127.0.0.1:8080 --internal-key-file ./local/internal-key \\
+      issue --subject usage-exporter --audience ai.hg.fi/internal --scope "usage:read"
+
+    bus operator token --format token issue --local --hs256-secret-file ./local/hs256-secret \\
+      --subject local-codex --audience ai.hg.fi/api --scope llm:proxy --ttl 1h
+
+SEE ALSO
+    bus-operator-auth(1), bus-auth(1), bus-api-provider-auth(1)
+`;
+}

@@ -1,0 +1,178 @@
+/**
+ * `bus operator token` / `bus-operator-token`: service-token bootstrap,
+ * remotely through the provider's internal endpoint or `--local` with the
+ * same claims code as the provider.
+ *
+ * @module
+ */
+
+import { AUDIENCE, buildClaims, DEFAULT_ISSUER, isKnownAudience, isValidSubject } from "../../lib/claims.ts";
+import { signToken } from "../../lib/jwt.ts";
+import { formatScope, parseScope } from "../../lib/scopes.ts";
+import { decodeSecret, MIN_HS256_SECRET_BYTES } from "../../lib/secret.ts";
+import { VERSION } from "../../version.ts";
+import { EXIT, type Io, type Program } from "../program.ts";
+import { resolveProviderUrls } from "../shared/base_url.ts";
+import { UsageError } from "../shared/errors.ts";
+import { readSecretFile, refuseRepositoryLocalBus } from "../shared/files.ts";
+import { requestJson } from "../shared/http.ts";
+import { choiceOption, durationOption, parseCommandLine } from "../shared/options.ts";
+import { emit, jsonText, type OutputTarget } from "../shared/output.ts";
+import { runGuarded } from "../shared/run.ts";
+import { OPERATOR_TOKEN_SYNOPSIS, operatorTokenHelp } from "./help.ts";
+
+/** `bus operator token`. */
+export const operatorTokenProgram: Program = {
+  name: "bus-operator-token",
+  summary: "issue service tokens, remotely or --local",
+  run: (args, io) => runGuarded("bus-operator-token", OPERATOR_TOKEN_SYNOPSIS, io, () => runOperatorToken(args, io)),
+};
+
+const OPTIONS = {
+  "api-url": { type: "string" },
+  "internal-key-file": { type: "string" },
+  "hs256-secret-file": { type: "string" },
+  local: { type: "boolean" },
+  format: { type: "string" },
+  output: { type: "string" },
+  quiet: { type: "boolean" },
+  timeout: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+  subject: { type: "string" },
+  audience: { type: "string" },
+  scope: { type: "string" },
+  ttl: { type: "string" },
+} as const;
+
+/** Default lifetime of `--local` tokens ("short-lived"). */
+const LOCAL_DEFAULT_TTL_SECONDS = 600;
+/** Longest `--local` lifetime (the provider's own ceiling for internal tokens). */
+const LOCAL_MAX_TTL_SECONDS = 30 * 86400;
+
+type Values = ReturnType<typeof parseCommandLine<typeof OPTIONS>>["values"];
+
+/** The request, validated the same way the provider validates it. */
+interface IssueRequest {
+  subject: string;
+  audience: string;
+  scope: string;
+  ttlSeconds?: number;
+}
+
+async function runOperatorToken(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, OPTIONS);
+  if (values.version) {
+    io.stdout(`bus-operator-token ${VERSION}\n`);
+    return EXIT.ok;
+  }
+  if (values.help || positionals[0] === "help") {
+    io.stdout(operatorTokenHelp());
+    return EXIT.ok;
+  }
+  const [command, extra] = positionals;
+  if (command !== "issue") {
+    throw new UsageError(command === undefined ? "a command is required: issue" : `unknown command "${command}"`);
+  }
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  const format = choiceOption("format", values.format ?? "json", ["json", "token"]);
+  const target: OutputTarget = { quiet: values.quiet === true, output: values.output };
+  if (values.output !== undefined) refuseRepositoryLocalBus(values.output);
+  const request = readRequest(values);
+
+  let envelope: Record<string, unknown>;
+  if (values.local) {
+    for (const remoteOnly of ["api-url", "internal-key-file", "timeout"] as const) {
+      if (values[remoteOnly] !== undefined) throw new UsageError(`--${remoteOnly} does not go with --local`);
+    }
+    envelope = await issueLocally(request, values["hs256-secret-file"], io);
+  } else {
+    if (values["hs256-secret-file"] !== undefined) throw new UsageError("--hs256-secret-file only goes with --local");
+    envelope = await issueRemotely(request, values, io);
+    if (envelope.ttl_capped === true) {
+      io.stderr(`warning: the provider capped the token lifetime to ${envelope.expires_in} s\n`);
+    }
+  }
+  emit(io, target, format === "token" ? `${envelope.access_token}\n` : jsonText(envelope));
+  return EXIT.ok;
+}
+
+function readRequest(values: Values): IssueRequest {
+  const subject = values.subject;
+  if (subject === undefined) throw new UsageError("issue needs --subject <id>");
+  if (!isValidSubject(subject)) throw new UsageError(`--subject "${subject}" must match [A-Za-z0-9._:@-]{1,128}`);
+  const audience = (values.audience) ?? AUDIENCE.auth;
+  if (!isKnownAudience(audience)) {
+    throw new UsageError(`--audience must be one of ${Object.values(AUDIENCE).join(", ")}, not "${audience}"`);
+  }
+  const scope = formatScope(parseScope((values.scope) ?? ""));
+  const ttlSeconds = values.ttl === undefined ? undefined : durationOption("ttl", values.ttl);
+  return { subject, audience, scope, ttlSeconds };
+}
+
+async function issueRemotely(
+  request: IssueRequest,
+  values: Values,
+  io: Io,
+): Promise<Record<string, unknown>> {
+  const apiUrl = (values["api-url"]) ?? io.env.BUS_AUTH_API_URL;
+  if (!apiUrl) {
+    throw new UsageError("no auth provider URL: pass --api-url <url> or set BUS_AUTH_API_URL (or use --local)");
+  }
+  const keyFile = values["internal-key-file"];
+  const key = keyFile !== undefined
+    ? readSecretFile(keyFile, "internal key file", io)
+    : io.env.BUS_OPERATOR_INTERNAL_KEY;
+  if (!key) throw new UsageError("no internal key: pass --internal-key-file <path> or set BUS_OPERATOR_INTERNAL_KEY");
+  const body: Record<string, unknown> = { subject: request.subject, audience: request.audience, scope: request.scope };
+  if (request.ttlSeconds !== undefined) body.ttl_seconds = request.ttlSeconds;
+  return await requestJson({
+    method: "POST",
+    url: resolveProviderUrls(apiUrl).internalToken,
+    headers: { "X-Bus-Internal-Key": key },
+    body,
+    timeoutSeconds: durationOption("timeout", (values.timeout) ?? "30s"),
+  }) as Record<string, unknown>;
+}
+
+async function issueLocally(
+  request: IssueRequest,
+  secretFile: string | undefined,
+  io: Io,
+): Promise<Record<string, unknown>> {
+  let secret: string | undefined;
+  if (secretFile !== undefined) secret = readSecretFile(secretFile, "HS256 secret file", io);
+  else if (io.env.BUS_AUTH_HS256_SECRET) secret = io.env.BUS_AUTH_HS256_SECRET;
+  else if (io.env.BUS_AUTH_HS256_SECRET_FILE) {
+    secret = readSecretFile(io.env.BUS_AUTH_HS256_SECRET_FILE, "HS256 secret file", io);
+  }
+  if (secret === undefined) {
+    throw new UsageError("no signing secret: pass --hs256-secret-file <path> or set BUS_AUTH_HS256_SECRET");
+  }
+  const key = decodeSecret(secret);
+  if (key === null) throw new UsageError("the HS256 secret starts with base64: but is not valid base64");
+  if (key.length < MIN_HS256_SECRET_BYTES) {
+    throw new UsageError(
+      `the HS256 secret is ${key.length} bytes; providers refuse secrets under ${MIN_HS256_SECRET_BYTES} bytes`,
+    );
+  }
+  const ttlSeconds = request.ttlSeconds ?? LOCAL_DEFAULT_TTL_SECONDS;
+  if (ttlSeconds > LOCAL_MAX_TTL_SECONDS) throw new UsageError("--ttl may be at most 30d");
+  const claims = buildClaims({
+    issuer: io.env.BUS_AUTH_ISSUER?.trim() || DEFAULT_ISSUER,
+    subject: request.subject,
+    audience: request.audience,
+    scope: request.scope,
+    ttlSeconds,
+    now: Date.now(),
+  });
+  return {
+    access_token: await signToken(claims, key),
+    token_type: "Bearer",
+    expires_in: claims.exp - claims.iat,
+    expires_at: new Date(claims.exp * 1000).toISOString(),
+    audience: claims.aud,
+    subject: claims.sub,
+    scope: claims.scope,
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The JSON-over-HTTP client of the CLIs. It maps every outcome to the exit
+ * codes of DESIGN §6: 2xx returns the body, 4xx throws {@link RefusedError}
+ * with the server's message and code, 5xx and network failures throw
+ * {@link FailureError} naming the URL and the reason.
+ *
+ * @module
+ */
+
+import { FailureError, RefusedError } from "./errors.ts";
+
+/** One request. */
+export interface JsonRequest {
+  method: "GET" | "POST";
+  url: string;
+  /** Sent as `Authorization: Bearer …`. */
+  bearer?: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  timeoutSeconds: number;
+}
+
+/**
+ * Sends a request and returns the parsed JSON body (`null` for 204).
+ *
+ * @throws {RefusedError} on 4xx
+ * @throws {FailureError} on 5xx, network failure, timeout or a non-JSON answer
+ */
+export async function requestJson(request: JsonRequest): Promise<unknown> {
+  const headers: Record<string, string> = { Accept: "application/json", ...request.headers };
+  if (request.bearer !== undefined) headers.Authorization = `Bearer ${request.bearer}`;
+  if (request.body !== undefined) headers["Content-Type"] = "application/json";
+  let response: Response;
+  try {
+    response = await fetch(request.url, {
+      method: request.method,
+      headers,
+      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      signal: AbortSignal.timeout(request.timeoutSeconds * 1000),
+      redirect: "manual",
+    });
+  } catch (error) {
+    throw new FailureError(`Cannot reach ${request.url}: ${networkReason(error, request.timeoutSeconds)}`);
+  }
+  const text = await response.text().catch(() => "");
+  if (response.status === 204) return null;
+  let body: unknown = null;
+  try {
+    body = text === "" ? null : JSON.parse(text);
+  } catch {
+    body = null;
+  }
+  if (response.status >= 200 && response.status < 300 && body !== null) return body;
+  const error = typeof body === "object" && body !== null ? body as Record<string, unknown> : {};
+  const code = typeof error.error === "string" ? error.error : `http_${response.status}`;
+  const message = typeof error.message === "string"
+    ? error.message
+    : `${response.status} ${response.statusText}`.trim();
+  if (response.status >= 400 && response.status < 500) {
+    throw new RefusedError(`${message} (${code}, HTTP ${response.status})`, code, response.status);
+  }
+  if (response.status >= 300 && response.status < 400) {
+    throw new FailureError(`Unexpected redirect from ${request.url} (HTTP ${response.status}): check the API URL`);
+  }
+  throw new FailureError(
+    response.status >= 500
+      ? `The auth provider at ${request.url} failed: ${message} (${code}, HTTP ${response.status})`
+      : `Unexpected answer from ${request.url} (HTTP ${response.status}): not the auth provider's JSON`,
+  );
+}
+
+function networkReason(error: unknown, timeoutSeconds: number): string {
+  if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) {
+    return `no answer within ${timeoutSeconds} s`;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (/refused/i.test(message)) return "connection refused";
+  if (/dns|lookup|resolve|name or service/i.test(message)) return "host name not found";
+  if (/certificate|tls|ssl/i.test(message)) return "TLS failure (certificate not trusted?)";
+  if (/reset/i.test(message)) return "connection reset";
+  return message.split("\n")[0].slice(0, 200);
+}
