@@ -14,7 +14,9 @@ const SECRET = "cli-test-signing-secret-of-32-bytes-min";
 Deno.test("bus-api-provider-auth --help prints the Git-style sections (snapshot)", async () => {
   const result = await runProgram(PROGRAM, ["--help"]);
   assert.equal(result.code, 0);
-  for (const section of ["NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS", "ENVIRONMENT", "EXAMPLES", "SEE ALSO"]) {
+  for (
+    const section of ["NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS", "ENVIRONMENT", "EXAMPLES", "SEE ALSO"]
+  ) {
     assert.match(result.stdout, new RegExp(`^${section}$`, "m"));
   }
   await assertSnapshot("bus-api-provider-auth.help", result.stdout);
@@ -78,13 +80,18 @@ Deno.test("config prints the effective configuration with secrets hidden and the
   });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^BUS_AUTH_HS256_SECRET=\(set, 39 bytes, hidden\)$/m);
-  assert.match(result.stdout, /^BUS_AUTH_POSTGRES_DSN=postgres:\/\/bus_auth:\*\*\*@db\.example\.internal:5432\/auth\?sslmode=require$/m);
+  assert.match(
+    result.stdout,
+    /^BUS_AUTH_POSTGRES_DSN=postgres:\/\/bus_auth:\*\*\*@db\.example\.internal:5432\/auth\?sslmode=require$/m,
+  );
   assert.match(result.stdout, /^BUS_AUTH_SMTP_PASSWORD=\(set, 19 bytes, hidden\)$/m);
   assert.match(result.stdout, /^BUS_AUTH_OTP_MAX_ATTEMPTS=5$/m);
   for (const secret of [SECRET, "internal-key-0123456789", "hunter2", "smtp-password-value"]) {
     assert.ok(!result.stdout.includes(secret) && !result.stderr.includes(secret));
   }
-  const invalid = await runProgram(PROGRAM, ["config"], { env: { BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_OTP_TTL_SECONDS: "0" } });
+  const invalid = await runProgram(PROGRAM, ["config"], {
+    env: { BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_OTP_TTL_SECONDS: "0" },
+  });
   assert.equal(invalid.code, 2);
 });
 
@@ -113,9 +120,13 @@ Deno.test("migrate --print-sql prints the PostgreSQL DDL without needing any con
 Deno.test("serve exits 1 with a clear line when the port is taken", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
-    const result = await runProgram(PROGRAM, ["serve", "--listen", `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`], {
-      env: { BUS_AUTH_HS256_SECRET: SECRET },
-    });
+    const result = await runProgram(
+      PROGRAM,
+      ["serve", "--listen", `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`],
+      {
+        env: { BUS_AUTH_HS256_SECRET: SECRET },
+      },
+    );
     assert.equal(result.code, 1);
     assert.match(result.stderr, /cannot listen on 127\.0\.0\.1:/);
   } finally {
@@ -141,7 +152,10 @@ Deno.test({
       assert.equal((await health.json()).ok, true);
       const minted = await fetch(`${provider.url}/local-dev/v1/api/internal/auth/token`, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "X-Bus-Internal-Key": "not-a-secret-local-development-internal-key" },
+        headers: {
+          "Content-Type": "application/json",
+          "X-Bus-Internal-Key": "not-a-secret-local-development-internal-key",
+        },
         body: JSON.stringify({ subject: "admin-user", scope: "waitlist:read waitlist:approve admin:manage" }),
       });
       assert.equal(minted.status, 200);

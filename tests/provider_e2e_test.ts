@@ -9,7 +9,11 @@ import { startProvider } from "./helpers/provider_process.ts";
 const SECRET = "e2e-signing-secret-of-at-least-32-bytes";
 const INTERNAL_KEY = "e2e-internal-key-0123456789";
 
-async function call(method: string, url: string, options: { body?: unknown; token?: string; headers?: Record<string, string> } = {}) {
+async function call(
+  method: string,
+  url: string,
+  options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { "Content-Type": "application/json", ...options.headers };
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
   const response = await fetch(url, {
@@ -70,10 +74,15 @@ Deno.test({
         assert.equal(approved.body.status, "approved");
       });
       await t.step("the approved user gets an llm:proxy API token that /check accepts", async () => {
-        const issued = await call("POST", `${api}/token`, { token: session, body: { scope: "llm:proxy", ttl_seconds: 3600 } });
+        const issued = await call("POST", `${api}/token`, {
+          token: session,
+          body: { scope: "llm:proxy", ttl_seconds: 3600 },
+        });
         assert.equal(issued.status, 200);
         assert.equal(issued.body.audience, "ai.hg.fi/api");
-        const checked = await call("GET", `${api}/check?audience=ai.hg.fi/api&scope=llm:proxy`, { token: issued.body.access_token });
+        const checked = await call("GET", `${api}/check?audience=ai.hg.fi/api&scope=llm:proxy`, {
+          token: issued.body.access_token,
+        });
         assert.equal(checked.status, 200);
         const me = await call("GET", `${provider.url}/me`, { token: session });
         assert.equal(me.body.account_id, checked.body.sub);
@@ -87,7 +96,9 @@ Deno.test({
         assert.equal((await call("GET", `${api}/status`, { token: refreshed.body.access_token })).status, 401);
       });
       await t.step("the request log is JSON lines without tokens or codes", () => {
-        const requests = provider.stderr.filter((line) => line.includes('"msg":"request"')).map((line) => JSON.parse(line));
+        const requests = provider.stderr.filter((line) => line.includes('"msg":"request"')).map((line) =>
+          JSON.parse(line)
+        );
         assert.ok(requests.length >= 12);
         for (const record of requests) {
           assert.deepEqual(

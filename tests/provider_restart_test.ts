@@ -10,13 +10,21 @@ import { startProvider } from "./helpers/provider_process.ts";
 const KEY = "restart-internal-key-0123456789";
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, { method: "POST", headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(url, {
+    method: "POST",
+    headers,
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
 
 async function get(url: string, token: string) {
-  const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(url, {
+    headers: { Authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(10_000),
+  });
   return { status: response.status, body: await response.json() };
 }
 
@@ -45,12 +53,15 @@ Deno.test({
         kept = await signIn(first.url, "keep@example.com", first.waitForOtp);
         ended = await signIn(first.url, "keep@example.com", first.waitForOtp);
         await signIn(first.url, "gone@example.com", first.waitForOtp);
-        const admin = (await post(`${first.url}/api/internal/auth/token`, { scope: "admin:manage" }, { "X-Bus-Internal-Key": KEY }))
-          .body.access_token;
+        const admin =
+          (await post(`${first.url}/api/internal/auth/token`, { scope: "admin:manage" }, { "X-Bus-Internal-Key": KEY }))
+            .body.access_token;
         const auth = { Authorization: `Bearer ${admin}` };
-        accountId = (await post(`${first.url}/api/v1/auth/admin/approve`, { email: "keep@example.com" }, auth)).body.account_id;
-        rejectedId = (await post(`${first.url}/api/v1/auth/admin/reject`, { email: "gone@example.com", reason: "test" }, auth))
-          .body.user_id;
+        accountId =
+          (await post(`${first.url}/api/v1/auth/admin/approve`, { email: "keep@example.com" }, auth)).body.account_id;
+        rejectedId =
+          (await post(`${first.url}/api/v1/auth/admin/reject`, { email: "gone@example.com", reason: "test" }, auth))
+            .body.user_id;
         const logout = await fetch(`${first.url}/api/v1/auth/logout`, {
           method: "POST",
           headers: { Authorization: `Bearer ${ended}` },
@@ -70,7 +81,9 @@ Deno.test({
         const revoked = await get(`${second.url}/api/v1/auth/status`, ended);
         assert.equal(revoked.status, 401);
         assert.equal(revoked.body.error, "token_revoked", "the logout survived");
-        const admin = (await post(`${second.url}/api/internal/auth/token`, { scope: "waitlist:read" }, { "X-Bus-Internal-Key": KEY }))
+        const admin = (await post(`${second.url}/api/internal/auth/token`, { scope: "waitlist:read" }, {
+          "X-Bus-Internal-Key": KEY,
+        }))
           .body.access_token;
         const rejected = await get(`${second.url}/api/v1/auth/admin/waitlist?status=rejected`, admin);
         assert.deepEqual(rejected.body.users.map((u: { user_id: string }) => u.user_id), [rejectedId]);

@@ -13,13 +13,18 @@ export const MAIN = fromFileUrl(new URL("../../main.ts", import.meta.url));
 const ROOT = fromFileUrl(new URL("../../", import.meta.url));
 const CONFIG = fromFileUrl(new URL("../../deno.json", import.meta.url));
 
-/** Environment every subprocess inherits: only what Deno itself needs. */
+/**
+ * Environment every subprocess inherits: only what Deno itself needs. The
+ * Deno cache folder is pinned, so tests may change HOME and XDG variables.
+ */
 export function baseEnv(): Record<string, string> {
   const env: Record<string, string> = { NO_COLOR: "1" };
-  for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"]) {
+  for (const name of ["PATH", "HOME", "DENO_DIR", "TMPDIR", "DENO_CERT", "SSL_CERT_FILE"]) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }
+  const cache = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`;
+  env.DENO_DIR ??= `${cache}/deno`;
   return env;
 }
 
@@ -106,13 +111,17 @@ export async function startProvider(
     }
   }
 
-  const listening = await waitFor(() => {
-    for (const line of stderr) {
-      if (!line.startsWith("{")) continue;
-      const record = JSON.parse(line);
-      if (record.msg === "listening") return record.url as string;
-    }
-  }, "the listening line", 30_000).catch(async (error) => {
+  const listening = await waitFor(
+    () => {
+      for (const line of stderr) {
+        if (!line.startsWith("{")) continue;
+        const record = JSON.parse(line);
+        if (record.msg === "listening") return record.url as string;
+      }
+    },
+    "the listening line",
+    30_000,
+  ).catch(async (error) => {
     child.kill("SIGKILL");
     await status;
     throw error;
@@ -124,15 +133,19 @@ export async function startProvider(
     stdout,
     stderr,
     waitForOtp: (email, timeoutMs = 10_000) =>
-      waitFor(() => {
-        for (const [index, line] of stdout.entries()) {
-          const match = /^BUS_AUTH_OTP email=(\S+) otp=([0-9]{6})$/.exec(line);
-          if (match && match[1] === email && !consumed.has(index)) {
-            consumed.add(index);
-            return match[2];
+      waitFor(
+        () => {
+          for (const [index, line] of stdout.entries()) {
+            const match = /^BUS_AUTH_OTP email=(\S+) otp=([0-9]{6})$/.exec(line);
+            if (match && match[1] === email && !consumed.has(index)) {
+              consumed.add(index);
+              return match[2];
+            }
           }
-        }
-      }, `an OTP for ${email}`, timeoutMs),
+        },
+        `an OTP for ${email}`,
+        timeoutMs,
+      ),
     stop: async () => {
       if (!exited) child.kill("SIGTERM");
       const timer = setTimeout(() => exited || child.kill("SIGKILL"), 10_000);

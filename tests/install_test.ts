@@ -1,0 +1,78 @@
+/**
+ * `deno task install` puts all six program names on the PATH, and a
+ * compiled binary (where `deno compile` can get its runtime) dispatches by
+ * its file name.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { baseEnv } from "./helpers/provider_process.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const NAMES = ["bus", "bus-auth", "bus-operator", "bus-operator-auth", "bus-operator-token", "bus-api-provider-auth"];
+
+async function run(command: string, args: string[], env: Record<string, string>) {
+  const output = await new Deno.Command(command, { args, cwd: ROOT, env: { ...baseEnv(), ...env }, clearEnv: true })
+    .output();
+  return {
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+Deno.test("deno task install puts all six program names on the PATH", async () => {
+  const root = await Deno.makeTempDir({ prefix: "bus-install-" });
+  try {
+    const installed = await run(Deno.execPath(), ["task", "install", "--root", root], {});
+    assert.equal(installed.code, 0, installed.stderr);
+    const path = `${join(root, "bin")}:${Deno.env.get("PATH")}`;
+    for (const name of NAMES) {
+      const result = await run(name, ["--version"], { PATH: path });
+      assert.equal(result.stdout, `${name} 0.1.0\n`, result.stderr);
+    }
+    const nested = await run("bus", ["operator", "token", "--version"], { PATH: path });
+    assert.equal(nested.stdout, "bus-operator-token 0.1.0\n");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+// deno compile needs its denort runtime: from DENORT_BIN or a download. Where
+// neither is available the test is skipped and says so.
+const denort = Deno.env.get("DENORT_BIN");
+if (!denort) {
+  console.error("compiled-binary test skipped: DENORT_BIN is not set (deno compile cannot fetch denort offline)");
+}
+
+Deno.test({
+  name: "a compiled binary, hard-linked under each program name, dispatches by its name",
+  ignore: !denort,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "bus-compile-" });
+    try {
+      const binary = join(dir, "bus");
+      const compiled = await run(Deno.execPath(), [
+        "compile",
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        "--allow-write",
+        "--allow-sys",
+        "--output",
+        binary,
+        "main.ts",
+      ], { DENORT_BIN: denort! });
+      assert.equal(compiled.code, 0, compiled.stderr);
+      for (const name of NAMES) {
+        if (name !== "bus") Deno.linkSync(binary, join(dir, name));
+        const result = await run(join(dir, name), ["--version"], {});
+        assert.equal(result.stdout, `${name} 0.1.0\n`, result.stderr);
+      }
+      const help = await run(join(dir, "bus-api-provider-auth"), ["--help"], {});
+      assert.match(help.stdout, /^SYNOPSIS$/m);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
