@@ -80,6 +80,9 @@ export const DEV_DEFAULTS = Object.freeze({
   BUS_AUTH_STORE_PATH: "./local/bus-auth.sqlite",
   BUS_AUTH_OTP_SENDER: "console",
   BUS_AUTH_ROUTE_PREFIX: "/local-dev/v1",
+  // Every feature scope the spec's local examples request.
+  BUS_AUTH_API_USER_SCOPES:
+    "llm:proxy billing:read billing:setup vm:read container:read container:run container:delete terminal:read usage:read",
 });
 
 /** Options of {@link loadConfig}. */

@@ -138,7 +138,9 @@ Deno.test("loadConfig() with dev fills only unset variables with the announced d
     "BUS_AUTH_INTERNAL_SHARED_KEY",
     "BUS_AUTH_STORE_PATH",
     "BUS_AUTH_ROUTE_PREFIX",
+    "BUS_AUTH_API_USER_SCOPES",
   ]);
+  assert.ok(config.policy.apiUserScopes.includes("container:delete"));
   const pg = loadConfig({ BUS_AUTH_POSTGRES_DSN: "postgres://u@db/auth" }, { ...noFiles, dev: true });
   assert.equal(pg.store.kind, "postgres");
 });

@@ -92,7 +92,8 @@ OPTIONS
         not-a-secret-local-development-hs256-key, internal key
         not-a-secret-local-development-internal-key, SQLite store
         ./local/bus-auth.sqlite, console OTP sender, route prefix
-        /local-dev/v1). Refused on non-loopback addresses.
+        /local-dev/v1, user scopes of every local example). Refused on
+        non-loopback addresses.
 
     --print-sql
         With migrate: print the PostgreSQL DDL for an operator to apply by hand
