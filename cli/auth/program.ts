@@ -18,7 +18,7 @@ import {
   writeSecretFile,
 } from "../shared/files.ts";
 import { requestJson } from "../shared/http.ts";
-import { choiceOption, durationOption, parseCommandLine } from "../shared/options.ts";
+import { choiceOption, CLIENT_OPTIONS, durationOption, parseCommandLine } from "../shared/options.ts";
 import { emit, fields, jsonText, type OutputTarget } from "../shared/output.ts";
 import { runGuarded } from "../shared/run.ts";
 import { AUTH_COMMANDS, AUTH_SYNOPSIS, authHelp, commandHelp } from "./help.ts";
@@ -31,14 +31,8 @@ export const authProgram: Program = {
 };
 
 const OPTIONS = {
-  "api-url": { type: "string" },
+  ...CLIENT_OPTIONS,
   "token-file": { type: "string" },
-  timeout: { type: "string" },
-  output: { type: "string" },
-  quiet: { type: "boolean" },
-  format: { type: "string" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean" },
   email: { type: "string" },
   otp: { type: "string" },
   scope: { type: "string" },
@@ -152,13 +146,7 @@ const COMMANDS: Record<string, (run: AuthRun) => Promise<number>> = {
 
   status: async (run) => {
     const status = await call(run, "GET", "/status", { bearer: sessionToken(run) });
-    say(run, status, () =>
-      fields([
-        ["User ID", String(status.user_id)],
-        ["Verified", status.verified ? "yes" : "no"],
-        ["Status", String(status.status)],
-        ...(status.account_id ? [["Account ID", String(status.account_id)] as const] : []),
-      ]));
+    say(run, status, () => userFields(status));
     return EXIT.ok;
   },
 
@@ -206,14 +194,7 @@ const COMMANDS: Record<string, (run: AuthRun) => Promise<number>> = {
 
   me: async (run) => {
     const me = await call(run, "GET", "/me", { bearer: sessionToken(run) });
-    say(run, me, () =>
-      fields([
-        ["User ID", String(me.user_id)],
-        ["Email", String(me.email)],
-        ["Verified", me.verified ? "yes" : "no"],
-        ["Status", String(me.status)],
-        ...(me.account_id ? [["Account ID", String(me.account_id)] as const] : []),
-      ]));
+    say(run, me, () => userFields(me));
     return EXIT.ok;
   },
 
@@ -236,6 +217,17 @@ const COMMANDS: Record<string, (run: AuthRun) => Promise<number>> = {
     return EXIT.ok;
   },
 };
+
+/** The user of `status` (no email) or `me` as aligned fields. */
+function userFields(user: Json): string {
+  return fields([
+    ["User ID", String(user.user_id)],
+    ...(user.email === undefined ? [] : [["Email", String(user.email)] as const]),
+    ["Verified", user.verified ? "yes" : "no"],
+    ["Status", String(user.status)],
+    ...(user.account_id ? [["Account ID", String(user.account_id)] as const] : []),
+  ]);
+}
 
 function requiredEmail(run: AuthRun): string {
   const email = run.values.email;

@@ -11,7 +11,7 @@ import { resolveProviderUrls } from "../shared/base_url.ts";
 import { UsageError } from "../shared/errors.ts";
 import { readSecretFile, refuseRepositoryLocalBus } from "../shared/files.ts";
 import { requestJson } from "../shared/http.ts";
-import { choiceOption, durationOption, parseCommandLine } from "../shared/options.ts";
+import { choiceOption, CLIENT_OPTIONS, durationOption, parseCommandLine } from "../shared/options.ts";
 import { emit, jsonText, type OutputTarget, table } from "../shared/output.ts";
 import { runGuarded } from "../shared/run.ts";
 import { OPERATOR_AUTH_SYNOPSIS, operatorAuthHelp } from "./help.ts";
@@ -24,14 +24,8 @@ export const operatorAuthProgram: Program = {
 };
 
 const OPTIONS = {
-  "api-url": { type: "string" },
+  ...CLIENT_OPTIONS,
   "token-file": { type: "string" },
-  timeout: { type: "string" },
-  output: { type: "string" },
-  quiet: { type: "boolean" },
-  format: { type: "string" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean" },
   email: { type: "string" },
   reason: { type: "string" },
   status: { type: "string" },

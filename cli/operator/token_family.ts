@@ -16,7 +16,7 @@ import { resolveProviderUrls } from "../shared/base_url.ts";
 import { UsageError } from "../shared/errors.ts";
 import { readSecretFile, refuseRepositoryLocalBus } from "../shared/files.ts";
 import { requestJson } from "../shared/http.ts";
-import { choiceOption, durationOption, parseCommandLine } from "../shared/options.ts";
+import { choiceOption, CLIENT_OPTIONS, durationOption, parseCommandLine } from "../shared/options.ts";
 import { emit, jsonText, type OutputTarget } from "../shared/output.ts";
 import { runGuarded } from "../shared/run.ts";
 import { OPERATOR_TOKEN_SYNOPSIS, operatorTokenHelp } from "./help.ts";
@@ -29,16 +29,10 @@ export const operatorTokenProgram: Program = {
 };
 
 const OPTIONS = {
-  "api-url": { type: "string" },
+  ...CLIENT_OPTIONS,
   "internal-key-file": { type: "string" },
   "hs256-secret-file": { type: "string" },
   local: { type: "boolean" },
-  format: { type: "string" },
-  output: { type: "string" },
-  quiet: { type: "boolean" },
-  timeout: { type: "string" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean" },
   subject: { type: "string" },
   audience: { type: "string" },
   scope: { type: "string" },

@@ -13,6 +13,17 @@ import { UsageError } from "./errors.ts";
 /** Option table in `node:util` parseArgs form. */
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 
+/** Options every client program takes: provider URL, timeout, output shape and target, help, version. */
+export const CLIENT_OPTIONS = {
+  "api-url": { type: "string" },
+  timeout: { type: "string" },
+  output: { type: "string" },
+  quiet: { type: "boolean" },
+  format: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+} as const;
+
 /** Flags that would carry a secret value; always refused with a pointer to the file form. */
 const SECRET_FLAGS: Record<string, string> = {
   "--token": "--token-file or BUS_AUTH_TOKEN",
