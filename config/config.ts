@@ -192,6 +192,9 @@ function readInternalKey(read: EnvReader): Uint8Array | null {
   return key;
 }
 
+/** libpq's `sslmode` values, all honoured by the PostgreSQL store. */
+const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+
 function readStore(read: EnvReader): StoreConfig {
   const path = read.string("BUS_AUTH_STORE_PATH");
   const dsn = read.secret("BUS_AUTH_POSTGRES_DSN");
@@ -204,6 +207,13 @@ function readStore(read: EnvReader): StoreConfig {
   if (dsn !== undefined) {
     if (!/^postgres(ql)?:\/\//.test(dsn) || !URL.canParse(dsn)) {
       read.problem("BUS_AUTH_POSTGRES_DSN: expected a postgres:// URL (value not shown)");
+    } else {
+      const sslmode = new URL(dsn).searchParams.get("sslmode");
+      if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
+        read.problem(
+          `BUS_AUTH_POSTGRES_DSN: unknown sslmode "${sslmode.slice(0, 20)}", use one of ${SSL_MODES.join(", ")}`,
+        );
+      }
     }
     return { kind: "postgres", dsn, poolMax, connectTimeoutSeconds, statementTimeoutSeconds };
   }

@@ -161,6 +161,21 @@ Deno.test("loadConfig() reads listen addresses, including IPv6 and the command-l
   assert.equal(problemsOf({ ...base, BUS_AUTH_LISTEN: "127.0.0.1:99999" }).length, 1);
 });
 
+Deno.test("loadConfig() refuses an unknown sslmode in the DSN without showing the DSN", () => {
+  const problems = problemsOf({
+    BUS_AUTH_HS256_SECRET: SECRET,
+    BUS_AUTH_POSTGRES_DSN: "postgres://u:hunter2@db/auth?sslmode=strict",
+  });
+  assert.equal(problems.length, 1);
+  assert.match(problems[0], /unknown sslmode "strict"/);
+  assert.ok(!problems[0].includes("hunter2"));
+  const ok = loadConfig({
+    BUS_AUTH_HS256_SECRET: SECRET,
+    BUS_AUTH_POSTGRES_DSN: "postgres://u@db/auth?sslmode=verify-full",
+  }, noFiles);
+  assert.equal(ok.store.kind, "postgres");
+});
+
 Deno.test("maskDsn() hides the password and secret parameters", () => {
   assert.equal(
     maskDsn("postgres://u:hunter2@db:5432/auth?sslmode=require"),
