@@ -66,8 +66,8 @@ async function wrk(url: string, options: { headers?: string[]; script?: string }
   return {
     requests: Number(number(/(\d+) requests in/)),
     rps: Number(number(/Requests\/sec:\s+([\d.]+)/)),
-    p50: number(/50%\s+(\S+)/),
-    p99: number(/99%\s+(\S+)/),
+    p50: number(/^\s+50%\s+(\S+)/m),
+    p99: number(/^\s+99%\s+(\S+)/m),
     errors: [non2xx ? `${non2xx} non-2xx` : "", socket].filter(Boolean).join(", ") || "none",
   };
 }
