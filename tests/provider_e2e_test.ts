@@ -5,25 +5,17 @@
 
 import assert from "node:assert/strict";
 import { startProvider } from "./helpers/provider_process.ts";
+import { callJson } from "./helpers/http.ts";
 
 const SECRET = "e2e-signing-secret-of-at-least-32-bytes";
 const INTERNAL_KEY = "e2e-internal-key-0123456789";
 
-async function call(
+function call(
   method: string,
   url: string,
   options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
 ) {
-  const headers: Record<string, string> = { "Content-Type": "application/json", ...options.headers };
-  if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  const response = await fetch(url, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+  return callJson(url, { method, ...options });
 }
 
 Deno.test({

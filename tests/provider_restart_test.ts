@@ -6,26 +6,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startProvider } from "./helpers/provider_process.ts";
+import { callJson } from "./helpers/http.ts";
 
 const KEY = "restart-internal-key-0123456789";
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers,
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
+function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  return callJson(url, { body, headers });
 }
 
-async function get(url: string, token: string) {
-  const response = await fetch(url, {
-    headers: { Authorization: `Bearer ${token}` },
-    signal: AbortSignal.timeout(10_000),
-  });
-  return { status: response.status, body: await response.json() };
+function get(url: string, token: string) {
+  return callJson(url, { token });
 }
 
 Deno.test({

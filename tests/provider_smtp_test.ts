@@ -6,17 +6,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runProgram, startProvider } from "./helpers/provider_process.ts";
+import { callJson } from "./helpers/http.ts";
 import { extractOtp, startSmtpCatcher } from "./helpers/smtp_catcher.ts";
 
 const SMTP_PASSWORD = "smtp-password-never-logged";
 
-async function post(url: string, body: unknown) {
-  const response = await fetch(url, {
-    method: "POST",
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  return { status: response.status, body: await response.json() };
+function post(url: string, body: unknown) {
+  return callJson(url, { body });
 }
 
 Deno.test({

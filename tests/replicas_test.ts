@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { type ProviderProcess, startProvider } from "./helpers/provider_process.ts";
+import { callJson } from "./helpers/http.ts";
 import { startPostgresCluster } from "./helpers/postgres_cluster.ts";
 
 const cluster = await startPostgresCluster();
@@ -14,18 +15,9 @@ if (skipped) console.error(`postgres tests skipped: ${skipped}`);
 const SECRET = "replica-signing-secret-of-32-bytes-minimum";
 const KEY = "replica-internal-key-0123456789";
 
-async function call(url: string, options: { method?: string; body?: unknown; token?: string; key?: string } = {}) {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  if (options.key) headers["X-Bus-Internal-Key"] = options.key;
-  const response = await fetch(url, {
-    method: options.method ?? (options.body === undefined ? "GET" : "POST"),
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
+function call(url: string, options: { method?: string; body?: unknown; token?: string; key?: string } = {}) {
+  const { key, ...rest } = options;
+  return callJson(url, { ...rest, headers: key === undefined ? undefined : { "X-Bus-Internal-Key": key } });
 }
 
 async function replicas(
