@@ -6,12 +6,12 @@
  */
 
 import { type Context, Hono } from "hono";
-import { authenticateSession } from "../lib/service/session.ts";
 import { authorizeInternalKey, issueInternalToken } from "../lib/service/internal_token.ts";
 import { VERSION } from "../version.ts";
 import type { AppEnv } from "./env.ts";
-import { internalTokenJson, meJson } from "./presenters.ts";
-import { bearerToken, optionalString, optionalTtl, readJsonObject } from "./request.ts";
+import { internalTokenJson } from "./presenters.ts";
+import { optionalString, optionalTtl, readJsonObject } from "./request.ts";
+import { meHandler } from "./routes_user.ts";
 
 /** Root-level routes; mounted at `/` and under the route prefix. */
 export function rootRoutes(): Hono<AppEnv> {
@@ -19,7 +19,6 @@ export function rootRoutes(): Hono<AppEnv> {
 
   routes.get("/healthz", async (c) => {
     const { store, sender } = c.get("ctx");
-    c.header("Cache-Control", "no-store");
     try {
       await store.ping();
       return c.json({ ok: true, store: store.kind, otp_sender: sender.kind, version: VERSION });
@@ -34,10 +33,7 @@ export function rootRoutes(): Hono<AppEnv> {
     }
   });
 
-  routes.get("/me", async (c) => {
-    const { user } = await authenticateSession(c.get("ctx"), bearerToken(c));
-    return c.json(meJson(user));
-  });
+  routes.get("/me", meHandler);
 
   const internalToken = async (c: Context<AppEnv>) => {
     const ctx = c.get("ctx");

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { issueApiToken } from "../lib/service/api_token.ts";
 import { checkToken } from "../lib/service/check.ts";
 import { enforceIpRateLimit } from "../lib/service/rate_limit.ts";
@@ -14,6 +14,12 @@ import { authenticateSession, endSession, refreshSession } from "../lib/service/
 import type { AppEnv } from "./env.ts";
 import { apiTokenJson, claimsJson, meJson, registrationJson, sessionJson, statusJson } from "./presenters.ts";
 import { bearerToken, optionalTtl, readJsonObject, requireString } from "./request.ts";
+
+/** `GET {A}/me`, also served as `GET /me`. */
+export async function meHandler(c: Context<AppEnv>): Promise<Response> {
+  const { user } = await authenticateSession(c.get("ctx"), bearerToken(c));
+  return c.json(meJson(user));
+}
 
 /** Routes of one auth base; mounted several times by `createApp`. */
 export function userRoutes(): Hono<AppEnv> {
@@ -47,10 +53,7 @@ export function userRoutes(): Hono<AppEnv> {
     return c.json(statusJson(user));
   });
 
-  routes.get("/me", async (c) => {
-    const { user } = await authenticateSession(c.get("ctx"), bearerToken(c));
-    return c.json(meJson(user));
-  });
+  routes.get("/me", meHandler);
 
   routes.post("/token", async (c) => {
     const token = bearerToken(c);

@@ -5,8 +5,7 @@
  * @module
  */
 
-import { AUDIENCE, type TokenClaims } from "../claims.ts";
-import { KNOWN_AUDIENCES } from "../claims.ts";
+import { AUDIENCE, KNOWN_AUDIENCES, type TokenClaims } from "../claims.ts";
 import { AuthenticationError, ForbiddenError, InvalidInputError } from "../errors.ts";
 import { verifyToken } from "../jwt.ts";
 import { parseScope } from "../scopes.ts";
