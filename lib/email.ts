@@ -10,11 +10,36 @@ import { InvalidInputError } from "./errors.ts";
 
 const MAX_EMAIL_LENGTH = 254;
 const MAX_LOCAL_LENGTH = 64;
-// RFC 5322 dot-atom with the printable ASCII atext set; quoted local parts
-// and address literals are refused on purpose (they are never real mailboxes
-// of users and only widen the header-injection surface).
-const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
-const DOMAIN_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+// RFC 5322 dot-atom local part with the printable ASCII atext set (it
+// includes the apostrophe of o'brien@example.com) and an ASCII host name with
+// at least two labels. Quoted local parts, address literals, white space,
+// control characters, `"`, `<`, `>`, `,`, `;`, `(`, `)`, `\`, `:` and `[`/`]`
+// can never match, so a matching address cannot add a header or a recipient.
+const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const DOMAIN_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * Tells whether a value is one plain mailbox address such as
+ * `user@example.com`: exactly one `@`, a dot-atom local part of at most 64
+ * characters, an ASCII domain with a dot and a non-numeric top-level label,
+ * at most 254 characters in all. The OTP senders check recipients with it
+ * again before any message is built.
+ *
+ * @example
+ * ```ts
+ * isPlainMailbox("user@example.com"); // true
+ * isPlainMailbox("a@example.com, b@example.com"); // false
+ * ```
+ */
+export function isPlainMailbox(value: string): boolean {
+  if (value.length > MAX_EMAIL_LENGTH) return false;
+  const at = value.indexOf("@");
+  if (at <= 0 || at !== value.lastIndexOf("@")) return false;
+  const local = value.slice(0, at);
+  const labels = value.slice(at + 1).split(".");
+  return local.length <= MAX_LOCAL_LENGTH && LOCAL_PART.test(local) && labels.length >= 2 &&
+    labels.every((label) => DOMAIN_LABEL.test(label)) && !/^[0-9]+$/.test(labels[labels.length - 1]);
+}
 
 /**
  * Validates an email address and returns its normalised form: surrounding
@@ -33,25 +58,9 @@ export function normalizeEmail(value: string): string {
   if (at <= 0 || at === trimmed.length - 1) {
     throw invalidEmail(trimmed);
   }
-  const local = trimmed.slice(0, at).toLowerCase();
-  const domain = domainToASCII(trimmed.slice(at + 1).toLowerCase());
-  const email = `${local}@${domain}`;
-  if (!isValidLocalPart(local) || !isValidDomain(domain) || email.length > MAX_EMAIL_LENGTH) {
-    throw invalidEmail(trimmed);
-  }
+  const email = `${trimmed.slice(0, at).toLowerCase()}@${domainToASCII(trimmed.slice(at + 1).toLowerCase())}`;
+  if (!isPlainMailbox(email)) throw invalidEmail(trimmed);
   return email;
-}
-
-function isValidLocalPart(local: string): boolean {
-  return local.length <= MAX_LOCAL_LENGTH && LOCAL_PART.test(local);
-}
-
-function isValidDomain(domain: string): boolean {
-  if (domain === "" || domain.length > 253) return false;
-  const labels = domain.split(".");
-  // A mailbox domain needs a dot: "user@localhost" is not deliverable mail.
-  return labels.length >= 2 && labels.every((label) => DOMAIN_LABEL.test(label)) &&
-    !/^[0-9]+$/.test(labels[labels.length - 1]);
 }
 
 function invalidEmail(value: string): InvalidInputError {

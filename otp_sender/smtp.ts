@@ -20,7 +20,8 @@ import type { Mail, SMTPSentMessageInfo, SMTPTransportOptions } from "nodemailer
 import type { SenderConfig } from "../config/config.ts";
 import { DeliveryError } from "../lib/errors.ts";
 import type { OtpMessage, OtpSender } from "../lib/otp_sender.ts";
-import { buildOtpMail, isPlainMailbox } from "./smtp_message.ts";
+import { isPlainMailbox } from "../lib/email.ts";
+import { buildOtpMail } from "./smtp_message.ts";
 
 /** The `smtp` variant of {@link SenderConfig}. */
 export type SmtpSenderConfig = Extract<SenderConfig, { kind: "smtp" }>;

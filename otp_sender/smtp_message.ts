@@ -10,6 +10,8 @@
  * @module
  */
 
+import { isPlainMailbox } from "../lib/email.ts";
+
 /** Subject line of every OTP email; it never contains the code. */
 export const OTP_MAIL_SUBJECT = "Your Bus sign-in code";
 
@@ -39,37 +41,6 @@ export interface OtpMail {
   html: string;
   /** Extra headers that keep auto-responders quiet. */
   headers: Record<string, string>;
-}
-
-const MAX_ADDRESS_LENGTH = 254;
-const MAX_LOCAL_LENGTH = 64;
-// RFC 5322 dot-atom local part (the same set `normalizeEmail` accepts, which
-// includes the apostrophe of o'brien@example.com) and an ASCII host name with
-// at least two labels. Quoted local parts, address literals, white space,
-// control characters, `"`, `<`, `>`, `,`, `;`, `(`, `)`, `\`, `:` and `[`/`]`
-// can never match, so a matching address cannot add a header or a recipient.
-const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
-const DOMAIN_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
-
-/**
- * Tells whether a value is one plain mailbox address such as
- * `user@example.com`: exactly one `@`, a dot-atom local part, an ASCII domain
- * with a dot and a non-numeric top-level label, at most 254 characters.
- *
- * @example
- * ```ts
- * isPlainMailbox("user@example.com"); // true
- * isPlainMailbox("a@example.com, b@example.com"); // false
- * ```
- */
-export function isPlainMailbox(value: string): boolean {
-  if (value.length > MAX_ADDRESS_LENGTH) return false;
-  const at = value.indexOf("@");
-  if (at <= 0 || at !== value.lastIndexOf("@")) return false;
-  const local = value.slice(0, at);
-  const labels = value.slice(at + 1).split(".");
-  return local.length <= MAX_LOCAL_LENGTH && LOCAL_PART.test(local) && labels.length >= 2 &&
-    labels.every((label) => DOMAIN_LABEL.test(label)) && !/^[0-9]+$/.test(labels[labels.length - 1]);
 }
 
 /**

@@ -9,7 +9,8 @@ import {
   TEST_TLS_CA,
 } from "../tests/helpers/smtp_catcher.ts";
 import { SmtpOtpSender, type SmtpOtpSenderOptions, type SmtpSenderConfig, smtpTlsMode } from "./smtp.ts";
-import { buildOtpMail, describeLifetime, escapeHtml, isPlainMailbox, OTP_MAIL_SUBJECT } from "./smtp_message.ts";
+import { isPlainMailbox } from "../lib/email.ts";
+import { buildOtpMail, describeLifetime, escapeHtml, OTP_MAIL_SUBJECT } from "./smtp_message.ts";
 
 // Sockets of nodemailer and smtp-server close a moment after the promise settles.
 const net = { sanitizeResources: false, sanitizeOps: false };
