@@ -129,8 +129,10 @@ function appliedText(applied: number[], where: string): string {
 
 /** The effective configuration as `NAME=value` lines, secrets replaced by their length. */
 function describeConfig(config: Config): string {
-  const secret = (bytes: Uint8Array | string | null) =>
-    bytes === null ? "(unset)" : `(set, ${typeof bytes === "string" ? bytes.length : bytes.length} bytes, hidden)`;
+  const secret = (value: Uint8Array | string | null) =>
+    value === null
+      ? "(unset)"
+      : `(set, ${typeof value === "string" ? new TextEncoder().encode(value).length : value.length} bytes, hidden)`;
   const { policy, store, sender } = config;
   const lines: [string, string | number | boolean][] = [
     ["BUS_AUTH_LISTEN", `${config.listen.hostname}:${config.listen.port}`],

@@ -130,7 +130,7 @@ const COMMANDS: Record<string, (run: AuthRun) => Promise<number>> = {
     const email = requiredEmail(run);
     const otp = run.values.otp;
     if (otp === undefined) throw new UsageError("verify needs --otp <code>");
-    const path = run.values["token-file"] ?? defaultSessionTokenPath(run.io.env);
+    const path = sessionTokenPath(run);
     refuseRepositoryLocalBus(path);
     const grant = await call(run, "POST", "/otp/verify", { body: { email, otp } });
     writeSecretFile(path, `${String(grant.access_token)}\n`);
@@ -168,7 +168,7 @@ const COMMANDS: Record<string, (run: AuthRun) => Promise<number>> = {
   },
 
   refresh: async (run) => {
-    const path = run.values["token-file"] ?? defaultSessionTokenPath(run.io.env);
+    const path = sessionTokenPath(run);
     refuseRepositoryLocalBus(path);
     const grant = await call(run, "POST", "/token/refresh", { bearer: sessionToken(run) });
     writeSecretFile(path, `${String(grant.access_token)}\n`);
@@ -177,7 +177,7 @@ const COMMANDS: Record<string, (run: AuthRun) => Promise<number>> = {
   },
 
   logout: async (run) => {
-    const path = run.values["token-file"] ?? defaultSessionTokenPath(run.io.env);
+    const path = sessionTokenPath(run);
     let note = "Signed out";
     try {
       await call(run, "POST", "/logout", { bearer: sessionToken(run) });
@@ -233,6 +233,11 @@ function requiredEmail(run: AuthRun): string {
   const email = run.values.email;
   if (email === undefined) throw new UsageError("this command needs --email <email>");
   return normalizeEmail(email);
+}
+
+/** Where the session token lives: `--token-file`, else `auth/token` under the config root. */
+function sessionTokenPath(run: AuthRun): string {
+  return run.values["token-file"] ?? defaultSessionTokenPath(run.io.env);
 }
 
 /**
