@@ -6,7 +6,7 @@
  * @module
  */
 
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { StoreUnavailableError } from "../lib/errors.ts";
 import { secretsEqual } from "../lib/secret.ts";
@@ -43,6 +43,7 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
   #db: DatabaseSync;
+  #statements = new Map<string, StatementSync>();
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -76,12 +77,12 @@ export class SqliteStore implements Store {
       this.#db.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
       );
-      const row = this.#db.prepare("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations").get() as Row;
+      const row = this.#prepare("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations").get() as Row;
       const applied: number[] = [];
       for (const migration of SQLITE_MIGRATIONS) {
         if (migration.version <= Number(row.version)) continue;
         this.#db.exec(migration.sql);
-        this.#db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(
+        this.#prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(
           migration.version,
           Date.now(),
         );
@@ -93,7 +94,7 @@ export class SqliteStore implements Store {
 
   ping(): Promise<void> {
     return this.#run(() => {
-      this.#db.prepare("SELECT 1 FROM users LIMIT 1").get();
+      this.#prepare("SELECT 1 FROM users LIMIT 1").get();
     });
   }
 
@@ -104,7 +105,7 @@ export class SqliteStore implements Store {
 
   registerUser(input: { userId: string; email: string; now: number }): Promise<{ user: UserRecord; created: boolean }> {
     return this.#run(() => {
-      const inserted = this.#db.prepare(
+      const inserted = this.#prepare(
         `INSERT INTO users (user_id, email, verified, status, created_at, updated_at)
          VALUES (?, ?, 0, 'waitlisted', ?, ?) ON CONFLICT (email) DO NOTHING RETURNING ${USER_COLUMNS}`,
       ).get(input.userId, input.email, input.now, input.now) as Row | undefined;
@@ -128,14 +129,14 @@ export class SqliteStore implements Store {
   createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult> {
     return this.#run(() =>
       this.#transaction((): CreateChallengeResult => {
-        const previous = this.#db.prepare("SELECT created_at FROM otp_challenges WHERE email = ?").get(
+        const previous = this.#prepare("SELECT created_at FROM otp_challenges WHERE email = ?").get(
           challenge.email,
         ) as Row | undefined;
         const resendAt = previous ? Number(previous.created_at) + challenge.resendSeconds * 1000 : 0;
         if (previous && challenge.now < resendAt) {
           return { ok: false, retryAfterSeconds: Math.ceil((resendAt - challenge.now) / 1000) };
         }
-        this.#db.prepare(
+        this.#prepare(
           `INSERT INTO otp_challenges (email, challenge_id, code_hash, created_at, expires_at, attempts, consumed_at)
            VALUES (?, ?, ?, ?, ?, 0, NULL)
            ON CONFLICT (email) DO UPDATE SET challenge_id = excluded.challenge_id, code_hash = excluded.code_hash,
@@ -148,14 +149,14 @@ export class SqliteStore implements Store {
 
   deleteOtpChallenge(email: string, challengeId: string): Promise<void> {
     return this.#run(() => {
-      this.#db.prepare("DELETE FROM otp_challenges WHERE email = ? AND challenge_id = ?").run(email, challengeId);
+      this.#prepare("DELETE FROM otp_challenges WHERE email = ? AND challenge_id = ?").run(email, challengeId);
     });
   }
 
   attemptOtp(input: { email: string; codeHash: string; now: number; maxAttempts: number }): Promise<OtpAttemptResult> {
     return this.#run(() =>
       this.#transaction((): OtpAttemptResult => {
-        const challenge = this.#db.prepare(
+        const challenge = this.#prepare(
           "SELECT code_hash, expires_at, attempts, consumed_at FROM otp_challenges WHERE email = ?",
         ).get(input.email) as Row | undefined;
         if (!challenge) return { ok: false, reason: "not_requested" };
@@ -164,11 +165,11 @@ export class SqliteStore implements Store {
         const attempts = Number(challenge.attempts);
         if (attempts >= input.maxAttempts) return { ok: false, reason: "exhausted" };
         if (!secretsEqual(String(challenge.code_hash), input.codeHash)) {
-          this.#db.prepare("UPDATE otp_challenges SET attempts = attempts + 1 WHERE email = ?").run(input.email);
+          this.#prepare("UPDATE otp_challenges SET attempts = attempts + 1 WHERE email = ?").run(input.email);
           return { ok: false, reason: "mismatch", attemptsLeft: input.maxAttempts - attempts - 1 };
         }
-        this.#db.prepare("UPDATE otp_challenges SET consumed_at = ? WHERE email = ?").run(input.now, input.email);
-        const user = this.#db.prepare(
+        this.#prepare("UPDATE otp_challenges SET consumed_at = ? WHERE email = ?").run(input.now, input.email);
+        const user = this.#prepare(
           `UPDATE users SET verified = 1, updated_at = CASE WHEN verified = 1 THEN updated_at ELSE ? END
            WHERE email = ? RETURNING ${USER_COLUMNS}`,
         ).get(input.now, input.email) as Row | undefined;
@@ -179,7 +180,7 @@ export class SqliteStore implements Store {
 
   createSession(session: { sessionId: string; userId: string; now: number; absoluteExpiresAt: number }): Promise<void> {
     return this.#run(() => {
-      this.#db.prepare(
+      this.#prepare(
         "INSERT INTO sessions (session_id, user_id, created_at, absolute_expires_at) VALUES (?, ?, ?, ?)",
       ).run(session.sessionId, session.userId, session.now, session.absoluteExpiresAt);
     });
@@ -187,7 +188,7 @@ export class SqliteStore implements Store {
 
   findSession(sessionId: string): Promise<SessionRecord | null> {
     return this.#run(() => {
-      const row = this.#db.prepare(
+      const row = this.#prepare(
         "SELECT session_id, user_id, created_at, absolute_expires_at, revoked_at FROM sessions WHERE session_id = ?",
       ).get(sessionId) as Row | undefined;
       return row
@@ -204,7 +205,7 @@ export class SqliteStore implements Store {
 
   revokeSession(sessionId: string, now: number): Promise<void> {
     return this.#run(() => {
-      this.#db.prepare("UPDATE sessions SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL").run(
+      this.#prepare("UPDATE sessions SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL").run(
         now,
         sessionId,
       );
@@ -213,7 +214,7 @@ export class SqliteStore implements Store {
 
   revokeToken(input: { tokenId: string; expiresAt: number; now: number }): Promise<boolean> {
     return this.#run(() => {
-      const result = this.#db.prepare(
+      const result = this.#prepare(
         "INSERT INTO revoked_tokens (token_id, expires_at) VALUES (?, ?) ON CONFLICT (token_id) DO NOTHING",
       ).run(input.tokenId, input.expiresAt);
       return Number(result.changes) === 1;
@@ -221,9 +222,7 @@ export class SqliteStore implements Store {
   }
 
   isTokenRevoked(tokenId: string): Promise<boolean> {
-    return this.#run(() =>
-      this.#db.prepare("SELECT 1 FROM revoked_tokens WHERE token_id = ?").get(tokenId) !== undefined
-    );
+    return this.#run(() => this.#prepare("SELECT 1 FROM revoked_tokens WHERE token_id = ?").get(tokenId) !== undefined);
   }
 
   approveUser(input: { email: string; accountId: string; now: number }): Promise<DecisionResult> {
@@ -233,7 +232,7 @@ export class SqliteStore implements Store {
         if (!user) return { ok: false, reason: "not_found" };
         if (!user.verified) return { ok: false, reason: "not_verified" };
         if (user.status === "approved") return { ok: true, user, changed: false };
-        const row = this.#db.prepare(
+        const row = this.#prepare(
           `UPDATE users SET status = 'approved', account_id = COALESCE(account_id, ?), updated_at = ?
            WHERE email = ? RETURNING ${USER_COLUMNS}`,
         ).get(input.accountId, input.now, input.email) as Row;
@@ -248,11 +247,11 @@ export class SqliteStore implements Store {
         const user = this.#userBy("email", input.email);
         if (!user) return { ok: false, reason: "not_found" };
         if (user.status === "rejected") return { ok: true, user, changed: false };
-        const row = this.#db.prepare(
+        const row = this.#prepare(
           `UPDATE users SET status = 'rejected', rejection_reason = ?, updated_at = ?
            WHERE email = ? RETURNING ${USER_COLUMNS}`,
         ).get(input.reason, input.now, input.email) as Row;
-        this.#db.prepare("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL").run(
+        this.#prepare("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL").run(
           input.now,
           user.userId,
         );
@@ -273,7 +272,7 @@ export class SqliteStore implements Store {
         where.push("(created_at, user_id) > (?, ?)");
         params.push(input.after.createdAt, input.after.userId);
       }
-      const rows = this.#db.prepare(
+      const rows = this.#prepare(
         `SELECT ${USER_COLUMNS} FROM users ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
          ORDER BY created_at, user_id LIMIT ?`,
       ).all(...params, input.limit) as Row[];
@@ -285,7 +284,7 @@ export class SqliteStore implements Store {
     return this.#run(() => {
       const windowMs = input.windowSeconds * 1000;
       const endsAt = Math.floor(input.now / windowMs) * windowMs + windowMs;
-      const row = this.#db.prepare(
+      const row = this.#prepare(
         `INSERT INTO rate_limits (key, window_ends_at, count) VALUES (?, ?, 1)
          ON CONFLICT (key, window_ends_at) DO UPDATE SET count = count + 1 WHERE count < ?
          RETURNING count`,
@@ -297,19 +296,29 @@ export class SqliteStore implements Store {
   purgeExpired(now: number): Promise<void> {
     return this.#run(() =>
       this.#transaction(() => {
-        this.#db.prepare("DELETE FROM otp_challenges WHERE expires_at <= ?").run(now);
-        this.#db.prepare("DELETE FROM revoked_tokens WHERE expires_at <= ?").run(now);
-        this.#db.prepare("DELETE FROM rate_limits WHERE window_ends_at <= ?").run(now);
-        this.#db.prepare("DELETE FROM sessions WHERE absolute_expires_at <= ?").run(now);
+        this.#prepare("DELETE FROM otp_challenges WHERE expires_at <= ?").run(now);
+        this.#prepare("DELETE FROM revoked_tokens WHERE expires_at <= ?").run(now);
+        this.#prepare("DELETE FROM rate_limits WHERE window_ends_at <= ?").run(now);
+        this.#prepare("DELETE FROM sessions WHERE absolute_expires_at <= ?").run(now);
       })
     );
   }
 
   #userBy(column: "email" | "user_id" | "account_id", value: string): UserRecord | null {
-    const row = this.#db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE ${column} = ?`).get(value) as
+    const row = this.#prepare(`SELECT ${USER_COLUMNS} FROM users WHERE ${column} = ?`).get(value) as
       | Row
       | undefined;
     return row ? toUser(row) : null;
+  }
+
+  /** A prepared statement, compiled once per SQL text. */
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   #transaction<T>(body: () => T): T {
