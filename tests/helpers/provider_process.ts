@@ -19,7 +19,18 @@ const CONFIG = fromFileUrl(new URL("../../deno.json", import.meta.url));
  */
 export function baseEnv(): Record<string, string> {
   const env: Record<string, string> = { NO_COLOR: "1" };
-  for (const name of ["PATH", "HOME", "DENO_DIR", "TMPDIR", "DENO_CERT", "SSL_CERT_FILE"]) {
+  for (
+    const name of [
+      "PATH",
+      "HOME",
+      "DENO_DIR",
+      "TMPDIR",
+      "DENO_CERT",
+      "DENO_TLS_CA_STORE",
+      "SSL_CERT_FILE",
+      "NODE_EXTRA_CA_CERTS",
+    ]
+  ) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }
