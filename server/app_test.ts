@@ -51,7 +51,7 @@ Deno.test("endpoints answer 503 store_unavailable, without engine detail, while 
 
 Deno.test("an unexpected failure is a 500 without detail, and is logged", async () => {
   const store = new MemoryStore();
-  store.findUserByEmail = () => Promise.reject(new TypeError("secret internal detail"));
+  store.createOtpChallenge = () => Promise.reject(new TypeError("secret internal detail"));
   const h = createHarness({ store });
   await h.call("POST", "/api/v1/auth/register", { body: { email: "a@example.com" } });
   const reply = await h.call("POST", "/api/v1/auth/otp/request", { body: { email: "a@example.com" } });

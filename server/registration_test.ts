@@ -53,14 +53,56 @@ Deno.test("POST /otp/request sends a 6-digit code and never returns it", async (
   assert.equal(h.sender.messages[0].expiresInSeconds, 600);
 });
 
-Deno.test("POST /otp/request answers 404 for an email that never registered", async () => {
+Deno.test("POST /otp/request registers an email that never registered, as register does, and sends the code", async () => {
   const h = createHarness();
-  assertError(
-    await h.call("POST", "/api/v1/auth/otp/request", { body: { email: "ghost@example.com" } }),
-    404,
-    "user_not_found",
-  );
+  const reply = await h.call("POST", "/api/v1/auth/otp/request", { body: { email: "New.User@Example.COM" } });
+  assert.equal(reply.status, 200, reply.text);
+  assert.deepEqual(reply.body, { status: "sent", expires_in: 600 });
+  const user = await h.store.findUserByEmail("new.user@example.com");
+  assert.equal(user?.status, "waitlisted");
+  assert.equal(user?.verified, false);
+  const code = h.sender.latestCode("new.user@example.com")!;
+  assert.match(code, /^[0-9]{6}$/);
+  const verified = await h.call("POST", "/api/v1/auth/otp/verify", {
+    body: { email: "new.user@example.com", otp: code },
+  });
+  assert.equal(verified.status, 200, verified.text);
+  assert.equal(verified.body.user_id, user?.userId);
+  assert.equal(verified.body.status, "waitlisted");
+  const registered = await h.call("POST", "/api/v1/auth/register", { body: { email: "new.user@example.com" } });
+  assert.equal(registered.body.user_id, user?.userId, "register later finds the same user");
+});
+
+Deno.test("POST /otp/request answers a new and a known email alike, so it reveals neither", async () => {
+  const h = createHarness();
+  await h.call("POST", "/api/v1/auth/register", { body: { email: "known@example.com" } });
+  const known = await h.call("POST", "/api/v1/auth/otp/request", { body: { email: "known@example.com" } });
+  const unknown = await h.call("POST", "/api/v1/auth/otp/request", { body: { email: "ghost@example.com" } });
+  assert.equal(known.status, 200);
+  assert.equal(unknown.text, known.text);
+  assert.equal(h.sender.messages.length, 2);
+});
+
+Deno.test("POST /otp/request refuses a malformed email with 400, registers nothing and sends nothing", async () => {
+  const h = createHarness();
+  for (const email of ["not-an-email", "a@example.com\r\nBcc: x@example.com", "root@localhost"]) {
+    assertError(await h.call("POST", "/api/v1/auth/otp/request", { body: { email } }), 400, "invalid_email");
+  }
+  assertError(await h.call("POST", "/api/v1/auth/otp/request", { body: {} }), 400, "invalid_request");
+  assert.deepEqual(await h.store.listUsers({ status: null, limit: 10, after: null }), []);
   assert.equal(h.sender.messages.length, 0);
+});
+
+Deno.test("POST /otp/request for a new email counts against the per-IP limit like register, and a refused one registers nothing", async () => {
+  const h = createHarness({ policy: { rateLimitPerIp: 2, rateLimitWindowSeconds: 300 } });
+  h.clock.now = Math.floor(h.clock.now / 300_000) * 300_000 + 100_000;
+  assert.equal((await h.call("POST", "/api/v1/auth/register", { body: { email: "u0@example.com" } })).status, 200);
+  assert.equal((await h.call("POST", "/api/v1/auth/otp/request", { body: { email: "u1@example.com" } })).status, 200);
+  const limited = await h.call("POST", "/api/v1/auth/otp/request", { body: { email: "u2@example.com" } });
+  assertError(limited, 429, "rate_limited");
+  assert.equal(limited.headers.get("Retry-After"), "200");
+  assert.equal(await h.store.findUserByEmail("u2@example.com"), null);
+  assert.equal(h.sender.messages.length, 1);
 });
 
 Deno.test("POST /otp/request answers 429 with Retry-After inside the resend interval, and keeps the first code", async () => {
@@ -95,6 +137,25 @@ Deno.test("POST /otp/request answers 502 when delivery fails and leaves no usabl
   assertError(verify, 401, "otp_not_requested");
   h.sender.send = realSend;
   assert.equal((await h.call("POST", "/api/v1/auth/otp/request", { body: { email: "a@example.com" } })).status, 200);
+});
+
+Deno.test("POST /otp/request for a new email answers 502 when delivery fails: the registration stays, no usable code does", async () => {
+  const h = createHarness();
+  let attempted = "";
+  h.sender.send = (message) => {
+    attempted = message.code;
+    return Promise.reject(new Error("relay down"));
+  };
+  const reply = await h.call("POST", "/api/v1/auth/otp/request", { body: { email: "new@example.com" } });
+  assertError(reply, 502, "otp_delivery_failed");
+  assert.match(attempted, /^[0-9]{6}$/);
+  const user = await h.store.findUserByEmail("new@example.com");
+  assert.equal(user?.status, "waitlisted", "the registration is what register would have left");
+  assert.equal(user?.verified, false);
+  const verify = await h.call("POST", "/api/v1/auth/otp/verify", {
+    body: { email: "new@example.com", otp: attempted },
+  });
+  assertError(verify, 401, "otp_not_requested");
 });
 
 Deno.test("POST /otp/verify returns a session token of audience ai.hg.fi/auth and verifies the user", async () => {

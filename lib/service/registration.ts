@@ -5,7 +5,7 @@
  */
 
 import { normalizeEmail } from "../email.ts";
-import { AuthenticationError, DeliveryError, NotFoundError, RateLimitError } from "../errors.ts";
+import { AuthenticationError, DeliveryError, RateLimitError } from "../errors.ts";
 import { generateOtp, hashOtp, requireOtpFormat } from "../otp.ts";
 import type { OtpAttemptResult, UserRecord } from "../store.ts";
 import type { AuthContext } from "./context.ts";
@@ -24,19 +24,23 @@ export async function register(ctx: AuthContext, rawEmail: string): Promise<User
 }
 
 /**
- * Creates a challenge for a registered email and delivers its code. When
- * delivery fails the challenge is deleted, so no usable code is left behind.
+ * Creates or finds the registration of an email exactly as {@link register}
+ * does (a new user starts waitlisted), then creates a challenge and delivers
+ * its code. The answer is the same whether or not the email was registered
+ * before, so it does not reveal which emails exist. When delivery fails the
+ * challenge is deleted, so no usable code is left behind.
  *
  * @returns the code lifetime in seconds
- * @throws {NotFoundError} `user_not_found` when the email never registered
+ * @throws {import("../errors.ts").InvalidInputError} `invalid_email`
  * @throws {RateLimitError} `otp_resend_too_soon` inside the resend interval
  * @throws {DeliveryError} `otp_delivery_failed`
  */
 export async function requestOtp(ctx: AuthContext, rawEmail: string): Promise<number> {
-  const email = normalizeEmail(rawEmail);
-  if (await ctx.store.findUserByEmail(email) === null) {
-    throw new NotFoundError("user_not_found", `Cannot send an OTP to "${email}": register the email first`);
-  }
+  // A registration created here stays even when delivery fails below: it is
+  // what `register` would have created for this email anyway (waitlisted,
+  // unverified, no code), and removing it again would race with a concurrent
+  // `register` of the same email.
+  const { email } = await register(ctx, rawEmail);
   const code = generateOtp(ctx.randomBytes);
   const now = ctx.now();
   const { otpTtlSeconds, otpResendSeconds } = ctx.policy;
