@@ -29,6 +29,12 @@ export interface UserRecord {
   accountId: string | null;
   /** Operator note of the latest rejection, if any. */
   rejectionReason: string | null;
+  /**
+   * Set by every rejection that changes the status: API tokens of the
+   * account issued at or before this instant are refused for good, even
+   * after a later approval. `null` until the first rejection.
+   */
+  tokensNotBefore: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -133,7 +139,11 @@ export interface Store {
    * ones keep the stored account id, so concurrent approvals yield one id.
    */
   approveUser(input: { email: string; accountId: string; now: number }): Promise<DecisionResult>;
-  /** Rejects a user and revokes all of the user's sessions, in one transaction. */
+  /**
+   * Rejects a user and moves `tokensNotBefore` to `now` (never backwards),
+   * in one transaction. The user's sessions stay usable. Rejecting a
+   * rejected user changes nothing: the first reason and instant stay.
+   */
   rejectUser(input: { email: string; reason: string | null; now: number }): Promise<DecisionResult>;
   /** One page of users with a status, ordered by creation time then user id. */
   listUsers(input: { status: UserStatus | null; limit: number; after: UserCursor | null }): Promise<UserRecord[]>;

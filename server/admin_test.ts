@@ -130,7 +130,7 @@ Deno.test("POST /admin/approve refuses unverified (409), unknown (404), bad inpu
   );
 });
 
-Deno.test("POST /admin/reject records the reason, ends the user's sessions and repeats idempotently", async () => {
+Deno.test("POST /admin/reject records the reason, keeps the user's session, and repeats idempotently", async () => {
   const h = createHarness();
   const { token: session, userId } = await h.signIn("a@example.com");
   const token = await h.mintToken({ scope: "waitlist:reject" });
@@ -145,11 +145,23 @@ Deno.test("POST /admin/reject records the reason, ends the user's sessions and r
     status: "rejected",
     reason: "duplicate account",
   });
-  assertError(await h.call("GET", "/api/v1/auth/status", { token: session }), 401, "token_revoked");
-  const repeat = await h.call("POST", "/api/v1/auth/admin/reject", { token, body: { email: "a@example.com" } });
-  assert.deepEqual(repeat.body, reply.body);
-  const fresh = await h.signIn("a@example.com");
-  assert.equal((await h.call("GET", "/api/v1/auth/status", { token: fresh.token })).body.status, "rejected");
+  const status = await h.call("GET", "/api/v1/auth/status", { token: session });
+  assert.equal(status.status, 200, status.text);
+  assert.deepEqual(status.body, { user_id: userId, verified: true, status: "rejected" });
+  const me = await h.call("GET", "/me", { token: session });
+  assert.equal(me.status, 200, me.text);
+  assert.equal(me.body.status, "rejected");
+  assert.equal(me.body.account_id, undefined);
+  const repeat = await h.call("POST", "/api/v1/auth/admin/reject", {
+    token,
+    body: { email: "a@example.com", reason: "another reason" },
+  });
+  assert.deepEqual(repeat.body, reply.body, "a repeated reject keeps the first reason");
+  assertError(
+    await h.call("POST", "/api/v1/auth/token", { token: session, body: { scope: "llm:proxy" } }),
+    403,
+    "account_rejected",
+  );
 });
 
 Deno.test("POST /admin/reject of an approved user revokes API access through /check", async () => {
@@ -162,6 +174,55 @@ Deno.test("POST /admin/reject of an approved user revokes API access through /ch
     body: { email: "a@example.com" },
   });
   assertError(await h.call("GET", "/api/v1/auth/check", { token: api }), 401, "token_revoked");
+});
+
+Deno.test("a re-approval does not revive API tokens issued before the reject; new ones work", async (t) => {
+  const h = createHarness();
+  const admin = await h.mintToken({ scope: "admin:manage" });
+  const { token: session, accountId } = await h.approvedUser("a@example.com");
+  const issue = () => h.call("POST", "/api/v1/auth/token", { token: session, body: { scope: "llm:proxy" } });
+  const check = (token: string) => h.call("GET", "/api/v1/auth/check", { token });
+  const old = (await issue()).body.access_token;
+  assert.equal((await check(old)).status, 200);
+
+  h.clock.now += 5_000;
+  await t.step("reject: the old token is refused, the session says rejected, no new token", async () => {
+    const rejected = await h.call("POST", "/api/v1/auth/admin/reject", {
+      token: admin,
+      body: { email: "a@example.com" },
+    });
+    assert.equal(rejected.status, 200, rejected.text);
+    assertError(await check(old), 401, "token_revoked");
+    const status = await h.call("GET", "/api/v1/auth/status", { token: session });
+    assert.equal(status.status, 200, status.text);
+    assert.equal(status.body.status, "rejected");
+    assertError(await issue(), 403, "account_rejected");
+  });
+
+  await t.step("approve again: the same account, the old token still refused, a new token works", async () => {
+    h.clock.now += 1_000;
+    const approved = await h.call("POST", "/api/v1/auth/admin/approve", {
+      token: admin,
+      body: { email: "a@example.com" },
+    });
+    assert.equal(approved.status, 200, approved.text);
+    assert.equal(approved.body.account_id, accountId);
+    assertError(await check(old), 401, "token_revoked");
+    const fresh = await issue();
+    assert.equal(fresh.status, 200, fresh.text);
+    const checked = await check(fresh.body.access_token);
+    assert.equal(checked.status, 200, checked.text);
+    assert.equal(checked.body.sub, accountId);
+    assert.equal((await h.call("GET", "/api/v1/auth/status", { token: session })).body.status, "approved");
+  });
+
+  await t.step("a token issued in the very millisecond of the reject is refused", async () => {
+    const sameMoment = (await issue()).body.access_token;
+    await h.call("POST", "/api/v1/auth/admin/reject", { token: admin, body: { email: "a@example.com" } });
+    h.clock.now += 1_000;
+    await h.call("POST", "/api/v1/auth/admin/approve", { token: admin, body: { email: "a@example.com" } });
+    assertError(await check(sameMoment), 401, "token_revoked");
+  });
 });
 
 Deno.test("POST /admin/reject refuses unknown users, bad reasons and weak tokens", async () => {

@@ -44,6 +44,7 @@ const CASES: Case[] = [
     assert.equal(first.user.status, "waitlisted");
     assert.equal(first.user.verified, false);
     assert.equal(first.user.accountId, null);
+    assert.equal(first.user.tokensNotBefore, null);
     assert.equal(first.user.createdAt, T0);
     const again = await store.registerUser({ userId: crypto.randomUUID(), email: "a@example.com", now: T0 + 5 });
     assert.equal(again.created, false);
@@ -260,29 +261,58 @@ const CASES: Case[] = [
     assert.equal(ids.size, 1);
     assert.equal(results.filter((r) => r.ok && r.changed).length, 1);
   }],
-  ["rejectUser stores the reason, revokes every session of the user, and repeats idempotently", async (store) => {
+  ["rejectUser stores the reason and the tokens-not-before instant, and keeps every session", async (store) => {
     const user = await verifiedUser(store, "rj@example.com");
-    const other = await verifiedUser(store, "keep@example.com");
-    const ids = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
-    for (const [index, sessionId] of ids.entries()) {
-      const userId = index < 2 ? user.userId : other.userId;
-      await store.createSession({ sessionId, userId, now: T0, absoluteExpiresAt: T0 + 86_400_000 });
+    assert.equal(user.tokensNotBefore, null);
+    const ids = [crypto.randomUUID(), crypto.randomUUID()];
+    for (const sessionId of ids) {
+      await store.createSession({ sessionId, userId: user.userId, now: T0, absoluteExpiresAt: T0 + 86_400_000 });
     }
     const result = await store.rejectUser({ email: "rj@example.com", reason: "spam", now: T0 + 7 });
     assert.ok(result.ok);
+    assert.equal(result.changed, true);
     assert.equal(result.user.status, "rejected");
     assert.equal(result.user.rejectionReason, "spam");
-    assert.equal((await store.findSession(ids[0]))?.revokedAt, T0 + 7);
-    assert.equal((await store.findSession(ids[1]))?.revokedAt, T0 + 7);
-    assert.equal((await store.findSession(ids[2]))?.revokedAt, null);
-    const again = await store.rejectUser({ email: "rj@example.com", reason: "other", now: T0 + 8 });
-    assert.ok(again.ok);
-    assert.equal(again.changed, false);
-    assert.deepEqual(again.user, result.user);
+    assert.equal(result.user.tokensNotBefore, T0 + 7);
+    assert.equal(result.user.updatedAt, T0 + 7);
+    assert.deepEqual(await store.findUserByEmail("rj@example.com"), result.user);
+    assert.equal((await store.findSession(ids[0]))?.revokedAt, null);
+    assert.equal((await store.findSession(ids[1]))?.revokedAt, null);
     assert.deepEqual(await store.rejectUser({ email: "no@example.com", reason: null, now: T0 }), {
       ok: false,
       reason: "not_found",
     });
+  }],
+  ["rejectUser of a rejected user changes nothing: the first reason and instant stay", async (store) => {
+    await verifiedUser(store, "twice@example.com");
+    const first = await store.rejectUser({ email: "twice@example.com", reason: "spam", now: T0 + 7 });
+    assert.ok(first.ok);
+    const again = await store.rejectUser({ email: "twice@example.com", reason: "other", now: T0 + 8 });
+    assert.ok(again.ok);
+    assert.equal(again.changed, false);
+    assert.deepEqual(again.user, first.user);
+    assert.deepEqual(await store.findUserByEmail("twice@example.com"), first.user);
+  }],
+  ["the tokens-not-before instant survives re-approval, and a later rejection moves it forward", async (store) => {
+    await verifiedUser(store, "back@example.com");
+    const accountId = crypto.randomUUID();
+    await store.approveUser({ email: "back@example.com", accountId, now: T0 + 1 });
+    await store.rejectUser({ email: "back@example.com", reason: "first", now: T0 + 3 });
+    const back = await store.approveUser({ email: "back@example.com", accountId: crypto.randomUUID(), now: T0 + 4 });
+    assert.ok(back.ok);
+    assert.equal(back.user.status, "approved");
+    assert.equal(back.user.tokensNotBefore, T0 + 3);
+    assert.equal((await store.findUserByAccountId(accountId))?.tokensNotBefore, T0 + 3);
+    const later = await store.rejectUser({ email: "back@example.com", reason: "second", now: T0 + 9 });
+    assert.ok(later.ok);
+    assert.equal(later.changed, true);
+    assert.equal(later.user.rejectionReason, "second");
+    assert.equal(later.user.tokensNotBefore, T0 + 9);
+    // A replica whose clock lags never moves the instant backwards.
+    await store.approveUser({ email: "back@example.com", accountId, now: T0 + 10 });
+    const skewed = await store.rejectUser({ email: "back@example.com", reason: "third", now: T0 + 5 });
+    assert.ok(skewed.ok);
+    assert.equal(skewed.user.tokensNotBefore, T0 + 9);
   }],
   ["listUsers filters by status and pages by creation time then id without gaps or repeats", async (store) => {
     const emails: string[] = [];

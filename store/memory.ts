@@ -57,6 +57,7 @@ export class MemoryStore implements Store {
       status: "waitlisted",
       accountId: null,
       rejectionReason: null,
+      tokensNotBefore: null,
       createdAt: input.now,
       updatedAt: input.now,
     };
@@ -173,10 +174,8 @@ export class MemoryStore implements Store {
     if (changed) {
       user.status = "rejected";
       user.rejectionReason = input.reason;
+      user.tokensNotBefore = Math.max(user.tokensNotBefore ?? input.now, input.now);
       user.updatedAt = input.now;
-      for (const session of this.#sessions.values()) {
-        if (session.userId === user.userId && session.revokedAt === null) session.revokedAt = input.now;
-      }
     }
     return Promise.resolve({ ok: true, user: { ...user }, changed });
   }

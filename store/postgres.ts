@@ -81,6 +81,7 @@ interface UserRow {
   status: string;
   account_id: string | null;
   rejection_reason: string | null;
+  tokens_not_before: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -355,11 +356,10 @@ export class PostgresStore implements Store {
         if (user.status === "rejected") return { ok: true, user, changed: false };
         const now = new Date(input.now);
         const [row] = await tx<UserRow[]>`
-          UPDATE bus_auth_users SET status = 'rejected', rejection_reason = ${input.reason}, updated_at = ${now}
+          UPDATE bus_auth_users SET status = 'rejected', rejection_reason = ${input.reason}, updated_at = ${now},
+            tokens_not_before = GREATEST(tokens_not_before, ${now}::timestamptz)
           WHERE user_id = ${user.userId}
           RETURNING ${tx.unsafe(USER_COLUMNS)}`;
-        await tx`
-          UPDATE bus_auth_sessions SET revoked_at = ${now} WHERE user_id = ${user.userId} AND revoked_at IS NULL`;
         return { ok: true, user: toUser(row), changed: true };
       })
     );
@@ -443,7 +443,8 @@ export class PostgresStore implements Store {
   }
 }
 
-const USER_COLUMNS = "user_id, email, verified, status, account_id, rejection_reason, created_at, updated_at";
+const USER_COLUMNS =
+  "user_id, email, verified, status, account_id, rejection_reason, tokens_not_before, created_at, updated_at";
 
 /** Reads one user by a unique column; `lock` takes the row lock for the rest of the transaction. */
 async function userBy(
@@ -471,6 +472,7 @@ function toUser(row: UserRow): UserRecord {
     status: row.status as UserStatus,
     accountId: row.account_id,
     rejectionReason: row.rejection_reason,
+    tokensNotBefore: row.tokens_not_before === null ? null : row.tokens_not_before.getTime(),
     createdAt: row.created_at.getTime(),
     updatedAt: row.updated_at.getTime(),
   };

@@ -77,6 +77,13 @@ CREATE TABLE bus_auth_rate_limits (
 CREATE INDEX bus_auth_rate_limits_expiry ON bus_auth_rate_limits (window_ends_at);
 `,
   },
+  {
+    version: 2,
+    description: "users.tokens_not_before: API tokens issued at or before a rejection stay refused",
+    sql: `
+ALTER TABLE bus_auth_users ADD COLUMN tokens_not_before timestamptz;
+`,
+  },
 ];
 
 /**

@@ -15,7 +15,7 @@ import { StoreUnavailableError } from "../lib/errors.ts";
 import { type PostgresCluster, startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
 import { storeConformance } from "./conformance.ts";
 import { PostgresStore, type PostgresStoreConfig } from "./postgres.ts";
-import { POSTGRES_MIGRATIONS_TABLE, postgresSchemaSql } from "./postgres_schema.ts";
+import { POSTGRES_MIGRATIONS, POSTGRES_MIGRATIONS_TABLE, postgresSchemaSql } from "./postgres_schema.ts";
 
 const started = await startPostgresCluster();
 const cluster: PostgresCluster | null = "skipped" in started ? null : started;
@@ -85,7 +85,7 @@ pgTest("PostgresStore.migrate applies the schema once, then nothing, and keeps d
   const { name, dsn } = await freshDatabase();
   const first = await PostgresStore.open(storeConfig(dsn), { migrate: false });
   try {
-    assert.deepEqual(await first.migrate(), [1]);
+    assert.deepEqual(await first.migrate(), [1, 2]);
     assert.deepEqual(await first.migrate(), []);
     await first.registerUser({ userId: crypto.randomUUID(), email: "keep@example.com", now: T0 });
   } finally {
@@ -98,8 +98,33 @@ pgTest("PostgresStore.migrate applies the schema once, then nothing, and keeps d
   } finally {
     await second.close();
   }
-  const rows = await live().query(`SELECT version FROM ${POSTGRES_MIGRATIONS_TABLE}`, name);
-  assert.deepEqual(rows.map((row) => row.version), [1]);
+  const rows = await live().query(`SELECT version FROM ${POSTGRES_MIGRATIONS_TABLE} ORDER BY version`, name);
+  assert.deepEqual(rows.map((row) => row.version), [1, 2]);
+  await live().dropDatabase(name);
+});
+
+pgTest("PostgresStore.migrate upgrades a version-1 database in place, keeping its users", async () => {
+  const { name, dsn } = await freshDatabase();
+  await live().query(
+    `CREATE TABLE ${POSTGRES_MIGRATIONS_TABLE} (version integer PRIMARY KEY, description text NOT NULL,
+       applied_at timestamptz NOT NULL DEFAULT now());
+     ${POSTGRES_MIGRATIONS[0].sql}
+     INSERT INTO ${POSTGRES_MIGRATIONS_TABLE} (version, description) VALUES (1, 'v1');
+     INSERT INTO bus_auth_users (user_id, email, verified, status, account_id, created_at, updated_at)
+       VALUES ('old', 'old@example.com', true, 'approved', 'acct-old', now(), now())`,
+    name,
+  );
+  const store = await PostgresStore.open(storeConfig(dsn), { migrate: false });
+  try {
+    assert.deepEqual(await store.migrate(), [2]);
+    const old = await store.findUserByAccountId("acct-old");
+    assert.equal(old?.tokensNotBefore, null);
+    const rejected = await store.rejectUser({ email: "old@example.com", reason: null, now: T0 });
+    assert.ok(rejected.ok);
+    assert.equal(rejected.user.tokensNotBefore, T0);
+  } finally {
+    await store.close();
+  }
   await live().dropDatabase(name);
 });
 
@@ -107,18 +132,18 @@ pgTest("5 processes opening a fresh database at once apply the schema exactly on
   const { name, dsn } = await freshDatabase();
   const stores = await Promise.all(Array.from({ length: 5 }, () => PostgresStore.open(storeConfig(dsn))));
   await Promise.all(stores.map((store) => store.close()));
-  const rows = await live().query(`SELECT version FROM ${POSTGRES_MIGRATIONS_TABLE}`, name);
-  assert.deepEqual(rows.map((row) => row.version), [1]);
+  const rows = await live().query(`SELECT version FROM ${POSTGRES_MIGRATIONS_TABLE} ORDER BY version`, name);
+  assert.deepEqual(rows.map((row) => row.version), [1, 2]);
   await live().dropDatabase(name);
 
-  // The same race through migrate(): exactly one caller applies version 1.
+  // The same race through migrate(): exactly one caller applies the versions.
   const again = await freshDatabase();
   const unmigrated = await Promise.all(
     Array.from({ length: 5 }, () => PostgresStore.open(storeConfig(again.dsn), { migrate: false })),
   );
   try {
     const applied = await Promise.all(unmigrated.map((store) => store.migrate()));
-    assert.deepEqual(applied.map((versions) => versions.join(",")).sort(), ["", "", "", "", "1"]);
+    assert.deepEqual(applied.map((versions) => versions.join(",")).sort(), ["", "", "", "", "1,2"]);
   } finally {
     await Promise.all(unmigrated.map((store) => store.close()));
   }
@@ -161,8 +186,24 @@ pgTest(
     const migrated = await freshDatabase();
     await (await PostgresStore.open(storeConfig(migrated.dsn))).close();
     assert.deepEqual(await schemaOf(manual.name), await schemaOf(migrated.name));
-    const versions = await live().query(`SELECT version FROM ${POSTGRES_MIGRATIONS_TABLE}`, manual.name);
-    assert.deepEqual(versions.map((row) => row.version), [1]);
+    const versions = await live().query(
+      `SELECT version FROM ${POSTGRES_MIGRATIONS_TABLE} ORDER BY version`,
+      manual.name,
+    );
+    assert.deepEqual(versions.map((row) => row.version), [1, 2]);
+
+    // On a database migrated to version 1 only, the script applies just the rest.
+    const partial = await freshDatabase();
+    await live().query(
+      `CREATE TABLE ${POSTGRES_MIGRATIONS_TABLE} (version integer PRIMARY KEY, description text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now());
+       ${POSTGRES_MIGRATIONS[0].sql}
+       INSERT INTO ${POSTGRES_MIGRATIONS_TABLE} (version, description) VALUES (1, 'v1')`,
+      partial.name,
+    );
+    await runScript(live().dsn(partial.name), script);
+    assert.deepEqual(await schemaOf(partial.name), await schemaOf(migrated.name));
+    await live().dropDatabase(partial.name);
     await live().dropDatabase(manual.name);
     await live().dropDatabase(migrated.name);
   },

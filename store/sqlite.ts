@@ -26,7 +26,8 @@ import { SQLITE_MIGRATIONS } from "./sqlite_schema.ts";
 
 type Row = Record<string, SQLInputValue>;
 
-const USER_COLUMNS = "user_id, email, verified, status, account_id, rejection_reason, created_at, updated_at";
+const USER_COLUMNS =
+  "user_id, email, verified, status, account_id, rejection_reason, tokens_not_before, created_at, updated_at";
 const BUSY_TIMEOUT_MS = 5000;
 // Messages of engine conditions (not programming errors) that mean "the store
 // cannot serve right now"; Deno's node:sqlite errors carry no numeric code.
@@ -248,13 +249,10 @@ export class SqliteStore implements Store {
         if (!user) return { ok: false, reason: "not_found" };
         if (user.status === "rejected") return { ok: true, user, changed: false };
         const row = this.#prepare(
-          `UPDATE users SET status = 'rejected', rejection_reason = ?, updated_at = ?
+          `UPDATE users SET status = 'rejected', rejection_reason = ?, updated_at = ?,
+             tokens_not_before = MAX(COALESCE(tokens_not_before, ?), ?)
            WHERE email = ? RETURNING ${USER_COLUMNS}`,
-        ).get(input.reason, input.now, input.email) as Row;
-        this.#prepare("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL").run(
-          input.now,
-          user.userId,
-        );
+        ).get(input.reason, input.now, input.now, input.now, input.email) as Row;
         return { ok: true, user: toUser(row), changed: true };
       })
     );
@@ -350,6 +348,7 @@ function toUser(row: Row): UserRecord {
     status: String(row.status) as UserStatus,
     accountId: row.account_id === null ? null : String(row.account_id),
     rejectionReason: row.rejection_reason === null ? null : String(row.rejection_reason),
+    tokensNotBefore: row.tokens_not_before === null ? null : Number(row.tokens_not_before),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };

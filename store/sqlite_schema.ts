@@ -68,4 +68,11 @@ CREATE TABLE rate_limits (
 CREATE INDEX rate_limits_expiry ON rate_limits (window_ends_at);
 `,
   },
+  {
+    version: 2,
+    description: "users.tokens_not_before: API tokens issued at or before a rejection stay refused",
+    sql: `
+ALTER TABLE users ADD COLUMN tokens_not_before INTEGER;
+`,
+  },
 ];

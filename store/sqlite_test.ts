@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { storeConformance } from "./conformance.ts";
 import { SqliteStore } from "./sqlite.ts";
 import { StoreUnavailableError } from "../lib/errors.ts";
+import { DatabaseSync } from "node:sqlite";
+import { SQLITE_MIGRATIONS } from "./sqlite_schema.ts";
 
 storeConformance("sqlite file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
@@ -36,13 +38,36 @@ Deno.test("SqliteStore.migrate is idempotent and keeps data", async () => {
   try {
     const path = join(dir, "auth.sqlite");
     const first = SqliteStore.open(path, { migrate: false });
-    assert.deepEqual(first.migrate(), [1]);
+    assert.deepEqual(first.migrate(), [1, 2]);
     assert.deepEqual(first.migrate(), []);
     await first.registerUser({ userId: crypto.randomUUID(), email: "keep@example.com", now: 1 });
     await first.close();
     const second = SqliteStore.open(path);
     assert.notEqual(await second.findUserByEmail("keep@example.com"), null);
     await second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SqliteStore.open upgrades a version-1 file in place, keeping its users", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  try {
+    const path = join(dir, "auth.sqlite");
+    const old = new DatabaseSync(path);
+    old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    old.exec(SQLITE_MIGRATIONS[0].sql);
+    old.exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (1, 1);
+      INSERT INTO users (user_id, email, verified, status, account_id, created_at, updated_at)
+      VALUES ('old', 'old@example.com', 1, 'approved', 'acct-old', 1, 1)`);
+    old.close();
+    const store = SqliteStore.open(path, { migrate: false });
+    assert.deepEqual(store.migrate(), [2]);
+    assert.equal((await store.findUserByAccountId("acct-old"))?.tokensNotBefore, null);
+    const rejected = await store.rejectUser({ email: "old@example.com", reason: null, now: 5 });
+    assert.ok(rejected.ok);
+    assert.equal(rejected.user.tokensNotBefore, 5);
+    await store.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

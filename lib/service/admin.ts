@@ -88,7 +88,9 @@ export async function approveUser(ctx: AuthContext, token: string, rawEmail: str
 }
 
 /**
- * Rejects a user and ends the user's sessions.
+ * Rejects a user: API tokens issued to the account until now are refused for
+ * good and new ones are refused while rejected. The user's sessions stay
+ * usable, so `status` can say `rejected`. Repeating it changes nothing.
  *
  * @throws {NotFoundError} `user_not_found`
  * @throws {InvalidInputError} `invalid_reason`

@@ -23,7 +23,8 @@ export interface CheckExpectations {
  * Verifies any token of this system and returns its claims: signature,
  * algorithm, expiry, issuer and audience, then the revocation list, the
  * session of session tokens, and, for user API tokens, that the account is
- * still approved.
+ * still approved and the token was issued after the account's latest
+ * rejection (a re-approval does not revive older tokens).
  *
  * @throws {AuthenticationError} `invalid_token`, `token_expired`, `token_wrong_audience`, `token_revoked`
  * @throws {ForbiddenError} `insufficient_scope` when an expected scope is missing
@@ -62,7 +63,20 @@ async function isRevoked(ctx: AuthContext, claims: TokenClaims): Promise<boolean
   }
   if (claims.aud === AUDIENCE.api) {
     const user = await ctx.store.findUserByAccountId(claims.sub);
-    return user !== null && user.status !== "approved";
+    if (user === null) return false;
+    return user.status !== "approved" || issuedNoLaterThan(claims, user.tokensNotBefore);
   }
   return false;
+}
+
+/**
+ * Whether a token was issued at or before `instant` (ms). `iat` counts whole
+ * seconds (the second the token was signed in, rounded down), so a token
+ * signed before the instant always has `iat * 1000 <= instant` and is
+ * refused. The price is that a token signed after a re-approval but within
+ * the same second as the rejection is refused too; the user asks again a
+ * second later. Erring that way never lets a pre-rejection token through.
+ */
+function issuedNoLaterThan(claims: TokenClaims, instant: number | null): boolean {
+  return instant !== null && claims.iat * 1000 <= instant;
 }
