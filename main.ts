@@ -18,10 +18,14 @@ function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): v
 }
 
 async function main(): Promise<number> {
+  let env: Record<string, string> | undefined;
   const io: Io = {
     stdout: (text) => writeAll(Deno.stdout, text),
     stderr: (text) => writeAll(Deno.stderr, text),
-    env: Deno.env.toObject(),
+    // Read on first use, so that --help and --version need no permission.
+    get env() {
+      return env ??= Deno.env.toObject();
+    },
   };
   const selected = selectProgram(process.argv0, Deno.args);
   if (selected === null) {
@@ -34,7 +38,11 @@ async function main(): Promise<number> {
   try {
     return await selected.program.run(selected.args, io);
   } catch (error) {
-    io.stderr(`${selected.program.name}: unexpected failure: ${error instanceof Error ? error.message : error}\n`);
+    if (error instanceof Deno.errors.NotCapable) {
+      io.stderr(`${selected.program.name}: missing permission: ${error.message.split("\n")[0]}\n`);
+    } else {
+      io.stderr(`${selected.program.name}: unexpected failure: ${error instanceof Error ? error.message : error}\n`);
+    }
     return EXIT.failure;
   }
 }

@@ -23,7 +23,7 @@ export interface Io {
   stdout(text: string): void;
   /** Writes text to standard error as it is. */
   stderr(text: string): void;
-  /** The environment, read once by `main.ts`. */
+  /** The environment, read once by `main.ts` (on first use). */
   env: Readonly<Record<string, string | undefined>>;
 }
 

@@ -10,6 +10,14 @@ import { runProgram, startProvider } from "./helpers/provider_process.ts";
 const SECRET = "cli-auth-signing-secret-of-32-bytes-min";
 const INTERNAL_KEY = "cli-auth-internal-key-0123456789";
 
+/** A loopback port nothing listens on (Deno's fetch refuses "bad ports" such as 9 before connecting). */
+function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
 function mode(path: string): number {
   return Deno.statSync(path).mode! & 0o777;
 }
@@ -36,6 +44,18 @@ Deno.test({
       runProgram("bus", ["operator", ...args], { env: { ...env, ...extra }, cwd: work });
     const email = "user@example.com";
     try {
+      await t.step("login and verify without register: the hosted sign-in of the provider's spec", async () => {
+        const hosted = "hosted@example.com";
+        const login = await auth(["login", "--email", hosted], { BUS_AUTH_API_URL: apiUrl });
+        assert.equal(login.code, 0, login.stderr);
+        const otp = await provider.waitForOtp(hosted);
+        const verify = await auth(["verify", "--email", hosted, "--otp", otp, "--token-file", "./hosted-token"], {
+          BUS_AUTH_API_URL: apiUrl,
+        });
+        assert.equal(verify.code, 0, verify.stderr);
+        assert.match(verify.stdout, /^Verified hosted@example\.com\. Status: waitlisted\.$/m);
+      });
+
       await t.step("register, login, verify and status with --api-url, exactly as the spec writes them", async () => {
         const register = await auth(["--api-url", apiUrl, "register", "--email", email]);
         assert.equal(register.code, 0, register.stderr);
@@ -62,8 +82,12 @@ Deno.test({
       await t.step("token before approval is refused by the server: exit 3 with its message and code", async () => {
         const refused = await auth(["token", "--scope", "llm:proxy"], { BUS_AUTH_API_URL: apiUrl });
         assert.equal(refused.code, 3);
-        assert.match(refused.stderr, /^bus-auth: .*waiting for operator approval \(not_approved, HTTP 403\)$/m);
+        assert.match(
+          refused.stderr,
+          /^bus-auth: .*waiting for operator approval \(not_approved, HTTP 403\); bus auth status shows when an operator has approved it\n$/,
+        );
         assert.equal(refused.stdout, "");
+        assert.doesNotMatch(refused.stderr, /usage:/, "a refusal is not a usage error");
       });
 
       await t.step("an operator approves with an admin token minted remotely by bus operator token issue", async () => {
@@ -86,8 +110,9 @@ Deno.test({
           "waitlist:read waitlist:approve admin:manage",
         ]);
         assert.equal(minted.code, 0, minted.stderr);
-        assert.equal(minted.stdout, "");
+        assert.equal(minted.stdout, "Wrote the token eyJhbGci… to ./local/admin-token\n", "the path and a prefix only");
         assert.equal(mode(join(work, "local", "admin-token")), 0o600);
+        assert.match(Deno.readTextFileSync(join(work, "local", "admin-token")), /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
         const approve = await operator([
           "auth",
           "--api-url",
@@ -136,6 +161,86 @@ Deno.test({
         },
       );
 
+      await t.step("no token on the terminal unless --format token; JSON names the file and the expiry", async () => {
+        const json = await auth(["--format", "json", "token", "--scope", "llm:proxy"], { BUS_AUTH_API_URL: apiUrl });
+        assert.equal(json.code, 0, json.stderr);
+        assert.doesNotMatch(json.stdout, /eyJ/);
+        const answer = JSON.parse(json.stdout);
+        assert.equal(answer.access_token, undefined);
+        assert.equal(answer.token_file, join(config, "auth", "api-token"));
+        assert.match(answer.expires_at, /^\d{4}-\d\d-\d\dT/);
+        assert.equal(answer.scope, "llm:proxy");
+        const raw = await auth(["--format", "token", "token", "--scope", "llm:proxy"], { BUS_AUTH_API_URL: apiUrl });
+        assert.equal(raw.code, 0, raw.stderr);
+        assert.match(raw.stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
+        assert.equal(Deno.readTextFileSync(join(config, "auth", "api-token")), raw.stdout, "and it is stored as well");
+        const toFile = await auth(["--format", "token", "--output", "./api.jwt", "token", "--scope", "llm:proxy"], {
+          BUS_AUTH_API_URL: apiUrl,
+        });
+        assert.equal(toFile.stdout, "Wrote the token eyJhbGci… to ./api.jwt\n");
+        assert.equal(mode(join(work, "api.jwt")), 0o600);
+        const text = await auth(["refresh", "--token-file", join(config, "auth", "token")], {
+          BUS_AUTH_API_URL: apiUrl,
+        });
+        assert.equal(text.code, 0, text.stderr);
+        assert.doesNotMatch(text.stdout, /eyJ/);
+        const notATokenCommand = await auth(["--format", "token", "status"], { BUS_AUTH_API_URL: apiUrl });
+        assert.equal(notATokenCommand.code, 2);
+        assert.match(notATokenCommand.stderr, /--format token only goes with verify, token, refresh/);
+      });
+
+      await t.step("BUS_AUTH_TOKEN_FILE, and --token-file - reads the session token from a pipe", async () => {
+        const path = join(config, "auth", "token");
+        const token = Deno.readTextFileSync(path);
+        const empty = { BUS_CONFIG_DIR: join(work, "empty"), BUS_AUTH_API_URL: apiUrl };
+        const viaEnvFile = await runProgram("bus-auth", ["status"], { env: { ...empty, BUS_AUTH_TOKEN_FILE: path } });
+        assert.equal(viaEnvFile.code, 0, viaEnvFile.stderr);
+        const viaPipe = await runProgram("bus-auth", ["--token-file", "-", "me"], { env: empty, stdin: token });
+        assert.equal(viaPipe.code, 0, viaPipe.stderr);
+        assert.match(viaPipe.stdout, /^Email: +user@example\.com$/m);
+        const viaDevStdin = await runProgram("bus-auth", ["status"], {
+          env: { ...empty, BUS_AUTH_TOKEN_FILE: "/dev/stdin" },
+          stdin: token,
+        });
+        assert.equal(viaDevStdin.code, 0, viaDevStdin.stderr);
+        const both = await runProgram("bus-auth", ["status"], {
+          env: { ...empty, BUS_AUTH_TOKEN_FILE: path, BUS_AUTH_TOKEN: token.trim() },
+        });
+        assert.equal(both.code, 2);
+        assert.match(both.stderr, /BUS_AUTH_TOKEN_FILE and BUS_AUTH_TOKEN are both set: keep one/);
+        assert.ok(!both.stderr.includes(token.trim()));
+        const emptyPipe = await runProgram("bus-auth", ["--token-file", "-", "status"], { env: empty, stdin: "\n" });
+        assert.equal(emptyPipe.code, 1);
+        assert.match(emptyPipe.stderr, /^bus-auth: The token file on standard input is empty\n$/);
+      });
+
+      await t.step("a session that has ended says how to sign in again (exit 3, no usage text)", async () => {
+        const copy = join(work, "ended-session");
+        await auth(["--api-url", apiUrl, "login", "--email", email]);
+        const otp = await provider.waitForOtp(email);
+        const verify = await auth([
+          "--api-url",
+          apiUrl,
+          "--token-file",
+          copy,
+          "verify",
+          "--email",
+          email,
+          "--otp",
+          otp,
+        ]);
+        assert.equal(verify.code, 0, verify.stderr);
+        const saved = Deno.readTextFileSync(copy);
+        assert.equal((await auth(["--api-url", apiUrl, "--token-file", copy, "logout"])).code, 0);
+        Deno.writeTextFileSync(copy, saved, { mode: 0o600 });
+        const revoked = await auth(["--api-url", apiUrl, "--token-file", copy, "status"]);
+        assert.equal(revoked.code, 3);
+        assert.match(
+          revoked.stderr,
+          /^bus-auth: The session has ended: sign in again \(token_revoked, HTTP 401\); sign in again: bus auth login --email <email>, then bus auth verify --email <email> --otp <code>\n$/,
+        );
+      });
+
       await t.step("BUS_AUTH_TOKEN and --token-file serve automation; a bare origin URL works too", async () => {
         const token = Deno.readTextFileSync(join(config, "auth", "token")).trim();
         const viaEnv = await runProgram("bus-auth", ["status"], {
@@ -163,9 +268,20 @@ Deno.test({
         assert.equal(logout.code, 0, logout.stderr);
         assert.throws(() => Deno.statSync(join(config, "auth", "token")));
         assert.throws(() => Deno.statSync(join(config, "auth", "api-token")));
+        const again = await auth(["logout"], { BUS_AUTH_API_URL: apiUrl });
+        assert.deepEqual([again.code, again.stdout, again.stderr], [0, "", ""], "a second logout succeeds quietly");
         const after = await auth(["status"], { BUS_AUTH_API_URL: apiUrl });
-        assert.equal(after.code, 2, "no session left: a usage error that says how to sign in");
-        assert.match(after.stderr, /not signed in/);
+        assert.equal(after.code, 1, "not signed in is a failure, not a usage error");
+        assert.match(
+          after.stderr,
+          /^bus-auth: Not signed in: no session token at .*auth\/token\. Sign in with bus auth login --email <email>, then bus auth verify --email <email> --otp <code> \(or use --token-file or BUS_AUTH_TOKEN_FILE\)\n$/,
+        );
+        const json = await auth(["--format", "json", "status"], { BUS_AUTH_API_URL: apiUrl });
+        assert.equal(json.code, 1);
+        assert.equal(json.stderr, "");
+        const failure = JSON.parse(json.stdout);
+        assert.deepEqual([failure.error, failure.http_status, failure.exit_code], ["not_signed_in", null, 1]);
+        assert.match(failure.message, /^Not signed in/);
       });
 
       await t.step("the config root follows XDG_CONFIG_HOME, then HOME", async () => {
@@ -245,9 +361,19 @@ Deno.test({
 
       await t.step("exit codes: 0 success, 1 unreachable, 2 usage, 3 refused", async () => {
         assert.equal((await auth(["--api-url", apiUrl, "status"])).code, 0);
-        const unreachable = await auth(["--api-url", "http://127.0.0.1:9/api/v1/auth", "--timeout", "5s", "status"]);
+        const closed = closedPort();
+        const unreachable = await auth([
+          "--api-url",
+          `http://127.0.0.1:${closed}/api/v1/auth`,
+          "--timeout",
+          "5s",
+          "status",
+        ]);
         assert.equal(unreachable.code, 1);
-        assert.match(unreachable.stderr, /^bus-auth: Cannot reach http:\/\/127\.0\.0\.1:9\/api\/v1\/auth\/status: /);
+        assert.equal(
+          unreachable.stderr,
+          `bus-auth: Cannot reach http://127.0.0.1:${closed}/api/v1/auth/status: connection refused (nothing listens there)\n`,
+        );
         for (
           const args of [
             ["frobnicate"],
@@ -268,6 +394,14 @@ Deno.test({
         const refused = await auth(["--api-url", apiUrl, "token", "--scope", "waitlist:approve"]);
         assert.equal(refused.code, 3);
         assert.match(refused.stderr, /scope_not_allowed, HTTP 403/);
+        const json = await auth(["--api-url", apiUrl, "token", "--scope", "waitlist:approve", "--format", "json"]);
+        assert.equal(json.code, 3);
+        assert.equal(json.stderr, "");
+        const failure = JSON.parse(json.stdout);
+        assert.deepEqual([failure.error, failure.http_status, failure.exit_code], ["scope_not_allowed", 403, 3]);
+        const usage = await auth(["--api-url", apiUrl, "--format=json", "frobnicate"]);
+        assert.equal(usage.code, 2);
+        assert.equal(JSON.parse(usage.stdout).error, "usage");
         const wrongOtp = await auth([
           "--api-url",
           apiUrl,
@@ -279,6 +413,58 @@ Deno.test({
         ]);
         assert.equal(wrongOtp.code, 3);
       });
+
+      await t.step("a typo gets the nearest command or option", async () => {
+        const command = await auth(["--api-url", apiUrl, "regster", "--email", email]);
+        assert.equal(command.code, 2);
+        assert.match(command.stderr, /^bus-auth: unknown command "regster"; did you mean "register"\?\n/);
+        const option = await auth(["--api-url", apiUrl, "register", "--emial", email]);
+        assert.equal(option.code, 2);
+        assert.match(option.stderr, /^bus-auth: unknown option "--emial"; did you mean "--email"\?\n/);
+      });
+
+      await t.step(
+        "a rejected user still signs in and sees rejected; the account's API tokens stop working",
+        async () => {
+          const rejected = "rejected@example.com";
+          const token = join(work, "rejected-session");
+          const as = (args: string[]) => auth(["--api-url", apiUrl, "--token-file", token, ...args]);
+          await as(["login", "--email", rejected]);
+          assert.equal(
+            (await as(["verify", "--email", rejected, "--otp", await provider.waitForOtp(rejected)])).code,
+            0,
+          );
+          const admin = ["auth", "--api-url", apiUrl, "--token-file", "./local/admin-token"];
+          assert.equal((await operator([...admin, "approve", "--email", rejected])).code, 0);
+          const apiConfig = { BUS_CONFIG_DIR: join(work, "rejected-config") };
+          const issued = await auth(
+            ["--api-url", apiUrl, "--token-file", token, "token", "--scope", "llm:proxy"],
+            apiConfig,
+          );
+          assert.equal(issued.code, 0, issued.stderr);
+          assert.equal((await operator([...admin, "reject", "--email", rejected, "--reason", "test"])).code, 0);
+          const status = await as(["status"]);
+          assert.equal(status.code, 0, status.stderr);
+          assert.match(status.stdout, /^Status: +rejected$/m);
+          const refused = await auth(
+            ["--api-url", apiUrl, "--token-file", token, "token", "--scope", "llm:proxy"],
+            apiConfig,
+          );
+          assert.equal(refused.code, 3);
+          assert.match(refused.stderr, /\(account_rejected, HTTP 403\); an operator rejected this registration/);
+          const check = await auth(["--api-url", apiUrl, "check", "--api"], apiConfig);
+          assert.equal(check.code, 3);
+          assert.match(check.stderr, /token_revoked, HTTP 401/);
+          assert.equal((await operator([...admin, "approve", "--email", rejected])).code, 0);
+          const stillRevoked = await auth(["--api-url", apiUrl, "check", "--api"], apiConfig);
+          assert.equal(stillRevoked.code, 3, "a later approval does not revive the tokens of before the rejection");
+          const fresh = await auth(
+            ["--api-url", apiUrl, "--token-file", token, "token", "--scope", "llm:proxy"],
+            apiConfig,
+          );
+          assert.equal(fresh.code, 0, fresh.stderr);
+        },
+      );
     } finally {
       await provider.stop();
       await Deno.remove(work, { recursive: true });

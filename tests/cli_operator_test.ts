@@ -5,7 +5,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type ProviderProcess, runProgram, startProvider } from "./helpers/provider_process.ts";
+import { MAIN, type ProviderProcess, runProgram, startProvider } from "./helpers/provider_process.ts";
+
+const CONFIG_PATH = new URL("../deno.json", import.meta.url).pathname;
 
 const SECRET = "cli-operator-signing-secret-32-bytes-min";
 const OTHER_SECRET = "a-different-signing-secret-of-32-bytes!!";
@@ -186,7 +188,7 @@ Deno.test({
         assert.equal(JSON.parse(all.stdout).users.length, 511, "510 bulk users plus late@example.com");
       });
 
-      await t.step("refusals: unverified 409 and weak token 403 exit 3; missing token file exits 2", async () => {
+      await t.step("refusals: unverified 409 and weak token 403 exit 3; a missing token file exits 1", async () => {
         const token = await adminToken("waitlist:approve");
         const unverified = await run("bus-operator-auth", [
           "--api-url",
@@ -221,7 +223,20 @@ Deno.test({
           "./local/nope",
           "waitlist",
         ]);
-        assert.equal(absent.code, 2);
+        assert.equal(absent.code, 1, "a missing file is a failure, not a usage error");
+        assert.equal(
+          absent.stderr,
+          `bus-operator-auth: Cannot read the admin token file "${join(local, "nope")}": no such file\n`,
+        );
+        const folder = await run("bus-operator-auth", [
+          "--api-url",
+          provider.url,
+          "--token-file",
+          "./local",
+          "waitlist",
+        ]);
+        assert.equal(folder.code, 1);
+        assert.match(folder.stderr, /: it is a folder, not a file\n$/);
       });
 
       await t.step("a secret file readable by others gets a warning on stderr", async () => {
@@ -253,6 +268,10 @@ Deno.test({
         assert.equal(envelope.subject, "usage-exporter");
         assert.equal(envelope.audience, "ai.hg.fi/internal");
         assert.equal(envelope.scope, "usage:read");
+        assert.equal(envelope.access_token, undefined, "no token on the terminal without --format token");
+        assert.equal(envelope.token_prefix, "eyJhbGci…");
+        assert.match(envelope.expires_at, /^\d{4}-/);
+        assert.match(before.stderr, /^note: the token itself is printed only with --format token/);
         const after = await run("bus-operator-token", [
           "issue",
           "--subject",
@@ -269,6 +288,127 @@ Deno.test({
         assert.equal(after.code, 0, after.stderr);
         assert.match(after.stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
         assert.match(after.stderr, /capped the token lifetime to 600 s/);
+      });
+
+      await t.step("--output writes the envelope 0600 and prints only the path and the token prefix", async () => {
+        const written = await run("bus-operator-token", [
+          "--api-url",
+          provider.url,
+          "--internal-key-file",
+          "./local/internal-key",
+          "--output",
+          "./local/envelope.json",
+          "issue",
+          "--subject",
+          "usage-exporter",
+        ]);
+        assert.equal(written.code, 0, written.stderr);
+        assert.doesNotMatch(written.stdout, /eyJ[\w-]{9}/);
+        const summary = JSON.parse(written.stdout);
+        assert.deepEqual([summary.token_file, summary.token_prefix], ["./local/envelope.json", "eyJhbGci…"]);
+        const file = JSON.parse(Deno.readTextFileSync(join(local, "envelope.json")));
+        assert.match(file.access_token, /^eyJ/);
+        assert.equal(Deno.statSync(join(local, "envelope.json")).mode! & 0o777, 0o600);
+      });
+
+      await t.step("secrets from a pipe: --internal-key-file -, a named pipe, and the _FILE variables", async () => {
+        const issue = ["issue", "--subject", "piped", "--format", "token"];
+        const piped = await runProgram("bus-operator-token", [
+          "--api-url",
+          provider.url,
+          "--internal-key-file",
+          "-",
+          ...issue,
+        ], {
+          cwd: work,
+          stdin: `${INTERNAL_KEY}\n`,
+        });
+        assert.equal(piped.code, 0, piped.stderr);
+        assert.match(piped.stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
+        const shell = await new Deno.Command("bash", {
+          args: [
+            "-c",
+            'printf "%s\\n" "$KEY" | "$DENO" run -A --config "$CONFIG" "$MAIN" bus operator token --api-url "$URL" ' +
+            "--internal-key-file - --format token issue --subject piped",
+          ],
+          env: { KEY: INTERNAL_KEY, DENO: Deno.execPath(), CONFIG: CONFIG_PATH, MAIN, URL: provider.url },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(shell.code, 0, new TextDecoder().decode(shell.stderr));
+        const fifo = join(work, "key.fifo");
+        const made = await new Deno.Command("mkfifo", { args: ["-m", "600", fifo] }).output();
+        assert.equal(made.code, 0);
+        const writer = Deno.writeTextFile(fifo, INTERNAL_KEY);
+        const viaFifo = await run("bus-operator-token", [
+          "--api-url",
+          provider.url,
+          "--internal-key-file",
+          fifo,
+          ...issue,
+        ]);
+        await writer;
+        assert.equal(viaFifo.code, 0, viaFifo.stderr);
+        const viaEnv = await run("bus-operator-token", ["--api-url", provider.url, ...issue], {
+          BUS_OPERATOR_INTERNAL_KEY_FILE: "./local/internal-key",
+        });
+        assert.equal(viaEnv.code, 0, viaEnv.stderr);
+        const both = await run("bus-operator-token", ["--api-url", provider.url, ...issue], {
+          BUS_OPERATOR_INTERNAL_KEY_FILE: "./local/internal-key",
+          BUS_OPERATOR_INTERNAL_KEY: INTERNAL_KEY,
+        });
+        assert.equal(both.code, 2);
+        assert.match(both.stderr, /BUS_OPERATOR_INTERNAL_KEY_FILE and BUS_OPERATOR_INTERNAL_KEY are both set/);
+        const local = await run("bus-operator-token", ["issue", "--local", "--subject", "x", "--format", "token"], {
+          BUS_OPERATOR_HS256_SECRET_FILE: "./local/hs256-secret",
+        });
+        assert.equal(local.code, 0, local.stderr);
+        const claims = await fetch(`${provider.url}/api/v1/auth/check`, {
+          headers: { Authorization: `Bearer ${local.stdout.trim()}` },
+        }).then((r) => r.json());
+        assert.equal(claims.sub, "x", "signed with the provider's secret from BUS_OPERATOR_HS256_SECRET_FILE");
+        const fromStdin = await runProgram("bus-operator-token", [
+          "issue",
+          "--local",
+          "--hs256-secret-file",
+          "-",
+          "--subject",
+          "x",
+        ], { cwd: work, stdin: SECRET, env: { BUS_AUTH_API_URL: provider.url } });
+        assert.equal(fromStdin.code, 0, fromStdin.stderr);
+      });
+
+      await t.step("waitlist --limit and --cursor page by hand; the JSON carries next_cursor", async () => {
+        const token = await adminToken("waitlist:read");
+        const base = ["--api-url", provider.url, "--token-file", token, "--format", "json", "waitlist"];
+        const first = JSON.parse((await run("bus-operator-auth", [...base, "--limit", "2"])).stdout);
+        assert.equal(first.users.length, 2);
+        assert.equal(typeof first.next_cursor, "string");
+        const second = JSON.parse(
+          (await run("bus-operator-auth", [...base, "--limit", "2", "--cursor", first.next_cursor])).stdout,
+        );
+        assert.notEqual(second.users[0].email, first.users[0].email);
+        const all = JSON.parse((await run("bus-operator-auth", base)).stdout);
+        assert.equal(all.next_cursor, null);
+        assert.deepEqual(all.users.slice(0, 4).map((u: { email: string }) => u.email), [
+          ...first.users.map((u: { email: string }) => u.email),
+          ...second.users.map((u: { email: string }) => u.email),
+        ]);
+        const text = await run("bus-operator-auth", [
+          "--api-url",
+          provider.url,
+          "--token-file",
+          token,
+          "waitlist",
+          "--limit",
+          "1",
+        ]);
+        assert.match(text.stdout, /^More registrations follow: add --cursor \S+$/m);
+        const bad = await run("bus-operator-auth", [...base, "--limit", "0"]);
+        assert.equal(bad.code, 2);
+        assert.equal(JSON.parse(bad.stdout).error, "usage");
+        const typo = await run("bus-operator-auth", ["--api-url", provider.url, "--token-file", token, "waitlst"]);
+        assert.match(typo.stderr, /unknown command "waitlst"; did you mean "waitlist"\?/);
       });
 
       await t.step(

@@ -20,8 +20,9 @@ export const AUTH_COMMANDS: Readonly<Record<string, CommandHelp>> = {
   },
   login: {
     usage: "bus auth login --email <email>",
-    summary: "send a one-time sign-in code to a registered email",
-    description: "Asks the provider to send a six-digit code to the mailbox. One code per minute per email.",
+    summary: "send a one-time sign-in code to an email",
+    description:
+      "Asks the provider to send a six-digit code to the mailbox. An email that never registered is registered\n(waitlisted) on the way, so login works without register. One code per minute per email.",
   },
   verify: {
     usage: "bus auth verify --email <email> --otp <code>",
@@ -43,12 +44,13 @@ export const AUTH_COMMANDS: Readonly<Record<string, CommandHelp>> = {
   refresh: {
     usage: "bus auth refresh",
     summary: "replace the session token with a fresh one",
-    description: "Refreshes the stored session; the old token stops working.",
+    description: "Refreshes the stored session (or --token-file); the old token stops working.",
   },
   logout: {
     usage: "bus auth logout",
     summary: "end the session and remove the stored tokens",
-    description: "Ends the session at the provider and removes auth/token (or --token-file) and auth/api-token.",
+    description:
+      "Ends the session at the provider and removes auth/token (or --token-file) and auth/api-token.\nSigning out when not signed in succeeds and does nothing.",
   },
   me: {
     usage: "bus auth me",
@@ -64,7 +66,7 @@ export const AUTH_COMMANDS: Readonly<Record<string, CommandHelp>> = {
 
 /** Short synopsis printed with usage errors. */
 export const AUTH_SYNOPSIS = `usage: bus auth [--api-url <url>] [--token-file <path>] [--timeout <duration>]
-                [--format text|json] [--output <file>] [--quiet] <command> [<args>]
+                [--format text|json|token] [--output <file>] [--quiet] <command> [<args>]
        bus auth --help | --version | <command> --help
 `;
 
@@ -91,7 +93,8 @@ DESCRIPTION
     $XDG_CONFIG_HOME/bus, else ~/.config/bus. verify writes auth/token and token
     writes auth/api-token, as 0600 files in 0700 folders, atomically. Tokens are
     never written under a repository-local .bus/ folder, and literal tokens are
-    never accepted on the command line.
+    never accepted on the command line. No command prints a token unless asked
+    with --format token; --format json names the token file and the expiry.
 
 COMMANDS
 ${commands}
@@ -102,13 +105,17 @@ OPTIONS
         or an origin (http://127.0.0.1:8080), where /api/v1/auth is used.
 
     --token-file <path>
-        Read the session token from, and verify writes it to, this file.
+        Read the session token from, and verify and refresh write it to, this
+        file. - (or a named pipe) reads it from standard input.
 
     --timeout <duration>
         HTTP timeout (90s, 10m, 1h). Default: 30s.
 
-    --format text|json
-        Human output (default) or the provider's JSON for scripts.
+    --format text|json|token
+        Human output (default); JSON for scripts (the provider's answer, with
+        token_file instead of the token); or, for verify, token and refresh,
+        only the raw token. With json, a failure is a JSON object on stdout:
+        {"error":<code>,"message":...,"http_status":<n or null>,"exit_code":<n>}.
 
     --output <file>
         Write the command output to a file (0600) instead of stdout.
@@ -129,15 +136,21 @@ ENVIRONMENT
     BUS_AUTH_API_URL
         Auth provider base URL when --api-url is not given.
 
+    BUS_AUTH_TOKEN_FILE
+        The session token file when --token-file is not given (as --token-file).
+
     BUS_AUTH_TOKEN
-        Session token for automation, used when --token-file is not given.
+        Session token for automation, used when neither --token-file nor
+        BUS_AUTH_TOKEN_FILE is given (set only one of the two variables).
 
     BUS_CONFIG_DIR, XDG_CONFIG_HOME, HOME
         Locate the Bus config folder (see DESCRIPTION).
 
 EXIT STATUS
-    0 success; 1 network failure or provider error; 2 usage or configuration
-    error; 3 the provider refused the request (its message and code are shown).
+    0 success; 1 failure: the provider cannot be reached (the reason is shown)
+    or failed, not signed in, or a token file cannot be read; 2 usage or
+    configuration error (only these print the usage); 3 the provider refused
+    the request (its message and code are shown, with what to do next).
 
 EXAMPLES
     Sign up against the local development provider (deno task dev):

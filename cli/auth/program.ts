@@ -7,27 +7,24 @@
 import { normalizeEmail } from "../../lib/email.ts";
 import { VERSION } from "../../version.ts";
 import { EXIT, type Io, type Program } from "../program.ts";
+import { didYouMean } from "../suggest.ts";
 import { resolveProviderUrls } from "../shared/base_url.ts";
 import { RefusedError, UsageError } from "../shared/errors.ts";
-import {
-  defaultApiTokenPath,
-  defaultSessionTokenPath,
-  readSecretFile,
-  refuseRepositoryLocalBus,
-  removeFile,
-  writeSecretFile,
-} from "../shared/files.ts";
+import { defaultApiTokenPath, refuseRepositoryLocalBus, removeFile, writeSecretFile } from "../shared/files.ts";
 import { requestJson } from "../shared/http.ts";
 import { choiceOption, CLIENT_OPTIONS, durationOption, parseCommandLine } from "../shared/options.ts";
-import { emit, fields, jsonText, type OutputTarget } from "../shared/output.ts";
+import { emit, emitToken, fields, jsonText, type OutputTarget, withoutToken } from "../shared/output.ts";
 import { runGuarded } from "../shared/run.ts";
+import { isStandardInput, readSecretFile } from "../shared/secret_input.ts";
 import { AUTH_COMMANDS, AUTH_SYNOPSIS, authHelp, commandHelp } from "./help.ts";
+import { type HintSet, withHint } from "./hints.ts";
+import { NotSignedInError, readSessionToken, sessionSource, sessionWritePath } from "./session_file.ts";
 
 /** `bus auth`. */
 export const authProgram: Program = {
   name: "bus-auth",
   summary: "register, sign in with an email code, request API tokens",
-  run: (args, io) => runGuarded("bus-auth", AUTH_SYNOPSIS, io, () => runAuth(args, io)),
+  run: (args, io) => runGuarded("bus-auth", AUTH_SYNOPSIS, io, args, () => runAuth(args, io)),
 };
 
 const OPTIONS = {
@@ -53,6 +50,8 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
   check: ["api"],
 };
 const COMMAND_ONLY = ["email", "otp", "scope", "ttl", "api"] as const;
+/** Commands that receive a token and may print it with --format token. */
+const TOKEN_COMMANDS = ["verify", "token", "refresh"];
 
 type Values = ReturnType<typeof parseCommandLine<typeof OPTIONS>>["values"];
 type Json = Record<string, unknown>;
@@ -62,7 +61,7 @@ interface AuthRun {
   io: Io;
   values: Values;
   target: OutputTarget;
-  json: boolean;
+  format: "text" | "json" | "token";
   authBase: string;
   timeoutSeconds: number;
 }
@@ -80,12 +79,18 @@ async function runAuth(args: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   if (command === undefined) throw new UsageError("a command is required");
-  if (!(command in COMMAND_OPTIONS)) throw new UsageError(`unknown command "${command}"`);
+  if (!(command in COMMAND_OPTIONS)) {
+    throw new UsageError(`unknown command "${command}"${didYouMean(command, Object.keys(COMMAND_OPTIONS))}`);
+  }
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
   for (const option of COMMAND_ONLY) {
     if (values[option] !== undefined && !COMMAND_OPTIONS[command].includes(option)) {
       throw new UsageError(`--${option} does not go with ${command}`);
     }
+  }
+  const format = choiceOption("format", values.format ?? "text", ["text", "json", "token"]);
+  if (format === "token" && !TOKEN_COMMANDS.includes(command)) {
+    throw new UsageError(`--format token only goes with ${TOKEN_COMMANDS.join(", ")}`);
   }
   const apiUrl = values["api-url"] ?? io.env.BUS_AUTH_API_URL;
   if (!apiUrl) throw new UsageError("no auth provider URL: pass --api-url <url> or set BUS_AUTH_API_URL");
@@ -95,7 +100,7 @@ async function runAuth(args: string[], io: Io): Promise<number> {
     io,
     values,
     target: { quiet: values.quiet === true, output: values.output },
-    json: choiceOption("format", values.format ?? "text", ["text", "json"]) === "json",
+    format,
     authBase: resolveProviderUrls(apiUrl).authBase,
     timeoutSeconds: durationOption("timeout", values.timeout ?? "30s"),
   };
@@ -130,22 +135,24 @@ const COMMANDS: Record<string, (run: AuthRun) => Promise<number>> = {
     const email = requiredEmail(run);
     const otp = run.values.otp;
     if (otp === undefined) throw new UsageError("verify needs --otp <code>");
-    const path = sessionTokenPath(run);
+    const path = sessionWritePath(run.values["token-file"], run.io);
     refuseRepositoryLocalBus(path);
-    const grant = await call(run, "POST", "/otp/verify", { body: { email, otp } });
+    const grant = await call(run, "POST", "/otp/verify", { body: { email, otp }, hints: "otp", email });
     writeSecretFile(path, `${String(grant.access_token)}\n`);
-    say(
+    sayToken(
       run,
       grant,
+      path,
       () =>
         `Verified ${email}. Status: ${grant.status}.\nSaved the session token to ${path} (valid until ${grant.expires_at}).\n` +
-        (grant.status === "waitlisted" ? "An operator must approve the account before bus auth token works.\n" : ""),
+        (grant.status === "waitlisted" ? "An operator must approve the account before bus auth token works.\n" : "") +
+        (grant.status === "rejected" ? "An operator rejected this registration: bus auth token is refused.\n" : ""),
     );
     return EXIT.ok;
   },
 
   status: async (run) => {
-    const status = await call(run, "GET", "/status", { bearer: sessionToken(run) });
+    const status = await call(run, "GET", "/status", { bearer: await sessionToken(run), hints: "session" });
     say(run, status, () => userFields(status));
     return EXIT.ok;
   },
@@ -157,52 +164,61 @@ const COMMANDS: Record<string, (run: AuthRun) => Promise<number>> = {
     const path = defaultApiTokenPath(run.io.env);
     refuseRepositoryLocalBus(path);
     const issued = await call(run, "POST", "/token", {
-      bearer: sessionToken(run),
+      bearer: await sessionToken(run),
       body: ttl === undefined ? { scope } : { scope, ttl_seconds: ttl },
+      hints: "session",
     });
     writeSecretFile(path, `${String(issued.access_token)}\n`);
-    say(run, issued, () =>
+    sayToken(run, issued, path, () =>
       `Saved an API token for scope "${issued.scope}" to ${path}.\n` +
       `Audience ${issued.audience}, valid until ${issued.expires_at} (${issued.expires_in} s).\n`);
     return EXIT.ok;
   },
 
   refresh: async (run) => {
-    const path = sessionTokenPath(run);
+    const path = sessionWritePath(run.values["token-file"], run.io);
     refuseRepositoryLocalBus(path);
-    const grant = await call(run, "POST", "/token/refresh", { bearer: sessionToken(run) });
+    const grant = await call(run, "POST", "/token/refresh", { bearer: await sessionToken(run), hints: "session" });
     writeSecretFile(path, `${String(grant.access_token)}\n`);
-    say(run, grant, () => `Refreshed the session; saved to ${path} (valid until ${grant.expires_at}).\n`);
+    sayToken(run, grant, path, () => `Refreshed the session; saved to ${path} (valid until ${grant.expires_at}).\n`);
     return EXIT.ok;
   },
 
   logout: async (run) => {
-    const path = sessionTokenPath(run);
+    const source = sessionSource(run.values["token-file"], run.io);
     let note = "Signed out";
     try {
-      await call(run, "POST", "/logout", { bearer: sessionToken(run) });
+      await call(run, "POST", "/logout", { bearer: await readSessionToken(source, run.io) });
     } catch (error) {
+      if (error instanceof NotSignedInError) {
+        // Nothing to end: a second logout succeeds quietly.
+        const removed = [defaultApiTokenPath(run.io.env)].filter(removeFile);
+        if (run.format === "json") say(run, { status: "signed_out", removed }, () => "");
+        return EXIT.ok;
+      }
       // A session the provider no longer accepts is over anyway: clear it locally.
       if (!(error instanceof RefusedError && error.status === 401)) throw error;
       note = "The session had already ended";
     }
-    const removed = [path, defaultApiTokenPath(run.io.env)].filter(removeFile);
+    const files = source.kind === "file" && !isStandardInput(source.path) ? [source.path] : [];
+    const removed = [...files, defaultApiTokenPath(run.io.env)].filter(removeFile);
     const result = { status: "signed_out", removed };
     say(run, result, () => `${note}; removed ${removed.length > 0 ? removed.join(" and ") : "no local files"}.\n`);
     return EXIT.ok;
   },
 
   me: async (run) => {
-    const me = await call(run, "GET", "/me", { bearer: sessionToken(run) });
+    const me = await call(run, "GET", "/me", { bearer: await sessionToken(run), hints: "session" });
     say(run, me, () => userFields(me));
     return EXIT.ok;
   },
 
   check: async (run) => {
-    const bearer = run.values.api
-      ? readSecretFile(defaultApiTokenPath(run.io.env), "API token file", run.io)
-      : sessionToken(run);
-    const claims = await call(run, "GET", "/check", { bearer });
+    const api = run.values.api === true;
+    const bearer = api
+      ? await readSecretFile(defaultApiTokenPath(run.io.env), "API token file", run.io)
+      : await sessionToken(run);
+    const claims = await call(run, "GET", "/check", { bearer, hints: api ? "api_token" : "session" });
     const time = (seconds: unknown) => new Date(Number(seconds) * 1000).toISOString();
     say(run, claims, () =>
       fields([
@@ -235,50 +251,43 @@ function requiredEmail(run: AuthRun): string {
   return normalizeEmail(email);
 }
 
-/** Where the session token lives: `--token-file`, else `auth/token` under the config root. */
-function sessionTokenPath(run: AuthRun): string {
-  return run.values["token-file"] ?? defaultSessionTokenPath(run.io.env);
-}
-
-/**
- * The session token: `--token-file`, else `BUS_AUTH_TOKEN`, else the stored
- * `auth/token`.
- */
-function sessionToken(run: AuthRun): string {
-  const file = run.values["token-file"];
-  if (file !== undefined) return readSecretFile(file, "token file", run.io);
-  const fromEnv = run.io.env.BUS_AUTH_TOKEN?.trim();
-  if (fromEnv) return fromEnv;
-  const path = defaultSessionTokenPath(run.io.env);
-  try {
-    Deno.statSync(path);
-  } catch {
-    throw new UsageError(
-      `not signed in: no session token at ${path}; run bus auth login and bus auth verify (or use --token-file or BUS_AUTH_TOKEN)`,
-    );
-  }
-  return readSecretFile(path, "session token file", run.io);
+function sessionToken(run: AuthRun): Promise<string> {
+  return readSessionToken(sessionSource(run.values["token-file"], run.io), run.io);
 }
 
 async function call(
   run: AuthRun,
   method: "GET" | "POST",
   path: string,
-  options: { bearer?: string; body?: unknown },
+  options: { bearer?: string; body?: unknown; hints?: HintSet; email?: string },
 ): Promise<Json> {
-  const body = await requestJson({
-    method,
-    url: `${run.authBase}${path}`,
-    bearer: options.bearer,
-    body: options.body ?? (method === "POST" ? {} : undefined),
-    timeoutSeconds: run.timeoutSeconds,
-  });
-  return (body ?? {}) as Json;
+  try {
+    const body = await requestJson({
+      method,
+      url: `${run.authBase}${path}`,
+      bearer: options.bearer,
+      body: options.body ?? (method === "POST" ? {} : undefined),
+      timeoutSeconds: run.timeoutSeconds,
+    });
+    return (body ?? {}) as Json;
+  } catch (error) {
+    throw withHint(error, options.hints ?? "none", options.email);
+  }
 }
 
 /** Prints the server's JSON with --format json, else the human text. */
 function say(run: AuthRun, json: Json, human: () => string): void {
-  emit(run.io, run.target, run.json ? jsonText(json) : human());
+  emit(run.io, run.target, run.format === "json" ? jsonText(json) : human());
+}
+
+/**
+ * Output of a command that received a token and saved it to `file`: the raw
+ * token only with --format token; JSON names the file instead of the token.
+ */
+function sayToken(run: AuthRun, answer: Json, file: string, human: () => string): void {
+  const token = String(answer.access_token);
+  if (run.format === "token") emitToken(run.io, run.target, `${token}\n`, token);
+  else say(run, { ...withoutToken(answer), token_file: file }, human);
 }
 
 function minutes(seconds: number): string {

@@ -9,7 +9,9 @@ import { VERSION } from "../../version.ts";
 import { EXIT, type Io, type Program } from "../program.ts";
 import { resolveProviderUrls } from "../shared/base_url.ts";
 import { UsageError } from "../shared/errors.ts";
-import { readSecretFile, refuseRepositoryLocalBus } from "../shared/files.ts";
+import { refuseRepositoryLocalBus } from "../shared/files.ts";
+import { readSecretFile } from "../shared/secret_input.ts";
+import { didYouMean } from "../suggest.ts";
 import { requestJson } from "../shared/http.ts";
 import { choiceOption, CLIENT_OPTIONS, durationOption, parseCommandLine } from "../shared/options.ts";
 import { emit, jsonText, type OutputTarget, table } from "../shared/output.ts";
@@ -20,7 +22,7 @@ import { OPERATOR_AUTH_SYNOPSIS, operatorAuthHelp } from "./help.ts";
 export const operatorAuthProgram: Program = {
   name: "bus-operator-auth",
   summary: "waitlist, approve, reject",
-  run: (args, io) => runGuarded("bus-operator-auth", OPERATOR_AUTH_SYNOPSIS, io, () => runOperatorAuth(args, io)),
+  run: (args, io) => runGuarded("bus-operator-auth", OPERATOR_AUTH_SYNOPSIS, io, args, () => runOperatorAuth(args, io)),
 };
 
 const OPTIONS = {
@@ -29,8 +31,12 @@ const OPTIONS = {
   email: { type: "string" },
   reason: { type: "string" },
   status: { type: "string" },
+  limit: { type: "string" },
+  cursor: { type: "string" },
 } as const;
 
+const COMMANDS = ["waitlist", "approve", "reject"];
+/** Largest page the provider serves. */
 const PAGE_SIZE = 500;
 
 interface User {
@@ -54,9 +60,13 @@ async function runOperatorAuth(args: string[], io: Io): Promise<number> {
   }
   const [command, extra] = positionals;
   if (command === undefined) throw new UsageError("a command is required: waitlist, approve or reject");
-  if (!["waitlist", "approve", "reject"].includes(command)) throw new UsageError(`unknown command "${command}"`);
+  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"${didYouMean(command, COMMANDS)}`);
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-  if (values.status !== undefined && command !== "waitlist") throw new UsageError("--status only goes with waitlist");
+  for (const option of ["status", "limit", "cursor"] as const) {
+    if (values[option] !== undefined && command !== "waitlist") {
+      throw new UsageError(`--${option} only goes with waitlist`);
+    }
+  }
   if (values.reason !== undefined && command !== "reject") throw new UsageError("--reason only goes with reject");
   if (values.email !== undefined && command === "waitlist") throw new UsageError("--email does not go with waitlist");
   const apiUrl = values["api-url"] ?? io.env.BUS_AUTH_API_URL;
@@ -67,34 +77,41 @@ async function runOperatorAuth(args: string[], io: Io): Promise<number> {
   const target: OutputTarget = { quiet: values.quiet === true, output: values.output };
   const authBase = resolveProviderUrls(apiUrl).authBase;
   const timeoutSeconds = durationOption("timeout", values.timeout ?? "30s");
-  const bearer = readSecretFile(values["token-file"], "admin token file", io);
 
   if (command === "waitlist") {
     const status = choiceOption("status", values.status ?? "waitlisted", ["waitlisted", "approved", "rejected", "all"]);
-    const users: User[] = [];
-    let cursor: string | null = null;
-    do {
-      const query: string = `?status=${status}&limit=${PAGE_SIZE}${
-        cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""
-      }`;
-      const page = await requestJson({
+    const limit = values.limit === undefined ? undefined : pageLimit(values.limit);
+    const bearer = await readSecretFile(values["token-file"], "admin token file", io);
+    const fetchPage = async (cursor: string | null, size: number) =>
+      await requestJson({
         method: "GET",
-        url: `${authBase}/admin/waitlist${query}`,
+        url: `${authBase}/admin/waitlist?status=${status}&limit=${size}${
+          cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""
+        }`,
         bearer,
         timeoutSeconds,
-      }) as {
-        users: User[];
-        next_cursor: string | null;
-      };
-      users.push(...page.users);
-      cursor = page.next_cursor;
-    } while (cursor !== null);
-    emit(io, target, json ? jsonText({ users }) : waitlistText(users, status));
+      }) as { users: User[]; next_cursor: string | null };
+    let page: { users: User[]; next_cursor: string | null };
+    if (limit !== undefined || values.cursor !== undefined) {
+      // One page, for scripts that page themselves.
+      page = await fetchPage(values.cursor ?? null, limit ?? PAGE_SIZE);
+    } else {
+      const users: User[] = [];
+      let cursor: string | null = null;
+      do {
+        const next = await fetchPage(cursor, PAGE_SIZE);
+        users.push(...next.users);
+        cursor = next.next_cursor;
+      } while (cursor !== null);
+      page = { users, next_cursor: null };
+    }
+    emit(io, target, json ? jsonText(page) : waitlistText(page.users, status, page.next_cursor));
     return EXIT.ok;
   }
 
   if (values.email === undefined) throw new UsageError(`${command} needs --email <email>`);
   const email = normalizeEmail(values.email);
+  const bearer = await readSecretFile(values["token-file"], "admin token file", io);
   const body = command === "reject" && values.reason !== undefined ? { email, reason: values.reason } : { email };
   const decided = await requestJson({
     method: "POST",
@@ -110,9 +127,20 @@ async function runOperatorAuth(args: string[], io: Io): Promise<number> {
   return EXIT.ok;
 }
 
-function waitlistText(users: User[], status: string): string {
+/** `--limit`: a page size the provider serves. @throws {UsageError} */
+function pageLimit(value: string): number {
+  const limit = Number(value);
+  if (!/^[0-9]+$/.test(value) || limit < 1 || limit > PAGE_SIZE) {
+    throw new UsageError(`--limit must be a whole number from 1 to ${PAGE_SIZE}, not "${value}"`);
+  }
+  return limit;
+}
+
+function waitlistText(users: User[], status: string, nextCursor: string | null): string {
+  const more = nextCursor === null ? "" : `More registrations follow: add --cursor ${nextCursor}\n`;
   if (users.length === 0) {
-    return status === "waitlisted" ? "No pending registrations.\n" : `No registrations with status ${status}.\n`;
+    return (status === "waitlisted" ? "No pending registrations.\n" : `No registrations with status ${status}.\n`) +
+      more;
   }
   const rows = users.map((user) => [
     user.email,
@@ -122,5 +150,5 @@ function waitlistText(users: User[], status: string): string {
     user.user_id,
   ]);
   const noun = users.length === 1 ? "registration" : "registrations";
-  return table(["EMAIL", "VERIFIED", "STATUS", "REGISTERED", "USER ID"], rows) + `${users.length} ${noun}.\n`;
+  return table(["EMAIL", "VERIFIED", "STATUS", "REGISTERED", "USER ID"], rows) + `${users.length} ${noun}.\n` + more;
 }

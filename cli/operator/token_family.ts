@@ -14,10 +14,12 @@ import { VERSION } from "../../version.ts";
 import { EXIT, type Io, type Program } from "../program.ts";
 import { resolveProviderUrls } from "../shared/base_url.ts";
 import { UsageError } from "../shared/errors.ts";
-import { readSecretFile, refuseRepositoryLocalBus } from "../shared/files.ts";
+import { refuseRepositoryLocalBus } from "../shared/files.ts";
+import { readSecretFile, secretFromEnvironment } from "../shared/secret_input.ts";
+import { didYouMean } from "../suggest.ts";
 import { requestJson } from "../shared/http.ts";
 import { choiceOption, CLIENT_OPTIONS, durationOption, parseCommandLine } from "../shared/options.ts";
-import { emit, jsonText, type OutputTarget } from "../shared/output.ts";
+import { emit, emitToken, jsonText, type OutputTarget, tokenPrefix, withoutToken } from "../shared/output.ts";
 import { runGuarded } from "../shared/run.ts";
 import { OPERATOR_TOKEN_SYNOPSIS, operatorTokenHelp } from "./help.ts";
 
@@ -25,7 +27,8 @@ import { OPERATOR_TOKEN_SYNOPSIS, operatorTokenHelp } from "./help.ts";
 export const operatorTokenProgram: Program = {
   name: "bus-operator-token",
   summary: "issue service tokens, remotely or --local",
-  run: (args, io) => runGuarded("bus-operator-token", OPERATOR_TOKEN_SYNOPSIS, io, () => runOperatorToken(args, io)),
+  run: (args, io) =>
+    runGuarded("bus-operator-token", OPERATOR_TOKEN_SYNOPSIS, io, args, () => runOperatorToken(args, io)),
 };
 
 const OPTIONS = {
@@ -66,7 +69,11 @@ async function runOperatorToken(args: string[], io: Io): Promise<number> {
   }
   const [command, extra] = positionals;
   if (command !== "issue") {
-    throw new UsageError(command === undefined ? "a command is required: issue" : `unknown command "${command}"`);
+    throw new UsageError(
+      command === undefined
+        ? "a command is required: issue"
+        : `unknown command "${command}"${didYouMean(command, ["issue"])}`,
+    );
   }
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
   const format = choiceOption("format", values.format ?? "json", ["json", "token"]);
@@ -87,7 +94,21 @@ async function runOperatorToken(args: string[], io: Io): Promise<number> {
       io.stderr(`warning: the provider capped the token lifetime to ${envelope.expires_in} s\n`);
     }
   }
-  emit(io, target, format === "token" ? `${envelope.access_token}\n` : jsonText(envelope));
+  const token = String(envelope.access_token);
+  if (format === "token") {
+    emitToken(io, target, `${token}\n`, token);
+  } else if (target.output !== undefined) {
+    // The file gets the whole envelope; stdout names the file and the token's prefix.
+    emitToken(io, { ...target, quiet: true }, jsonText(envelope), token);
+    if (!target.quiet) {
+      io.stdout(jsonText({ ...withoutToken(envelope), token_prefix: tokenPrefix(token), token_file: target.output }));
+    }
+  } else {
+    emit(io, target, jsonText({ ...withoutToken(envelope), token_prefix: tokenPrefix(token) }));
+    if (!target.quiet) {
+      io.stderr("note: the token itself is printed only with --format token, or written with --output <file>\n");
+    }
+  }
   return EXIT.ok;
 }
 
@@ -115,9 +136,18 @@ async function issueRemotely(
   }
   const keyFile = values["internal-key-file"];
   const key = keyFile !== undefined
-    ? readSecretFile(keyFile, "internal key file", io)
-    : io.env.BUS_OPERATOR_INTERNAL_KEY;
-  if (!key) throw new UsageError("no internal key: pass --internal-key-file <path> or set BUS_OPERATOR_INTERNAL_KEY");
+    ? await readSecretFile(keyFile, "internal key file", io)
+    : await secretFromEnvironment(
+      io,
+      "BUS_OPERATOR_INTERNAL_KEY_FILE",
+      "BUS_OPERATOR_INTERNAL_KEY",
+      "internal key file",
+    );
+  if (!key) {
+    throw new UsageError(
+      "no internal key: pass --internal-key-file <path> or set BUS_OPERATOR_INTERNAL_KEY_FILE (or BUS_OPERATOR_INTERNAL_KEY)",
+    );
+  }
   const body: Record<string, unknown> = { subject: request.subject, audience: request.audience, scope: request.scope };
   if (request.ttlSeconds !== undefined) body.ttl_seconds = request.ttlSeconds;
   return await requestJson({
@@ -134,14 +164,15 @@ async function issueLocally(
   secretFile: string | undefined,
   io: Io,
 ): Promise<Record<string, unknown>> {
-  let secret: string | undefined;
-  if (secretFile !== undefined) secret = readSecretFile(secretFile, "HS256 secret file", io);
-  else if (io.env.BUS_AUTH_HS256_SECRET) secret = io.env.BUS_AUTH_HS256_SECRET;
-  else if (io.env.BUS_AUTH_HS256_SECRET_FILE) {
-    secret = readSecretFile(io.env.BUS_AUTH_HS256_SECRET_FILE, "HS256 secret file", io);
-  }
+  const secret = secretFile !== undefined
+    ? await readSecretFile(secretFile, "HS256 secret file", io)
+    : (await secretFromEnvironment(io, "BUS_OPERATOR_HS256_SECRET_FILE", null, "HS256 secret file") ??
+      await secretFromEnvironment(io, "BUS_AUTH_HS256_SECRET_FILE", "BUS_AUTH_HS256_SECRET", "HS256 secret file"));
   if (secret === undefined) {
-    throw new UsageError("no signing secret: pass --hs256-secret-file <path> or set BUS_AUTH_HS256_SECRET");
+    throw new UsageError(
+      "no signing secret: pass --hs256-secret-file <path> or set BUS_OPERATOR_HS256_SECRET_FILE " +
+        "(or BUS_AUTH_HS256_SECRET_FILE, BUS_AUTH_HS256_SECRET)",
+    );
   }
   const key = decodeSecret(secret);
   if (key === null) throw new UsageError("the HS256 secret starts with base64: but is not valid base64");

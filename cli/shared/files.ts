@@ -1,17 +1,14 @@
 /**
  * Files of the CLIs: where tokens live, writing secrets (0600 file, 0700
- * folder, atomically), reading secret files (with a warning when others can
- * read them), and the refusal of repository-local `.bus/` paths.
+ * folder, atomically), and the refusal of repository-local `.bus/` paths.
+ * Reading secrets is `secret_input.ts`.
  *
  * @module
  */
 
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Io } from "../program.ts";
 import { FailureError, UsageError } from "./errors.ts";
-
-/** Largest secret or token file read, in bytes. */
-const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 /**
  * The Bus user config root: `BUS_CONFIG_DIR`, else `$XDG_CONFIG_HOME/bus`,
@@ -81,53 +78,26 @@ export function writeSecretFile(path: string, content: string): void {
     } catch {
       // nothing to clean up
     }
-    throw new FailureError(`Cannot write "${target}": ${(error as Error).message.split(":")[0]}`, { cause: error });
+    throw new FailureError(`Cannot write "${target}": ${(error as Error).message.split(":")[0]}`, "file_unwritable", {
+      cause: error,
+    });
   }
 }
 
 /**
- * Reads a secret or token file: trailing line breaks removed, at most 64 KiB,
- * a warning on stderr when group or others may read it.
+ * Removes a regular file; a missing file is fine, and anything else (a
+ * pipe, a device, `/dev/stdin`) is left alone.
  *
- * @param what what the file holds, for messages ("token file")
- * @throws {UsageError} when it is missing, unreadable, empty or too large
+ * @returns whether a file was removed
  */
-export function readSecretFile(path: string, what: string, io: Io): string {
-  const shown = isAbsolute(path) ? path : resolve(path);
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(path);
-  } catch {
-    throw new UsageError(`Cannot read the ${what} "${shown}": no such file`);
-  }
-  if (!info.isFile || info.size > MAX_SECRET_FILE_BYTES) {
-    throw new UsageError(`Cannot read the ${what} "${shown}": not a regular file of at most 64 KiB`);
-  }
-  if (info.mode !== null && (info.mode & 0o077) !== 0) {
-    io.stderr(
-      `warning: the ${what} "${shown}" is readable by group or others (mode 0${(info.mode & 0o777).toString(8)}): ` +
-        `run chmod 600 "${shown}"\n`,
-    );
-  }
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (error) {
-    throw new UsageError(`Cannot read the ${what} "${shown}": ${(error as Error).message.split(":")[0]}`);
-  }
-  const value = text.replace(/[\r\n]+$/, "");
-  if (value.trim() === "") throw new UsageError(`The ${what} "${shown}" is empty`);
-  return value;
-}
-
-/** Removes a file; a missing file is fine. @returns whether a file was removed */
 export function removeFile(path: string): boolean {
   try {
+    if (!Deno.lstatSync(path).isFile) return false;
     Deno.removeSync(path);
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
-    throw new FailureError(`Cannot remove "${path}": ${(error as Error).message.split(":")[0]}`);
+    throw new FailureError(`Cannot remove "${path}": ${(error as Error).message.split(":")[0]}`, "file_unwritable");
   }
 }
 

@@ -8,6 +8,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseDuration } from "../../lib/duration.ts";
 import { InvalidInputError } from "../../lib/errors.ts";
+import { didYouMean } from "../suggest.ts";
 import { UsageError } from "./errors.ts";
 
 /** Option table in `node:util` parseArgs form. */
@@ -58,7 +59,8 @@ export function refuseLiteralSecrets(args: readonly string[]): void {
 }
 
 /**
- * Parses arguments; options may stand before or after the command word.
+ * Parses arguments; options may stand before or after the command word. An
+ * unknown option is answered with the nearest known one.
  *
  * @throws {UsageError} for unknown options, missing values or literal secrets
  */
@@ -67,8 +69,26 @@ export function parseCommandLine<const T extends OptionSpec>(args: string[], opt
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, "").split("\n")[0]);
+    const message = (error as Error).message.replace(/\. To specify a positional.*$/s, "").split("\n")[0];
+    const unknown = /^Unknown option '(--?[^'=]+)/.exec(message);
+    if (unknown === null) throw new UsageError(message);
+    const known = Object.keys(options).map((name) => `--${name}`);
+    throw new UsageError(`unknown option "${unknown[1]}"${didYouMean(unknown[1], known)}`);
   }
+}
+
+/**
+ * The output format asked for on a raw command line (`--format X` or
+ * `--format=X` before any `--`), read before parsing so that even a usage
+ * error can be reported in that format.
+ */
+export function requestedFormat(args: readonly string[]): string | undefined {
+  let format: string | undefined;
+  for (let i = 0; i < args.length && args[i] !== "--"; i++) {
+    if (args[i] === "--format") format = args[i + 1];
+    else if (args[i].startsWith("--format=")) format = args[i].slice("--format=".length);
+  }
+  return format;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Where command output goes: stdout, a file (`--output`, written 0600
  * atomically since it may hold a token), or nowhere (`--quiet`). Also the
- * aligned tables of the human output.
+ * aligned tables of the human output, and token prefixes: no command prints
+ * a whole token unless asked with `--format token`.
  *
  * @module
  */
@@ -23,9 +24,35 @@ export function emit(io: Io, target: OutputTarget, text: string): void {
   else io.stdout(text);
 }
 
+/**
+ * Writes output that holds a whole token (`--format token`): to stdout, or
+ * with `--output` to the file, and then only the path and the token's first
+ * characters on stdout (as the runbook prints only ids, prefixes and paths).
+ * `--quiet` still writes the file.
+ */
+export function emitToken(io: Io, target: OutputTarget, content: string, token: string): void {
+  if (target.output !== undefined) {
+    writeSecretFile(target.output, content);
+    if (!target.quiet) io.stdout(`Wrote the token ${tokenPrefix(token)} to ${target.output}\n`);
+  } else if (!target.quiet) {
+    io.stdout(content);
+  }
+}
+
+/** The first 8 characters of a token and an ellipsis: enough to tell it in a log, never enough to use it. */
+export function tokenPrefix(token: string): string {
+  return `${token.slice(0, 8)}…`;
+}
+
 /** Pretty JSON with a final newline. */
 export function jsonText(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** A copy of a provider answer without its token, for output that must not show it. */
+export function withoutToken(answer: Record<string, unknown>): Record<string, unknown> {
+  const { access_token: _token, ...rest } = answer;
+  return rest;
 }
 
 /** Rows aligned in columns under a header, two spaces apart. */
