@@ -22,7 +22,8 @@
  * attempts back off by at most half a second. Connection-level failures
  * become `StoreUnavailableError`: network errors, postgres.js's
  * `CONNECT_TIMEOUT`, `CONNECTION_CLOSED` and `CONNECTION_ENDED` (closed
- * store), TLS and certificate errors, and the SQLSTATE classes `08`
+ * store), TLS and certificate errors (a server without TLS under an
+ * `sslmode` that requires it says so in libpq's words), and the SQLSTATE classes `08`
  * (connection), `28` (authorization), `53` (resources, such as `53300`
  * too_many_connections), `57` (operator intervention: `57P01` admin_shutdown,
  * `57P02`, `57P03` cannot_connect_now, `57014` statement timeout), `58`

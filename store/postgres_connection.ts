@@ -13,7 +13,10 @@
  * - `prefer`, the default as in libpq: TLS when the server offers it, else
  *   plain TCP; the certificate is not checked.
  * - `require`: TLS or fail; the certificate is not checked, unless
- *   `sslrootcert` is given: then as `verify-ca` (libpq does the same).
+ *   `sslrootcert` is given: then as `verify-ca` (libpq does the same). A
+ *   server without TLS fails the connection with libpq's message, "server
+ *   does not support SSL, but SSL was required", also under `verify-ca` and
+ *   `verify-full`.
  * - `verify-ca`: the certificate chain is checked against `sslrootcert` (or
  *   the default CA store), not the host name.
  * - `verify-full`: chain and host name are checked, an IP address against the
@@ -61,11 +64,15 @@ const MAX_RECONNECT_DELAY_SECONDS = 0.5;
 /** SQLSTATEs meaning the engine cannot serve now (see the module documentation). */
 const UNAVAILABLE_SQLSTATE = /^(08|28|53|57|58)[0-9A-Z]{3}$|^3D000$|^25006$/;
 
+/** libpq's words when the server declines TLS that the sslmode requires. */
+const SSL_NOT_SUPPORTED_MESSAGE = "server does not support SSL, but SSL was required";
+
 /** Client-side error codes (Node-style errno and postgres.js connection codes) and how to say them. */
 const CONNECTION_ERRORS: Readonly<Record<string, string>> = {
   ECONNREFUSED: "connection refused",
   ECONNRESET: "connection reset",
   ECONNABORTED: "connection aborted",
+  SSL_NOT_SUPPORTED: SSL_NOT_SUPPORTED_MESSAGE,
   EPIPE: "connection broken",
   ETIMEDOUT: "connection timed out",
   EHOSTUNREACH: "host unreachable",
@@ -150,7 +157,8 @@ export function clientArguments(config: PostgresStoreConfig): ClientArguments {
       // A transaction left open by a vanished client must not hold its row locks for long.
       idle_in_transaction_session_timeout: config.statementTimeoutSeconds * 1000,
     },
-    socket: socketFactory(),
+    // Every `ssl` value but false and "prefer" makes postgres.js insist on TLS.
+    socket: socketFactory({ tlsRequired: socketFolder === null && ssl !== false && ssl !== "prefer" }),
   };
   return [dsn, options as postgres.Options<Record<string, never>>];
 }
@@ -171,8 +179,14 @@ interface SocketTarget {
  * not PostgreSQL). postgres.js ignores the extra error when no query is
  * waiting. The socket is returned still connecting, so postgres.js's connect
  * timeout covers the TCP handshake too.
+ *
+ * With `tlsRequired`, a server that answers the SSLRequest with `N` (no TLS)
+ * fails the connection with libpq's words, "server does not support SSL, but
+ * SSL was required". postgres.js would otherwise start a TLS handshake that
+ * the server reads as a malformed start-up packet, and report only
+ * "connection reset".
  */
-function socketFactory(): (target: SocketTarget) => net.Socket {
+function socketFactory(options: { tlsRequired: boolean }): (target: SocketTarget) => net.Socket {
   let next = 0;
   return (target) => {
     const index = next++ % target.host.length;
@@ -186,6 +200,7 @@ function socketFactory(): (target: SocketTarget) => net.Socket {
       if (hadError || socket.listenerCount("error") === 0) return;
       socket.emit("error", Object.assign(new Error("The server closed the connection"), { code: "CONNECTION_CLOSED" }));
     });
+    if (options.tlsRequired) refuseServerWithoutTls(socket);
     try {
       if (target.path) socket.connect(target.path);
       else socket.connect(socket.port, socket.host);
@@ -194,6 +209,26 @@ function socketFactory(): (target: SocketTarget) => net.Socket {
     }
     return socket;
   };
+}
+
+/**
+ * Watches the first bytes the server sends, which answer postgres.js's
+ * SSLRequest: `S` goes on to TLS; `N` destroys the socket with the error
+ * `SSL_NOT_SUPPORTED` before postgres.js sees the answer.
+ */
+function refuseServerWithoutTls(socket: net.Socket): void {
+  const original = socket.emit;
+  const emit = original.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
+  socket.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+    if (event !== "data") return emit(event, ...args);
+    socket.emit = original;
+    const chunk = args[0] as Uint8Array;
+    if (chunk.length > 0 && chunk[0] === 0x4e /* N */) {
+      socket.destroy(Object.assign(new Error(SSL_NOT_SUPPORTED_MESSAGE), { code: "SSL_NOT_SUPPORTED" }));
+      return true;
+    }
+    return emit(event, ...args);
+  }) as typeof socket.emit;
 }
 
 /** Client-side libpq parameters, removed from the DSN before postgres.js sees it. */

@@ -424,12 +424,47 @@ pgTest("sslmode, sslrootcert, sslcert, sslkey and host behave as libpq's", async
     const socketDsn = `postgres://postgres:${PASSWORD}@localhost/postgres?host=${tls.dir}&port=${tls.port}`;
     assert.equal(await connect(`${socketDsn}&sslmode=require`), false);
 
-    // A server without TLS: prefer falls back to plain TCP, require fails.
+    // A server without TLS: prefer falls back to plain TCP; require, verify-ca and verify-full fail, saying why
+    // in libpq's words rather than "connection reset".
     assert.equal(await connect(live().dsn().replace("sslmode=disable", "sslmode=prefer"), live()), false);
-    assert.ok(
-      await connect(live().dsn().replace("sslmode=disable", "sslmode=require"), live()) instanceof
-        StoreUnavailableError,
-    );
+    for (const mode of ["require", "verify-ca", `verify-ca&sslrootcert=${files.ca}`, "verify-full"]) {
+      const refused = await connect(live().dsn().replace("sslmode=disable", `sslmode=${mode}`), live());
+      assert.ok(refused instanceof StoreUnavailableError, `${mode}: ${refused}`);
+      assert.equal(
+        refused.message,
+        "Cannot open the PostgreSQL store: server does not support SSL, but SSL was required",
+        mode,
+      );
+    }
+
+    // A server that stops offering TLS while the store runs: each operation fails (HTTP 503) with the same reason.
+    await tls.createDatabase("midrun");
+    let offerTls = true;
+    const proxy = await fakePeer((conn) => {
+      if (offerTls) void pipeTo(conn, tls.port);
+      else void refuseTls(conn);
+    });
+    const midrunDsn = `postgres://postgres:${PASSWORD}@127.0.0.1:${proxy.port}/midrun?sslmode=require`;
+    const midrun = await PostgresStore.open(storeConfig(midrunDsn, { poolMax: 1 }));
+    try {
+      await midrun.registerUser({ userId: crypto.randomUUID(), email: "tls@example.com", now: T0 });
+      offerTls = false;
+      proxy.closeConnections();
+      let reason = "";
+      for (let attempt = 0; attempt < 5 && !reason.includes("SSL"); attempt++) {
+        const error = await midrun.findUserByEmail("tls@example.com").then(() => null, (error: unknown) => error);
+        assert.ok(error instanceof StoreUnavailableError, `got ${error}`);
+        assertNoSecret(error.message, midrunDsn);
+        reason = error.message;
+      }
+      assert.equal(
+        reason,
+        "The PostgreSQL store is unavailable: server does not support SSL, but SSL was required",
+      );
+    } finally {
+      await midrun.close();
+      proxy.close();
+    }
 
     // Configuration mistakes are plain errors that do not show the DSN either.
     for (const bad of [`${ip}?sslmode=sometimes`, `${ip}?sslrootcert=${dir}/missing.crt&sslmode=verify-ca`]) {
@@ -638,8 +673,39 @@ function assertIndexPlan(
   }
 }
 
+/** Forwards a connection to a local port, both ways, until either side closes. */
+async function pipeTo(conn: Deno.Conn, port: number): Promise<void> {
+  try {
+    const upstream = await Deno.connect({ hostname: "127.0.0.1", port });
+    await Promise.allSettled([conn.readable.pipeTo(upstream.writable), upstream.readable.pipeTo(conn.writable)]);
+  } catch {
+    // Either side went away.
+  }
+}
+
+/** Plays a PostgreSQL server without TLS: answers the SSLRequest (8 bytes) with "N", then waits for the close. */
+async function refuseTls(conn: Deno.Conn): Promise<void> {
+  try {
+    const request = new Uint8Array(8);
+    let read = 0;
+    while (read < request.length) {
+      const n = await conn.read(request.subarray(read));
+      if (n === null) return;
+      read += n;
+    }
+    await conn.write(new TextEncoder().encode("N"));
+    while (await conn.read(new Uint8Array(1024)) !== null) {
+      // Whatever the client sends next is not answered.
+    }
+  } catch {
+    // Closed.
+  }
+}
+
 /** A TCP listener on 127.0.0.1 that hands each connection to `onConnection`. */
-async function fakePeer(onConnection: (conn: Deno.Conn) => void): Promise<{ port: number; close(): void }> {
+async function fakePeer(
+  onConnection: (conn: Deno.Conn) => void,
+): Promise<{ port: number; close(): void; closeConnections(): void }> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const conns: Deno.Conn[] = [];
   const loop = (async () => {
@@ -653,17 +719,21 @@ async function fakePeer(onConnection: (conn: Deno.Conn) => void): Promise<{ port
     }
   })();
   await Promise.resolve();
+  const closeConnections = () => {
+    for (const conn of conns.splice(0)) {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    }
+  };
   return {
     port: (listener.addr as Deno.NetAddr).port,
+    closeConnections,
     close() {
       listener.close();
-      for (const conn of conns) {
-        try {
-          conn.close();
-        } catch {
-          // Already closed.
-        }
-      }
+      closeConnections();
       void loop;
     },
   };

@@ -134,6 +134,82 @@ Deno.test("serve exits 1 with a clear line when the port is taken", async () => 
   }
 });
 
+Deno.test({
+  name: "migrate and serve say libpq's reason when sslmode=require meets a server without TLS",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const server = noTlsPostgres();
+    const dsn = `postgres://bus_auth:hunter2-password@127.0.0.1:${server.port}/bus_auth?sslmode=require`;
+    const env = {
+      BUS_AUTH_HS256_SECRET: SECRET,
+      BUS_AUTH_POSTGRES_DSN: dsn,
+      BUS_AUTH_POSTGRES_CONNECT_TIMEOUT_SECONDS: "2",
+    };
+    try {
+      const migrate = await runProgram(PROGRAM, ["migrate"], { env });
+      assert.equal(migrate.code, 1, migrate.stderr);
+      assert.match(
+        migrate.stderr,
+        /^bus-api-provider-auth: cannot migrate postgres .*: Cannot open the PostgreSQL store: server does not support SSL, but SSL was required\n$/,
+      );
+      const serve = await runProgram(PROGRAM, ["serve", "--listen", "127.0.0.1:0"], { env });
+      assert.equal(serve.code, 1, serve.stderr);
+      const line = serve.stderr.split("\n").find((text) => text.includes("cannot open the store"));
+      assert.ok(line, serve.stderr);
+      assert.equal(
+        JSON.parse(line).detail,
+        "Cannot open the PostgreSQL store: server does not support SSL, but SSL was required",
+      );
+      assert.ok(!(migrate.stderr + serve.stderr).includes("hunter2-password"), "no password in any message");
+    } finally {
+      server.close();
+    }
+  },
+});
+
+/** A loopback listener that answers every PostgreSQL SSLRequest with "N", as a server without TLS does. */
+function noTlsPostgres(): { port: number; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  (async () => {
+    for await (const conn of listener) {
+      conns.add(conn);
+      (async () => {
+        try {
+          const request = new Uint8Array(8);
+          let read = 0;
+          while (read < request.length) {
+            const n = await conn.read(request.subarray(read));
+            if (n === null) return;
+            read += n;
+          }
+          await conn.write(new TextEncoder().encode("N"));
+          while (await conn.read(new Uint8Array(1024)) !== null) {
+            // The client hangs up; nothing more is answered.
+          }
+        } catch {
+          // Closed.
+        } finally {
+          conns.delete(conn);
+          try {
+            conn.close();
+          } catch {
+            // Already closed.
+          }
+        }
+      })();
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    close() {
+      listener.close();
+      for (const conn of conns) conn.close();
+    },
+  };
+}
+
 Deno.test("--dev refuses to listen beyond loopback", async () => {
   const result = await runProgram(PROGRAM, ["serve", "--dev", "--listen", "0.0.0.0:0"]);
   assert.equal(result.code, 2);
