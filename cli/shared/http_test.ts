@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { networkReason, requestJson } from "./http.ts";
+import { FailureError } from "./errors.ts";
+
+/** An error shaped like Deno's fetch failure: "fetch failed" with the reason in the cause. */
+function fetchFailure(cause: string): TypeError {
+  return new TypeError("fetch failed", { cause: new Error(cause) });
+}
+
+Deno.test("networkReason() reads the reason from the cause chain of Deno's fetch error", () => {
+  const cases: [Error, RegExp][] = [
+    [
+      fetchFailure("client error (Connect): tcp connect error: Connection refused (os error 111)"),
+      /^connection refused/,
+    ],
+    [
+      fetchFailure(
+        "client error (Connect): dns error: failed to lookup address information: Name or service not known",
+      ),
+      /^host name not resolved/,
+    ],
+    [
+      fetchFailure("client error (Connect): invalid peer certificate: UnknownIssuer"),
+      /^TLS failure: the server's certificate is not trusted \(UnknownIssuer\)$/,
+    ],
+    [
+      fetchFailure("client error (Connect): received corrupt message of type InvalidContentType"),
+      /^TLS failure: the server did not answer with TLS/,
+    ],
+    [new TypeError("Fetch failed: Requests to port 9 are blocked"), /^port 9 is blocked by the runtime's fetch/],
+    [fetchFailure("connection reset by peer (os error 104)"), /^connection reset by the server$/],
+    [fetchFailure("client error (Connect): Network is unreachable (os error 101)"), /^network unreachable$/],
+  ];
+  for (const [error, expected] of cases) assert.match(networkReason(error, 30), expected);
+  assert.equal(
+    networkReason(new DOMException("The operation was aborted due to timeout", "TimeoutError"), 7),
+    "no answer within 7 s (timeout)",
+  );
+});
+
+Deno.test("requestJson() names the reason when nothing listens on the port", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  const url = `http://127.0.0.1:${port}/api/v1/auth/status`;
+  await assert.rejects(requestJson({ method: "GET", url, timeoutSeconds: 5 }), (error: unknown) => {
+    assert.ok(error instanceof FailureError);
+    assert.equal(error.code, "unreachable");
+    assert.equal(error.message, `Cannot reach ${url}: connection refused (nothing listens there)`);
+    return true;
+  });
+});
+
+Deno.test("requestJson() names a timeout when the server accepts but never answers", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    const url = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/status`;
+    await assert.rejects(
+      requestJson({ method: "GET", url, timeoutSeconds: 1 }),
+      new RegExp(`^FailureError: Cannot reach ${url}: no answer within 1 s \\(timeout\\)$`),
+    );
+  } finally {
+    listener.close();
+    held.forEach((conn) => conn.close());
+    await accepting.catch(() => {});
+  }
+});
+
+Deno.test("requestJson() names a TLS failure when an https URL reaches a plain HTTP server", async () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => Response.json({}));
+  try {
+    const url = `https://127.0.0.1:${server.addr.port}/status`;
+    await assert.rejects(
+      requestJson({ method: "GET", url, timeoutSeconds: 5 }),
+      /: TLS failure: the server did not answer with TLS \(http:\/\/ instead of https:\/\/\?\)$/,
+    );
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("requestJson() names an unresolvable host name (.invalid never resolves)", async () => {
+  await assert.rejects(
+    requestJson({ method: "GET", url: "http://bus-auth-test.invalid/status", timeoutSeconds: 10 }),
+    /: host name not resolved \(DNS lookup failed\)$/,
+  );
+});
+
+Deno.test("requestJson() names an untrusted server certificate", async () => {
+  const { TEST_TLS } = await import("../../tests/helpers/smtp_catcher.ts");
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {}, ...TEST_TLS }, () => Response.json({}));
+  try {
+    await assert.rejects(
+      requestJson({ method: "GET", url: `https://127.0.0.1:${server.addr.port}/status`, timeoutSeconds: 5 }),
+      /: TLS failure: the server's certificate is not trusted \(UnknownIssuer\)$/,
+    );
+  } finally {
+    await server.shutdown();
+  }
+});
