@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { type Config, ConfigError, loadConfig, maskDsn } from "../config/config.ts";
 import { EXIT, type Io, type Program } from "../cli/program.ts";
+import { didYouMean } from "../cli/suggest.ts";
 import { parseIp } from "../lib/ip.ts";
 import { describeStore } from "../store/factory.ts";
 import { postgresSchemaSql } from "../store/postgres_schema.ts";
@@ -16,7 +17,16 @@ import { jsonLineLogger } from "./logger.ts";
 import { PROVIDER_SYNOPSIS, providerHelp } from "./provider_help.ts";
 import { serve } from "./serve.ts";
 
-const COMMANDS = ["serve", "migrate", "config"] as const;
+const COMMANDS: readonly string[] = ["serve", "migrate", "config"];
+
+/** The options below, as typed on the command line, for "did you mean" answers. */
+const OPTIONS = {
+  listen: { type: "string" },
+  dev: { type: "boolean" },
+  "print-sql": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+} as const;
 
 /** `bus-api-provider-auth`. */
 export const providerProgram: Program = {
@@ -28,34 +38,22 @@ export const providerProgram: Program = {
 async function runProvider(args: string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        listen: { type: "string" },
-        dev: { type: "boolean" },
-        "print-sql": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean" },
-      },
-    });
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (error) {
-    return usage(io, (error as Error).message);
+    return usage(io, optionProblem(error as Error));
   }
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(providerHelp());
-    return EXIT.ok;
-  }
+  const [first, ...rest] = positionals;
+  if (values.help || first === "help") return help(io, first === "help" ? rest : []);
   if (values.version) {
     io.stdout(`bus-api-provider-auth ${VERSION}\n`);
     return EXIT.ok;
   }
-  const command = positionals[0] ?? "serve";
-  if (!(COMMANDS as readonly string[]).includes(command) || positionals.length > 1) {
-    return usage(io, `unknown command "${positionals.join(" ")}"`);
+  const command = first ?? "serve";
+  if (!COMMANDS.includes(command)) {
+    return usage(io, `unknown command "${command}"${didYouMean(command, [...COMMANDS, "help"])}`);
   }
+  if (rest.length > 0) return usage(io, `unexpected argument "${rest[0]}"`);
   if (values["print-sql"] && command !== "migrate") return usage(io, "--print-sql only goes with migrate");
   if (values.listen !== undefined && command !== "serve") return usage(io, "--listen only goes with serve");
   if (command === "migrate" && values["print-sql"]) {
@@ -87,6 +85,30 @@ async function runProvider(args: string[], io: Io): Promise<number> {
     default:
       return await serve(config, { log, writeOtpLine: (line) => io.stdout(`${line}\n`) });
   }
+}
+
+/**
+ * `help [COMMAND]` and `--help`: the program help, also for each command
+ * (none has a help of its own); an unknown topic is a usage error.
+ */
+function help(io: Io, topics: string[]): number {
+  const [topic, extra] = topics;
+  if (topic !== undefined && topic !== "help" && !COMMANDS.includes(topic)) {
+    return usage(io, `unknown command "${topic}"${didYouMean(topic, [...COMMANDS, "help"])}`);
+  }
+  if (extra !== undefined) return usage(io, `unexpected argument "${extra}"`);
+  io.stdout(providerHelp());
+  return EXIT.ok;
+}
+
+/** A parseArgs failure in one line, an unknown option with the nearest known one. */
+function optionProblem(error: Error): string {
+  const message = error.message.replace(/\. To specify a positional.*$/s, "").split("\n")[0];
+  const unknown = /^Unknown option '(--?[^'=]+)/.exec(message);
+  if (unknown === null) return message;
+  // Only long options are suggested: one letter away from "-h" is no evidence of a typo.
+  const known = Object.keys(OPTIONS).map((name) => `--${name}`);
+  return `unknown option "${unknown[1]}"${didYouMean(unknown[1], known)}`;
 }
 
 async function migrate(config: Config, io: Io): Promise<number> {

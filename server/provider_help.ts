@@ -12,7 +12,7 @@ import { AUTH_BASES } from "./app.ts";
 export const PROVIDER_SYNOPSIS = `usage: bus-api-provider-auth [serve] [--listen HOST:PORT] [--dev]
        bus-api-provider-auth migrate [--print-sql]
        bus-api-provider-auth config [--dev]
-       bus-api-provider-auth --help | --version
+       bus-api-provider-auth help [COMMAND] | --help | --version
 `;
 
 function environmentSection(): string {
@@ -48,7 +48,7 @@ SYNOPSIS
     bus-api-provider-auth [serve] [--listen HOST:PORT] [--dev]
     bus-api-provider-auth migrate [--print-sql]
     bus-api-provider-auth config [--dev]
-    bus-api-provider-auth --help | --version
+    bus-api-provider-auth help [COMMAND] | --help | --version
 
 DESCRIPTION
     Users register an email into a waitlist, prove the mailbox with a one-time
@@ -81,6 +81,10 @@ COMMANDS
     config
         Validate the environment and print the effective configuration with
         secrets hidden; exit 2 when it is invalid.
+
+    help [COMMAND]
+        Print this help, as --help does; COMMAND is serve, migrate or config.
+        A mistyped command or option is answered with the nearest known one.
 
 OPTIONS
     --listen HOST:PORT

@@ -43,6 +43,50 @@ Deno.test("bus-api-provider-auth refuses unknown commands and flags with exit 2 
   }
 });
 
+Deno.test("bus-api-provider-auth help [COMMAND] prints the same help as --help", async () => {
+  const expected = (await runProgram(PROGRAM, ["--help"])).stdout;
+  const runs = [["help"], ["help", "serve"], ["help", "migrate"], ["help", "config"], ["help", "help"], [
+    "serve",
+    "-h",
+  ]];
+  const results = await Promise.all(runs.map((args) => runProgram(PROGRAM, args)));
+  for (const [index, result] of results.entries()) {
+    const args = runs[index].join(" ");
+    assert.equal(result.code, 0, `${args}: ${result.stderr}`);
+    assert.equal(result.stderr, "", args);
+    assert.equal(result.stdout, expected, args);
+  }
+  assert.match(expected, /^ {4}help \[COMMAND\]$/m);
+});
+
+Deno.test("bus-api-provider-auth answers a mistyped command or option with the nearest known one, exit 2", async () => {
+  const cases: [string[], string][] = [
+    [["serv"], 'unknown command "serv"; did you mean "serve"?'],
+    [["migrat", "--print-sql"], 'unknown command "migrat"; did you mean "migrate"?'],
+    [["cofnig"], 'unknown command "cofnig"; did you mean "config"?'],
+    [["hlep"], 'unknown command "hlep"; did you mean "help"?'],
+    [["help", "serv"], 'unknown command "serv"; did you mean "serve"?'],
+    [["launch"], 'unknown command "launch"'],
+    [["help", "launch"], 'unknown command "launch"'],
+    [["--lisen", "127.0.0.1:1"], 'unknown option "--lisen"; did you mean "--listen"?'],
+    [["migrate", "--print-sq"], 'unknown option "--print-sq"; did you mean "--print-sql"?'],
+    [["--verison"], 'unknown option "--verison"; did you mean "--version"?'],
+    [["-x"], 'unknown option "-x"'],
+    [["serve", "extra"], 'unexpected argument "extra"'],
+    [["help", "config", "extra"], 'unexpected argument "extra"'],
+  ];
+  const results = await Promise.all(
+    cases.map(([args]) => runProgram(PROGRAM, args, { env: { BUS_AUTH_HS256_SECRET: SECRET } })),
+  );
+  for (const [index, result] of results.entries()) {
+    const [args, problem] = cases[index];
+    assert.equal(result.code, 2, args.join(" "));
+    assert.equal(result.stderr.split("\n")[0], `bus-api-provider-auth: ${problem}`, args.join(" "));
+    assert.match(result.stderr, /usage: bus-api-provider-auth/);
+    assert.equal(result.stdout, "", args.join(" "));
+  }
+});
+
 Deno.test("serve refuses an invalid configuration with exit 2, one line per problem, no secret values", async () => {
   const result = await runProgram(PROGRAM, ["serve"], {
     env: {
