@@ -3,8 +3,10 @@
  * spec/bus-operator-token.txt, run verbatim by bash with the programs from
  * `deno task install` on PATH, against `bus-api-provider-auth serve --dev`.
  * Only the port differs: the provider listens on a free port instead of 8080.
- * Not covered: hosted https://ai.hg.fi URLs, Docker, MailHog, and the
- * /v1/models call of another Bus API (the token is checked with /check instead).
+ * The hosted block of spec/bus-api-provider-auth.txt runs against a provider
+ * process too, with its https://ai.hg.fi addresses pointed at loopback and a
+ * stand-in for the Bus API's /v1/models that accepts what the provider's
+ * /check accepts. Not covered: Docker and MailHog (the compose examples).
  */
 
 import assert from "node:assert/strict";
@@ -185,8 +187,132 @@ curl -fsS -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/local-dev/v1/a
           assert.match(result.stdout, /"sub":"local-codex"/);
         },
       );
+
+      await t.step("spec/bus-api-provider-auth.txt: the .bus file line runs the provider's help", async () => {
+        const result = await run(`
+cat > ./auth-help.bus <<'BUS'
+# same as: bus api provider auth --help
+api provider auth --help
+BUS
+bus ./auth-help.bus
+`);
+        assert.match(result.stdout, /^NAME\n {4}bus-api-provider-auth /);
+      });
+
+      await t.step(
+        "spec/bus-operator.txt: the .bus file line runs bus operator deploy doctor from a module on PATH",
+        async () => {
+          const modules = join(work, "modules");
+          Deno.mkdirSync(modules);
+          Deno.writeTextFileSync(
+            join(modules, "bus-operator-deploy"),
+            '#!/bin/sh\necho "deploy module: $*"\n',
+            { mode: 0o755 },
+          );
+          const result = await run(
+            `
+cat > ./deploy-doctor.bus <<'BUS'
+# same as: bus operator deploy doctor
+run command -- bus operator deploy doctor
+BUS
+bus ./deploy-doctor.bus
+`,
+            { PATH: `${modules}:${env.PATH}` },
+          );
+          assert.equal(result.stdout, "deploy module: doctor\n");
+        },
+      );
     } finally {
       await provider?.stop();
+      await Deno.remove(work, { recursive: true });
+    }
+  },
+});
+
+/** The hosted sign-in block of spec/bus-api-provider-auth.txt, word for word. */
+const HOSTED_BLOCK = `
+export BUS_AUTH_API_URL=https://ai.hg.fi/api/v1/auth
+bus auth login --email user@example.com
+OTP="<code-from-hosted-email-sender>"
+bus auth verify --email user@example.com --otp "$OTP"
+
+bus operator auth \\
+  --api-url https://ai.hg.fi/api/v1/auth \\
+  --token-file /run/secrets/bus-auth-admin.token \\
+  approve --email user@example.com
+
+bus auth token --scope "llm:proxy"
+curl -fsS -H "Authorization: Bearer $(cat ~/.config/bus/auth/api-token)" \\
+  https://ai.hg.fi/v1/models
+`;
+
+Deno.test({
+  name: "the spec's hosted sign-in block (login, verify, approve, token, models) works verbatim against a provider",
+  sanitizeResources: false,
+  fn: async () => {
+    const work = await Deno.makeTempDir({ prefix: "bus-hosted-" });
+    const bin = join(work, "deno-root");
+    const install = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "install", "--root", bin],
+      cwd: ROOT,
+      env: baseEnv(),
+      clearEnv: true,
+    }).output();
+    assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
+    const secret = "hosted-test-signing-secret-of-32-bytes-min";
+    const provider = await startProvider({ BUS_AUTH_HS256_SECRET: secret, BUS_AUTH_OTP_SENDER: "console" });
+    // The deployment's Bus API (https://ai.hg.fi/v1): it serves the model catalog to tokens the provider accepts.
+    const models = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+      const check = await fetch(`${provider.url}/api/v1/auth/check?audience=ai.hg.fi/api&scope=llm:proxy`, {
+        headers: { Authorization: request.headers.get("Authorization") ?? "" },
+      });
+      await check.body?.cancel();
+      if (new URL(request.url).pathname !== "/v1/models" || check.status !== 200) {
+        return Response.json({ error: "unauthorized" }, { status: 401 });
+      }
+      return Response.json({ object: "list", data: [{ id: "local-test-model", object: "model" }] });
+    });
+    try {
+      const home = join(work, "home");
+      const adminToken = join(work, "bus-auth-admin.token");
+      // The deployment's operator secret flow provisions the admin token file.
+      const minted = await new Deno.Command(join(bin, "bin", "bus-operator-token"), {
+        args: ["--format", "token", "--output", adminToken, "issue", "--local", "--subject", "hosted-operator"]
+          .concat(["--audience", "ai.hg.fi/auth", "--scope", "waitlist:read waitlist:approve"]),
+        env: { ...baseEnv(), BUS_AUTH_HS256_SECRET: secret },
+        clearEnv: true,
+      }).output();
+      assert.equal(minted.code, 0, new TextDecoder().decode(minted.stderr));
+      const fifo = join(work, "otp.fifo");
+      assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+      // Only the addresses and the placeholders of the block change: the code comes from the provider's
+      // console sender through a pipe, as a user pastes it from the hosted email.
+      const script = HOSTED_BLOCK
+        .replaceAll("https://ai.hg.fi/api/v1/auth", `${provider.url}/api/v1/auth`)
+        .replaceAll("https://ai.hg.fi/v1/models", `http://127.0.0.1:${models.addr.port}/v1/models`)
+        .replaceAll("/run/secrets/bus-auth-admin.token", adminToken)
+        .replace('"<code-from-hosted-email-sender>"', `"$(cat ${fifo})"`);
+      const bash = new Deno.Command("bash", {
+        args: ["-euo", "pipefail", "-c", script],
+        cwd: work,
+        env: { ...baseEnv(), HOME: home, PATH: `${join(bin, "bin")}:${Deno.env.get("PATH")}` },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(120_000),
+      }).spawn();
+      const otp = await provider.waitForOtp("user@example.com", 60_000);
+      await Deno.writeTextFile(fifo, `${otp}\n`);
+      const output = await bash.output();
+      const stdout = new TextDecoder().decode(output.stdout);
+      assert.equal(output.code, 0, `${stdout}\n${new TextDecoder().decode(output.stderr)}`);
+      assert.match(stdout, /^Sent a sign-in code to user@example\.com/m);
+      assert.match(stdout, /^Approved user@example\.com: account [0-9a-f-]{36}/m);
+      assert.match(stdout, /"id":"local-test-model"/);
+      assert.equal(Deno.statSync(join(home, ".config", "bus", "auth", "api-token")).mode! & 0o777, 0o600);
+    } finally {
+      await models.shutdown();
+      await provider.stop();
       await Deno.remove(work, { recursive: true });
     }
   },
