@@ -1,6 +1,7 @@
 /**
  * `bus`: the dispatcher of `bus auth …`, `bus operator …` and
- * `bus api provider auth …`.
+ * `bus api provider auth …`; of `bus X …` to `bus-X` on PATH, as git runs
+ * `git-X`; and of `bus FILE.bus`, a file of bus commands.
  *
  * @module
  */
@@ -8,77 +9,147 @@
 import { providerProgram } from "../server/provider_cli.ts";
 import { VERSION } from "../version.ts";
 import { authProgram } from "./auth/program.ts";
+import { runBusFile } from "./busfile/run.ts";
+import { shellQuote } from "./busfile/script.ts";
+import { findOnPath, listOnPath, withoutPermission } from "./external/path.ts";
+import { runModule } from "./external/spawn.ts";
 import { operatorProgram } from "./operator/program.ts";
 import { EXIT, type Io, type Program } from "./program.ts";
+import { closestMatch } from "./suggest.ts";
+import { BUS_SYNOPSIS, busHelp } from "./bus_help.ts";
 
-/** Words after `bus` and the program they reach. */
+/** Words after `bus` and the built-in program they reach. */
 const ROUTES: ReadonlyArray<[words: string[], program: Program]> = [
   [["auth"], authProgram],
   [["operator"], operatorProgram],
   [["api", "provider", "auth"], providerProgram],
 ];
 
-const BUS_HELP = `NAME
-    bus - Bus command dispatcher (auth toolchain)
+/** The names this build installs besides `bus`: never run or listed as modules found on PATH. */
+export const OWN_NAMES: readonly string[] = [
+  "bus-auth",
+  "bus-operator",
+  "bus-operator-auth",
+  "bus-operator-token",
+  "bus-api-provider-auth",
+];
 
-SYNOPSIS
-    bus auth <command> [<args>]
-    bus operator <family> [<args>]
-    bus api provider auth [<command>] [<args>]
-    bus --help | --version
-
-DESCRIPTION
-    Dispatches to the Bus programs of this build. Each is also installed under
-    its own name: bus-auth, bus-operator (bus-operator-auth,
-    bus-operator-token) and bus-api-provider-auth.
-
-COMMANDS
-    auth                 end-user client: register, login, verify, status, token
-    operator             operator families: auth, token
-    api provider auth    the auth provider: serve, migrate, config
-
-OPTIONS
-    -h, --help
-        Print this help.
-
-    --version
-        Print the version.
-
-ENVIRONMENT
-    See the help of each program, for example bus auth --help.
-
-EXAMPLES
-    bus auth --api-url http://127.0.0.1:8080/local-dev/v1/modules/auth status
-    bus operator token --help
-    bus api provider auth --help
-
-SEE ALSO
-    bus-auth(1), bus-operator(1), bus-api-provider-auth(1)
-`;
-
-const BUS_SYNOPSIS = `usage: bus auth|operator|api provider auth [<args>]
-       bus --help | --version
-`;
+/** At most this many words after `bus` make up a module name (`bus api provider llm`). */
+const MAX_NAME_WORDS = 4;
 
 /** `bus`. */
 export const busProgram: Program = {
   name: "bus",
   summary: "dispatcher",
-  run: (args: string[], io: Io) => {
-    if (args[0] === "--help" || args[0] === "-h" || args[0] === "help") {
-      io.stdout(BUS_HELP);
-      return Promise.resolve(EXIT.ok);
-    }
-    if (args[0] === "--version") {
-      io.stdout(`bus ${VERSION}\n`);
-      return Promise.resolve(EXIT.ok);
-    }
-    for (const [words, program] of ROUTES) {
-      if (words.every((word, i) => args[i] === word)) return program.run(args.slice(words.length), io);
-    }
-    io.stderr(
-      `bus: ${args.length === 0 ? "a program is required" : `unknown program "${args.join(" ")}"`}\n${BUS_SYNOPSIS}`,
-    );
-    return Promise.resolve(EXIT.usage);
-  },
+  run: runBus,
 };
+
+async function runBus(args: string[], io: Io): Promise<number> {
+  const [first] = args;
+  if (first === undefined) {
+    io.stderr(`bus: a program is required\n${BUS_SYNOPSIS}`);
+    return EXIT.usage;
+  }
+  if (first === "--help" || first === "-h" || first === "help") {
+    io.stdout(busHelp(await modulesOnPath(io).catch(withoutPermission)));
+    return EXIT.ok;
+  }
+  if (first === "--version") {
+    io.stdout(`bus ${VERSION}\n`);
+    return EXIT.ok;
+  }
+  if (isBusFile(first)) {
+    if (args.length > 1) {
+      io.stderr(`bus: a .bus file takes no arguments, got ${shellQuote(args.slice(1))}\n${BUS_SYNOPSIS}`);
+      return EXIT.usage;
+    }
+    return await runBusFile(first, io, runBus);
+  }
+  for (const [words, program] of ROUTES) {
+    if (words.every((word, i) => args[i] === word)) return await program.run(args.slice(words.length), io);
+  }
+  if (first.startsWith("-")) {
+    io.stderr(`bus: unknown option "${first}"\n${BUS_SYNOPSIS}`);
+    return EXIT.usage;
+  }
+  return await runFromPath(args, io);
+}
+
+/**
+ * A first argument that ends in `.bus` or contains a `/` names a file: the
+ * kernel runs a `#!/usr/bin/env bus` file as `bus /path/to/FILE`, and module
+ * names never contain a `/`.
+ */
+function isBusFile(word: string): boolean {
+  return word.endsWith(".bus") || word.includes("/") || (Deno.build.os === "windows" && word.includes("\\"));
+}
+
+/** A word that can be part of a module name: not an option, not a path. */
+function isNameWord(word: string): boolean {
+  return /^[^\s/\\-][^\s/\\]*$/.test(word);
+}
+
+/** `bus X Y …`: the first of `bus-X`, `bus-X-Y`, … found on PATH, else one line naming them. */
+async function runFromPath(args: string[], io: Io): Promise<number> {
+  const names: string[] = [];
+  while (names.length < Math.min(args.length, MAX_NAME_WORDS) && isNameWord(args[names.length])) {
+    names.push(args[names.length]);
+  }
+  if (names.length === 0) {
+    io.stderr(`bus: unknown program "${args[0]}"\n${BUS_SYNOPSIS}`);
+    return EXIT.usage;
+  }
+  const tried: string[] = [];
+  for (let count = 1; count <= names.length; count++) {
+    const command = `bus-${names.slice(0, count).join("-")}`;
+    tried.push(command);
+    const path = await findOnPath(command, io.env);
+    if (path !== undefined) return await runModule("bus", path, args.slice(count), io);
+  }
+  const known = [...ROUTES.map(([words]) => words.join(" ")), ...(await modulesOnPath(io)).keys()];
+  io.stderr(`bus: no ${listWithOr(tried)} on PATH${suggestion(names, known)}\n`);
+  return EXIT.usage;
+}
+
+/**
+ * The `bus-*` programs on PATH other than this build's own, each under the
+ * words that run it (`bus-api-provider-llm` → `api provider llm`), sorted.
+ */
+async function modulesOnPath(io: Io): Promise<Map<string, string>> {
+  const found = new Set((await listOnPath("bus-", io.env)).keys());
+  for (const own of OWN_NAMES) found.delete(own);
+  const modules = new Map<string, string>();
+  for (const command of found) modules.set(typedForm(command, found), command);
+  return new Map([...modules].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * How `bus-…` is typed after `bus`: its words separated by spaces when that
+ * reaches it, else the dashed name (when a shorter name, built in or on PATH,
+ * would take those words first).
+ */
+function typedForm(command: string, found: ReadonlySet<string>): string {
+  const rest = command.slice("bus-".length);
+  if (rest.startsWith("operator-")) return `operator ${rest.slice("operator-".length)}`;
+  const words = rest.split("-");
+  if (words.length > MAX_NAME_WORDS || words.some((word) => !isNameWord(word))) return rest;
+  for (let count = 1; count < words.length; count++) {
+    const shorter = words.slice(0, count);
+    if (found.has(`bus-${shorter.join("-")}`)) return rest;
+    if (ROUTES.some(([route]) => route.join(" ") === shorter.join(" "))) return rest;
+  }
+  return words.join(" ");
+}
+
+/** `; did you mean "auth"?` when the typed words are close to a known module. */
+function suggestion(names: string[], known: string[]): string {
+  for (const candidate of known) {
+    const typed = names.slice(0, candidate.split(" ").length).join(" ");
+    if (closestMatch(typed, [candidate]) !== undefined) return `; did you mean "${candidate}"?`;
+  }
+  return "";
+}
+
+function listWithOr(items: string[]): string {
+  return items.length === 1 ? items[0] : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
+}

@@ -11,8 +11,19 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { PROGRAMS } from "../cli/dispatch.ts";
 
-/** What the installed programs may do: network, files, environment, host facts (nodemailer's HELO name). */
-export const INSTALL_PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-sys"];
+/**
+ * What the installed programs may do: network, files, environment, host facts
+ * (nodemailer's HELO name), and running programs (`bus-X` modules found on
+ * PATH, `run command --` lines of `.bus` files).
+ */
+export const INSTALL_PERMISSIONS = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+  "--allow-sys",
+  "--allow-run",
+];
 
 async function install(): Promise<number> {
   const { values } = parseArgs({ args: Deno.args, options: { root: { type: "string" } }, strict: true });

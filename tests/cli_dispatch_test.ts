@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { baseEnv, MAIN, runProgram } from "./helpers/provider_process.ts";
 import { assertSnapshot } from "./helpers/snapshot.ts";
+import { OWN_NAMES } from "../cli/bus.ts";
+import { PROGRAMS } from "../cli/dispatch.ts";
 
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const NAMES = ["bus", "bus-auth", "bus-operator", "bus-operator-auth", "bus-operator-token", "bus-api-provider-auth"];
@@ -55,11 +57,23 @@ Deno.test("bus dispatches auth, operator, operator token/auth and api provider a
     const result = await runProgram(program, args);
     assert.equal(result.stdout, expected, `${program} ${args.join(" ")}: ${result.stderr}`);
   }
-  for (const args of [[], ["api", "provider"], ["teleport"]]) {
-    const result = await runProgram("bus", args);
-    assert.equal(result.code, 2);
-    assert.match(result.stderr, /usage: bus /);
+  const none = await runProgram("bus", []);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /^bus: a program is required\nusage: bus /);
+  const empty = await Deno.makeTempDir({ prefix: "bus-empty-path-" });
+  try {
+    for (const args of [["api", "provider"], ["teleport"]]) {
+      const result = await runProgram("bus", args, { env: { PATH: empty } });
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /^bus: no bus-\S+( or bus-\S+)? on PATH/);
+    }
+  } finally {
+    await Deno.remove(empty);
   }
+});
+
+Deno.test("bus knows this build's own program names, so it never runs or lists them from PATH", () => {
+  assert.deepEqual([...OWN_NAMES].sort(), Object.keys(PROGRAMS).filter((name) => name !== "bus").sort());
 });
 
 Deno.test("bus-operator-token and bus-operator-auth behave as bus operator token and bus operator auth", async () => {
@@ -76,6 +90,8 @@ Deno.test("bus-operator-token and bus-operator-auth behave as bus operator token
 });
 
 Deno.test("help output of every program and family has the Git-style sections (snapshots)", async () => {
+  // An empty PATH, so that the modules and families found on PATH do not depend on the machine.
+  const empty = await Deno.makeTempDir({ prefix: "bus-empty-path-" });
   const cases: [string, string, string[]][] = [
     ["bus.help", "bus", ["--help"]],
     ["bus-auth.help", "bus-auth", ["--help"]],
@@ -85,7 +101,7 @@ Deno.test("help output of every program and family has the Git-style sections (s
     ["bus-operator-token.help", "bus-operator-token", ["--help"]],
   ];
   for (const [snapshot, program, args] of cases) {
-    const result = await runProgram(program, args);
+    const result = await runProgram(program, args, { env: { PATH: empty } });
     assert.equal(result.code, 0, result.stderr);
     if (!snapshot.includes(".token.")) {
       for (
@@ -105,4 +121,5 @@ Deno.test("help output of every program and family has the Git-style sections (s
     }
     await assertSnapshot(snapshot, result.stdout);
   }
+  await Deno.remove(empty);
 });

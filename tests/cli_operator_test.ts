@@ -517,18 +517,3 @@ Deno.test({
     }
   },
 });
-
-Deno.test("bus operator lists foreign families as not installed and refuses them with exit 2", async () => {
-  for (const family of ["billing", "deploy", "cloud", "database", "node", "inference"]) {
-    const result = await runProgram("bus-operator", [family, "status"]);
-    assert.equal(result.code, 2, family);
-    assert.match(
-      result.stderr,
-      new RegExp(`^bus-operator: the "${family}" family .* is not installed in this build$`, "m"),
-    );
-  }
-  const help = await runProgram("bus-operator", ["--help"]);
-  assert.match(help.stdout, /^ {4}billing +billing operations \(not installed in this build\)$/m);
-  assert.equal((await runProgram("bus-operator", ["teleport"])).code, 2);
-  assert.equal((await runProgram("bus-operator", [])).code, 2);
-});

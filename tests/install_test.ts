@@ -33,6 +33,17 @@ Deno.test("deno task install puts all six program names on the PATH", async () =
     }
     const nested = await run("bus", ["operator", "token", "--version"], { PATH: path });
     assert.equal(nested.stdout, "bus-operator-token 0.1.0\n");
+    // The installed programs may run modules found on PATH (--allow-run) and .bus files.
+    Deno.writeTextFileSync(join(root, "bin", "bus-operator-deploy"), '#!/bin/sh\necho "deploy: $*"\nexit 6\n');
+    Deno.chmodSync(join(root, "bin", "bus-operator-deploy"), 0o755);
+    const module = await run("bus", ["operator", "deploy", "doctor"], { PATH: path });
+    assert.equal(module.stdout, "deploy: doctor\n", module.stderr);
+    assert.equal(module.code, 6);
+    const file = join(root, "doctor.bus");
+    Deno.writeTextFileSync(file, "run command -- bus operator deploy doctor\n");
+    const busFile = await run("bus", [file], { PATH: path });
+    assert.equal(busFile.stdout, "deploy: doctor\n", busFile.stderr);
+    assert.equal(busFile.code, 6);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -59,6 +70,7 @@ Deno.test({
         "--allow-read",
         "--allow-write",
         "--allow-sys",
+        "--allow-run",
         "--output",
         binary,
         "main.ts",
@@ -71,6 +83,10 @@ Deno.test({
       }
       const help = await run(join(dir, "bus-api-provider-auth"), ["--help"], {});
       assert.match(help.stdout, /^SYNOPSIS$/m);
+      // bus in "run command -- bus" is this same executable, so no bus on PATH is needed.
+      Deno.writeTextFileSync(join(dir, "self.bus"), "run command -- bus operator token --version\n");
+      const self = await run(join(dir, "bus"), [join(dir, "self.bus")], { PATH: "/nonexistent" });
+      assert.equal(self.stdout, "bus-operator-token 0.1.0\n", self.stderr);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -4,7 +4,10 @@
  * @module
  */
 
-/** Families of `bus operator` that live in other codebases. */
+/**
+ * Families of `bus operator` that other Bus codebases install as
+ * `bus-operator-<family>` programs, with the summary the help shows for them.
+ */
 export const FOREIGN_FAMILIES: Readonly<Record<string, string>> = {
   billing: "billing operations",
   deploy: "complete deployment flows",
@@ -34,11 +37,29 @@ export const OPERATOR_TOKEN_SYNOPSIS =
        bus operator token [--format json|token] issue --local [--hs256-secret-file <path>] --subject <id> ...
 `;
 
-/** `bus operator --help`. */
-export function operatorHelp(): string {
-  const foreign = Object.entries(FOREIGN_FAMILIES)
-    .map(([name, summary]) => `    ${name.padEnd(10)}${summary} (not installed in this build)`)
-    .join("\n");
+/**
+ * `bus operator --help`, listing the `bus-operator-<family>` programs found
+ * on PATH (`onPath`, family names; `null` when PATH could not be searched
+ * for lack of permission) and the spec's other families that are not.
+ */
+export function operatorHelp(onPath: readonly string[] | null): string {
+  const missing = onPath === null ? "" : ", not found on PATH";
+  const entries: [string, string][] = [
+    ["auth", "waitlist, approve, reject (bus-operator-auth)"],
+    ["token", "issue service tokens, remotely or --local (bus-operator-token)"],
+  ];
+  for (const name of onPath ?? []) {
+    const summary = FOREIGN_FAMILIES[name];
+    entries.push([
+      name,
+      summary === undefined ? `bus-operator-${name} on PATH` : `${summary} (bus-operator-${name} on PATH)`,
+    ]);
+  }
+  for (const [name, summary] of Object.entries(FOREIGN_FAMILIES)) {
+    if (!onPath?.includes(name)) entries.push([name, `${summary} (bus-operator-${name}${missing})`]);
+  }
+  const width = Math.max(10, ...entries.map(([name]) => name.length + 2));
+  const families = entries.map(([name, text]) => `    ${name.padEnd(width)}${text}`).join("\n");
   return `NAME
     bus-operator - Bus operator commands: waitlist administration and service-token bootstrap
 
@@ -53,10 +74,13 @@ DESCRIPTION
     bootstrap service tokens with bus operator token. Each family documents its
     own flags: bus operator <family> --help.
 
+    Families of other Bus codebases are found the way git finds its
+    subcommands: bus operator <family> runs the program bus-operator-<family>
+    from the first PATH folder that has it, passing the arguments, stdin,
+    stdout, stderr, environment and exit status through unchanged.
+
 COMMANDS
-    auth      waitlist, approve, reject (bus-operator-auth)
-    token     issue service tokens, remotely or --local (bus-operator-token)
-${foreign}
+${families}
 
 OPTIONS
     -h, --help
@@ -77,7 +101,8 @@ ENVIRONMENT
 
 EXIT STATUS
     0 success; 1 network failure or provider error; 2 usage error or a family
-    that is not installed; 3 the provider refused the request.
+    found neither built in nor on PATH; 3 the provider refused the request. A
+    family found on PATH exits with its own status.
 
 EXAMPLES
     bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/admin-token waitlist

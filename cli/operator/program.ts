@@ -1,45 +1,63 @@
 /**
  * `bus operator` / `bus-operator`: the umbrella of the operator families.
- * Families of other codebases are listed as not installed and refused
- * with exit 2.
+ * `auth` and `token` are built in; any other family runs the program
+ * `bus-operator-<family>` found on PATH, as git runs `git-X`.
  *
  * @module
  */
 
 import { VERSION } from "../../version.ts";
+import { findOnPath, listOnPath, withoutPermission } from "../external/path.ts";
+import { runModule } from "../external/spawn.ts";
 import { EXIT, type Io, type Program } from "../program.ts";
+import { didYouMean } from "../suggest.ts";
 import { operatorAuthProgram } from "./auth_family.ts";
-import { FOREIGN_FAMILIES, OPERATOR_SYNOPSIS, operatorHelp } from "./help.ts";
+import { OPERATOR_SYNOPSIS, operatorHelp } from "./help.ts";
 import { operatorTokenProgram } from "./token_family.ts";
 
 const FAMILIES: Readonly<Record<string, Program>> = { auth: operatorAuthProgram, token: operatorTokenProgram };
+const PREFIX = "bus-operator-";
 
 /** `bus operator`. */
 export const operatorProgram: Program = {
   name: "bus-operator",
-  summary: "operator families: auth, token",
+  summary: "operator families: auth, token, and bus-operator-* on PATH",
   run: runOperator,
 };
 
-function runOperator(args: string[], io: Io): Promise<number> {
+async function runOperator(args: string[], io: Io): Promise<number> {
   const [first, ...rest] = args;
   if (first === undefined) {
     io.stderr(`bus-operator: a family is required\n${OPERATOR_SYNOPSIS}`);
-    return Promise.resolve(EXIT.usage);
+    return EXIT.usage;
   }
   if (first === "--help" || first === "-h" || first === "help") {
-    io.stdout(operatorHelp());
-    return Promise.resolve(EXIT.ok);
+    io.stdout(operatorHelp(await familiesOnPath(io).catch(withoutPermission)));
+    return EXIT.ok;
   }
   if (first === "--version") {
     io.stdout(`bus-operator ${VERSION}\n`);
-    return Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   }
-  if (first in FAMILIES) return FAMILIES[first].run(rest, io);
-  if (first in FOREIGN_FAMILIES) {
-    io.stderr(`bus-operator: the "${first}" family (${FOREIGN_FAMILIES[first]}) is not installed in this build\n`);
-    return Promise.resolve(EXIT.usage);
+  if (Object.hasOwn(FAMILIES, first)) return await FAMILIES[first].run(rest, io);
+  if (first.startsWith("-")) {
+    io.stderr(`bus-operator: unknown option "${first}"\n${OPERATOR_SYNOPSIS}`);
+    return EXIT.usage;
   }
-  io.stderr(`bus-operator: unknown family "${first}"\n${OPERATOR_SYNOPSIS}`);
-  return Promise.resolve(EXIT.usage);
+  if (!/^[^\s/\\]+$/.test(first)) {
+    io.stderr(`bus-operator: unknown family "${first}"\n${OPERATOR_SYNOPSIS}`);
+    return EXIT.usage;
+  }
+  const command = `${PREFIX}${first}`;
+  const path = await findOnPath(command, io.env);
+  if (path !== undefined) return await runModule("bus-operator", path, rest, io);
+  const known = [...Object.keys(FAMILIES), ...await familiesOnPath(io)];
+  io.stderr(`bus-operator: no ${command} on PATH${didYouMean(first, known)}\n`);
+  return EXIT.usage;
+}
+
+/** Family names of the `bus-operator-<family>` programs on PATH, other than the built-in ones. */
+async function familiesOnPath(io: Io): Promise<string[]> {
+  const names = [...(await listOnPath(PREFIX, io.env)).keys()].map((command) => command.slice(PREFIX.length));
+  return names.filter((name) => !Object.hasOwn(FAMILIES, name));
 }
