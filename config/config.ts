@@ -12,7 +12,7 @@ import { type AuthPolicy, DEFAULT_API_USER_SCOPES } from "../lib/policy.ts";
 import { isInternalScope, parseScope } from "../lib/scopes.ts";
 import { decodeSecret, MIN_HS256_SECRET_BYTES } from "../lib/secret.ts";
 import { EnvReader, type ReadTextFile } from "./reader.ts";
-import { knownVariableNames } from "./variables.ts";
+import { integerVariable, knownVariableNames } from "./variables.ts";
 
 /** Where state lives. */
 export type StoreConfig =
@@ -125,7 +125,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     sender: readSender(read),
     policy: readPolicy(read),
     trustedProxies: readProxies(read),
-    maxBodyBytes: read.integer("BUS_AUTH_MAX_BODY_BYTES", 65536, 1024, 10 * 1024 * 1024),
+    maxBodyBytes: readInteger(read, "BUS_AUTH_MAX_BODY_BYTES"),
     devDefaults,
     warnings: read.warnings,
   };
@@ -139,12 +139,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
   return Object.freeze(config);
 }
 
+/** A whole-number variable, with the default and range of its row in `variables.ts`. */
+function readInteger(read: EnvReader, name: string): number {
+  const { fallback, min, max } = integerVariable(name);
+  return read.integer(name, fallback, min, max);
+}
+
 function readListen(read: EnvReader, flag: string | undefined): Config["listen"] {
   const value = flag ?? read.string("BUS_AUTH_LISTEN") ?? "127.0.0.1:8080";
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]+)):([0-9]{1,5})$/.exec(value);
   const port = match ? Number(match[3]) : NaN;
   if (!match || port > 65535) {
-    read.problem(`BUS_AUTH_LISTEN: expected HOST:PORT such as 127.0.0.1:8080 or [::1]:8080, got "${value}"`);
+    read.problem(
+      `BUS_AUTH_LISTEN: expected HOST:PORT with a port from 0 to 65535, such as 127.0.0.1:8080 or [::1]:8080, got "${value}"`,
+    );
     return { hostname: "127.0.0.1", port: 8080 };
   }
   return { hostname: match[1] ?? match[2], port };
@@ -198,9 +206,9 @@ const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify
 function readStore(read: EnvReader): StoreConfig {
   const path = read.string("BUS_AUTH_STORE_PATH");
   const dsn = read.secret("BUS_AUTH_POSTGRES_DSN");
-  const poolMax = read.integer("BUS_AUTH_POSTGRES_POOL_MAX", 10, 1, 1000);
-  const connectTimeoutSeconds = read.integer("BUS_AUTH_POSTGRES_CONNECT_TIMEOUT_SECONDS", 5, 1, 300);
-  const statementTimeoutSeconds = read.integer("BUS_AUTH_POSTGRES_STATEMENT_TIMEOUT_SECONDS", 10, 1, 3600);
+  const poolMax = readInteger(read, "BUS_AUTH_POSTGRES_POOL_MAX");
+  const connectTimeoutSeconds = readInteger(read, "BUS_AUTH_POSTGRES_CONNECT_TIMEOUT_SECONDS");
+  const statementTimeoutSeconds = readInteger(read, "BUS_AUTH_POSTGRES_STATEMENT_TIMEOUT_SECONDS");
   if (path !== undefined && dsn !== undefined) {
     read.problem("BUS_AUTH_STORE_PATH and BUS_AUTH_POSTGRES_DSN are both set: choose one store");
   }
@@ -223,7 +231,7 @@ function readStore(read: EnvReader): StoreConfig {
 function readSender(read: EnvReader): SenderConfig {
   const kind = read.choice("BUS_AUTH_OTP_SENDER", "memory", ["memory", "console", "smtp"] as const);
   const password = read.secret("BUS_AUTH_SMTP_PASSWORD");
-  const port = read.integer("BUS_AUTH_SMTP_PORT", 587, 1, 65535);
+  const port = readInteger(read, "BUS_AUTH_SMTP_PORT");
   const tls = read.choice("BUS_AUTH_SMTP_TLS", "auto", ["auto", "starttls", "implicit", "none"] as const);
   if (kind !== "smtp") return { kind };
   const host = read.string("BUS_AUTH_SMTP_HOST");
@@ -241,20 +249,19 @@ function readSender(read: EnvReader): SenderConfig {
 }
 
 function readPolicy(read: EnvReader): AuthPolicy {
-  const day = 86400;
   const policy: AuthPolicy = {
     issuer: read.string("BUS_AUTH_ISSUER") ?? DEFAULT_ISSUER,
-    otpTtlSeconds: read.integer("BUS_AUTH_OTP_TTL_SECONDS", 600, 30, 600),
-    otpMaxAttempts: read.integer("BUS_AUTH_OTP_MAX_ATTEMPTS", 5, 1, 20),
-    otpResendSeconds: read.integer("BUS_AUTH_OTP_RESEND_SECONDS", 60, 0, 3600),
-    sessionTtlSeconds: read.integer("BUS_AUTH_SESSION_TTL_SECONDS", 3600, 60, day),
+    otpTtlSeconds: readInteger(read, "BUS_AUTH_OTP_TTL_SECONDS"),
+    otpMaxAttempts: readInteger(read, "BUS_AUTH_OTP_MAX_ATTEMPTS"),
+    otpResendSeconds: readInteger(read, "BUS_AUTH_OTP_RESEND_SECONDS"),
+    sessionTtlSeconds: readInteger(read, "BUS_AUTH_SESSION_TTL_SECONDS"),
     sessionRefresh: read.boolean("BUS_AUTH_SESSION_REFRESH", true),
-    sessionMaxSeconds: read.integer("BUS_AUTH_SESSION_MAX_SECONDS", 30 * day, 60, 365 * day),
-    apiTokenMaxTtlSeconds: read.integer("BUS_AUTH_API_TOKEN_MAX_TTL_SECONDS", 3600, 60, day),
+    sessionMaxSeconds: readInteger(read, "BUS_AUTH_SESSION_MAX_SECONDS"),
+    apiTokenMaxTtlSeconds: readInteger(read, "BUS_AUTH_API_TOKEN_MAX_TTL_SECONDS"),
     apiUserScopes: readUserScopes(read),
-    internalTokenTtlSeconds: read.integer("BUS_AUTH_INTERNAL_TOKEN_TTL_SECONDS", 600, 60, 30 * day),
-    rateLimitPerIp: read.integer("BUS_AUTH_RATE_LIMIT_PER_IP", 30, 0, 1_000_000),
-    rateLimitWindowSeconds: read.integer("BUS_AUTH_RATE_LIMIT_WINDOW_SECONDS", 300, 1, day),
+    internalTokenTtlSeconds: readInteger(read, "BUS_AUTH_INTERNAL_TOKEN_TTL_SECONDS"),
+    rateLimitPerIp: readInteger(read, "BUS_AUTH_RATE_LIMIT_PER_IP"),
+    rateLimitWindowSeconds: readInteger(read, "BUS_AUTH_RATE_LIMIT_WINDOW_SECONDS"),
   };
   if (!/^[\x21-\x7e]{1,256}$/.test(policy.issuer)) {
     read.problem("BUS_AUTH_ISSUER: expected printable text without spaces");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ConfigError, DEV_DEFAULTS, loadConfig, maskDsn } from "./config.ts";
+import { type Config, ConfigError, DEV_DEFAULTS, loadConfig, maskDsn } from "./config.ts";
+import { PROVIDER_VARIABLES } from "./variables.ts";
 
 const SECRET = "a-deployment-secret-of-32-bytes-or-more";
 const noFiles = { readFile: () => Deno.readTextFileSync("/nonexistent"), fileMode: () => null };
@@ -183,4 +184,96 @@ Deno.test("maskDsn() hides the password and secret parameters", () => {
   );
   assert.equal(maskDsn("postgres://db/auth?password=hunter2"), "postgres://db/auth?password=***");
   assert.ok(!maskDsn("not a url hunter2").includes("hunter2"));
+});
+
+/** Every whole-number variable: its documented range and where its value lands. */
+const RANGES: [name: string, min: number, max: number, value: (config: Config) => number][] = [
+  ["BUS_AUTH_INTERNAL_TOKEN_TTL_SECONDS", 60, 2_592_000, (c) => c.policy.internalTokenTtlSeconds],
+  ["BUS_AUTH_POSTGRES_POOL_MAX", 1, 1000, (c) => c.store.kind === "postgres" ? c.store.poolMax : NaN],
+  [
+    "BUS_AUTH_POSTGRES_CONNECT_TIMEOUT_SECONDS",
+    1,
+    300,
+    (c) => c.store.kind === "postgres" ? c.store.connectTimeoutSeconds : NaN,
+  ],
+  [
+    "BUS_AUTH_POSTGRES_STATEMENT_TIMEOUT_SECONDS",
+    1,
+    3600,
+    (c) => c.store.kind === "postgres" ? c.store.statementTimeoutSeconds : NaN,
+  ],
+  ["BUS_AUTH_SMTP_PORT", 1, 65535, (c) => c.sender.kind === "smtp" ? c.sender.port : NaN],
+  ["BUS_AUTH_OTP_TTL_SECONDS", 30, 600, (c) => c.policy.otpTtlSeconds],
+  ["BUS_AUTH_OTP_MAX_ATTEMPTS", 1, 20, (c) => c.policy.otpMaxAttempts],
+  ["BUS_AUTH_OTP_RESEND_SECONDS", 0, 3600, (c) => c.policy.otpResendSeconds],
+  ["BUS_AUTH_RATE_LIMIT_PER_IP", 0, 1_000_000, (c) => c.policy.rateLimitPerIp],
+  ["BUS_AUTH_RATE_LIMIT_WINDOW_SECONDS", 1, 86400, (c) => c.policy.rateLimitWindowSeconds],
+  ["BUS_AUTH_SESSION_TTL_SECONDS", 60, 86400, (c) => c.policy.sessionTtlSeconds],
+  ["BUS_AUTH_SESSION_MAX_SECONDS", 60, 31_536_000, (c) => c.policy.sessionMaxSeconds],
+  ["BUS_AUTH_API_TOKEN_MAX_TTL_SECONDS", 60, 86400, (c) => c.policy.apiTokenMaxTtlSeconds],
+  ["BUS_AUTH_MAX_BODY_BYTES", 1024, 10_485_760, (c) => c.maxBodyBytes],
+];
+
+/** A configuration in which every whole-number variable takes effect (PostgreSQL store, SMTP sender). */
+const FULL = {
+  BUS_AUTH_HS256_SECRET: SECRET,
+  BUS_AUTH_POSTGRES_DSN: "postgres://u@db/auth",
+  BUS_AUTH_OTP_SENDER: "smtp",
+  BUS_AUTH_SMTP_HOST: "smtp.example.internal",
+  BUS_AUTH_SMTP_FROM: "auth@example.test",
+};
+
+Deno.test("every whole-number variable has the documented range in the variable table", () => {
+  const numeric = PROVIDER_VARIABLES.filter((variable) => variable.range !== undefined);
+  assert.deepEqual(
+    numeric.map((variable) => [variable.name, ...variable.range!]),
+    RANGES.map(([name, min, max]) => [name, min, max]),
+  );
+  for (const variable of numeric) {
+    const [min, max] = variable.range!;
+    const fallback = Number(variable.default);
+    assert.ok(Number.isInteger(fallback) && fallback >= min && fallback <= max, `${variable.name} default`);
+  }
+});
+
+Deno.test("loadConfig() accepts every whole-number variable at both ends of its range", async (t) => {
+  for (const [name, min, max, value] of RANGES) {
+    await t.step(name, () => {
+      // The session may not be shorter than one token: keep the pair consistent at the edges.
+      const pair = name === "BUS_AUTH_SESSION_MAX_SECONDS" ? { BUS_AUTH_SESSION_TTL_SECONDS: "60" } : {};
+      assert.equal(value(loadConfig({ ...FULL, ...pair, [name]: String(min) }, noFiles)), min);
+      assert.equal(value(loadConfig({ ...FULL, [name]: String(max) }, noFiles)), max);
+    });
+  }
+});
+
+Deno.test("loadConfig() refuses a value just outside the range, or not a whole number, naming the range", async (t) => {
+  for (const [name, min, max] of RANGES) {
+    await t.step(name, () => {
+      for (const bad of [String(min - 1), String(max + 1), "1.5", "12abc", "0x10"]) {
+        assert.deepEqual(problemsOf({ ...FULL, [name]: bad }), [
+          `${name}: expected a whole number from ${min} to ${max}, got "${bad}"`,
+        ], bad);
+      }
+    });
+  }
+});
+
+Deno.test("loadConfig() reports every out-of-range whole number at once", () => {
+  const env: Record<string, string> = { ...FULL };
+  for (const [name, , max] of RANGES) env[name] = String(max + 1);
+  const problems = problemsOf(env);
+  assert.equal(problems.length, RANGES.length, problems.join("\n"));
+  for (const [name, min, max] of RANGES) {
+    assert.ok(problems.includes(`${name}: expected a whole number from ${min} to ${max}, got "${max + 1}"`), name);
+  }
+});
+
+Deno.test("loadConfig() takes listen ports from 0 to 65535 and refuses 65536", () => {
+  const base = { BUS_AUTH_HS256_SECRET: SECRET };
+  assert.equal(loadConfig({ ...base, BUS_AUTH_LISTEN: "127.0.0.1:0" }, noFiles).listen.port, 0);
+  assert.equal(loadConfig({ ...base, BUS_AUTH_LISTEN: "127.0.0.1:65535" }, noFiles).listen.port, 65535);
+  assert.deepEqual(problemsOf({ ...base, BUS_AUTH_LISTEN: "127.0.0.1:65536" }), [
+    'BUS_AUTH_LISTEN: expected HOST:PORT with a port from 0 to 65535, such as 127.0.0.1:8080 or [::1]:8080, got "127.0.0.1:65536"',
+  ]);
 });

@@ -15,6 +15,11 @@ export interface VariableDoc {
   help: string;
   /** Holds a secret: never printed, and has a `_FILE` form. */
   secret?: boolean;
+  /**
+   * Whole-number variables: the smallest and largest value accepted, both
+   * inclusive. `loadConfig` validates against it and `--help` shows it.
+   */
+  range?: readonly [min: number, max: number];
 }
 
 /** The provider's variables, in help order. */
@@ -22,7 +27,7 @@ export const PROVIDER_VARIABLES: readonly VariableDoc[] = [
   {
     name: "BUS_AUTH_LISTEN",
     default: "127.0.0.1:8080",
-    help: "Address and port to listen on (HOST:PORT, [IPv6]:PORT).",
+    help: "Address and port to listen on (HOST:PORT, [IPv6]:PORT); the port is 0 to 65535, 0 picks a free one.",
   },
   {
     name: "BUS_AUTH_ROUTE_PREFIX",
@@ -44,7 +49,8 @@ export const PROVIDER_VARIABLES: readonly VariableDoc[] = [
   {
     name: "BUS_AUTH_INTERNAL_TOKEN_TTL_SECONDS",
     default: "600",
-    help: "Lifetime of internal tokens; longer requests are capped.",
+    range: [60, 30 * 86400],
+    help: "Lifetime of internal tokens in seconds; longer requests are capped.",
   },
   { name: "BUS_AUTH_STORE_PATH", default: "", help: "SQLite file for durable state (users, approvals, revocations)." },
   {
@@ -54,16 +60,18 @@ export const PROVIDER_VARIABLES: readonly VariableDoc[] = [
     help:
       "PostgreSQL URL for durable state shared by replicas, such as postgres://user:pw@host:5432/db?sslmode=require.",
   },
-  { name: "BUS_AUTH_POSTGRES_POOL_MAX", default: "10", help: "Connections per provider process." },
+  { name: "BUS_AUTH_POSTGRES_POOL_MAX", default: "10", range: [1, 1000], help: "Connections per provider process." },
   {
     name: "BUS_AUTH_POSTGRES_CONNECT_TIMEOUT_SECONDS",
     default: "5",
-    help: "Time to wait for a PostgreSQL connection before answering 503.",
+    range: [1, 300],
+    help: "Seconds to wait for a PostgreSQL connection before answering 503.",
   },
   {
     name: "BUS_AUTH_POSTGRES_STATEMENT_TIMEOUT_SECONDS",
     default: "10",
-    help: "Longest time one database statement may run.",
+    range: [1, 3600],
+    help: "Longest time in seconds one database statement may run.",
   },
   {
     name: "BUS_AUTH_OTP_SENDER",
@@ -71,7 +79,12 @@ export const PROVIDER_VARIABLES: readonly VariableDoc[] = [
     help: "OTP delivery: memory, console (stdout, development) or smtp.",
   },
   { name: "BUS_AUTH_SMTP_HOST", default: "", help: "SMTP relay host; required with BUS_AUTH_OTP_SENDER=smtp." },
-  { name: "BUS_AUTH_SMTP_PORT", default: "587", help: "SMTP port: 587 STARTTLS, 465 implicit TLS, 1025 MailHog." },
+  {
+    name: "BUS_AUTH_SMTP_PORT",
+    default: "587",
+    range: [1, 65535],
+    help: "SMTP port: 587 STARTTLS, 465 implicit TLS, 1025 MailHog.",
+  },
   {
     name: "BUS_AUTH_SMTP_TLS",
     default: "auto",
@@ -85,30 +98,57 @@ export const PROVIDER_VARIABLES: readonly VariableDoc[] = [
     default: "llm:proxy billing:read billing:setup vm:read container:read container:run",
     help: "Space-separated scopes approved users may request; operator scopes are refused.",
   },
-  { name: "BUS_AUTH_OTP_TTL_SECONDS", default: "600", help: "OTP lifetime (at most 600)." },
-  { name: "BUS_AUTH_OTP_MAX_ATTEMPTS", default: "5", help: "Wrong guesses before a code is dead." },
-  { name: "BUS_AUTH_OTP_RESEND_SECONDS", default: "60", help: "Minimum seconds between two codes for one email." },
+  { name: "BUS_AUTH_OTP_TTL_SECONDS", default: "600", range: [30, 600], help: "OTP lifetime in seconds." },
+  { name: "BUS_AUTH_OTP_MAX_ATTEMPTS", default: "5", range: [1, 20], help: "Wrong guesses before a code is dead." },
+  {
+    name: "BUS_AUTH_OTP_RESEND_SECONDS",
+    default: "60",
+    range: [0, 3600],
+    help: "Minimum seconds between two codes for one email; 0 allows a new code at once.",
+  },
   {
     name: "BUS_AUTH_RATE_LIMIT_PER_IP",
     default: "30",
+    range: [0, 1_000_000],
     help: "Register and OTP requests per client IP per window; 0 turns the limit off.",
   },
-  { name: "BUS_AUTH_RATE_LIMIT_WINDOW_SECONDS", default: "300", help: "Window of the per-IP limit." },
+  {
+    name: "BUS_AUTH_RATE_LIMIT_WINDOW_SECONDS",
+    default: "300",
+    range: [1, 86400],
+    help: "Window of the per-IP limit in seconds.",
+  },
   {
     name: "BUS_AUTH_TRUSTED_PROXIES",
     default: "",
     help: "Comma- or space-separated proxy addresses or CIDRs whose X-Forwarded-For is believed.",
   },
-  { name: "BUS_AUTH_SESSION_TTL_SECONDS", default: "3600", help: "Lifetime of one auth-service session token." },
+  {
+    name: "BUS_AUTH_SESSION_TTL_SECONDS",
+    default: "3600",
+    range: [60, 86400],
+    help: "Lifetime in seconds of one auth-service session token; at most BUS_AUTH_SESSION_MAX_SECONDS.",
+  },
   { name: "BUS_AUTH_SESSION_REFRESH", default: "true", help: "Whether session tokens may be refreshed." },
   {
     name: "BUS_AUTH_SESSION_MAX_SECONDS",
     default: "2592000",
-    help: "Absolute session lifetime across refreshes (30 days).",
+    range: [60, 365 * 86400],
+    help: "Absolute session lifetime in seconds across refreshes; the default is 30 days.",
   },
-  { name: "BUS_AUTH_API_TOKEN_MAX_TTL_SECONDS", default: "3600", help: "Longest user API token lifetime." },
+  {
+    name: "BUS_AUTH_API_TOKEN_MAX_TTL_SECONDS",
+    default: "3600",
+    range: [60, 86400],
+    help: "Longest user API token lifetime in seconds.",
+  },
   { name: "BUS_AUTH_ISSUER", default: "bus-api-provider-auth", help: "The iss claim of issued tokens." },
-  { name: "BUS_AUTH_MAX_BODY_BYTES", default: "65536", help: "Largest request body; larger ones get 413." },
+  {
+    name: "BUS_AUTH_MAX_BODY_BYTES",
+    default: "65536",
+    range: [1024, 10 * 1024 * 1024],
+    help: "Largest request body in bytes; larger ones get 413.",
+  },
 ];
 
 /** `BUS_AUTH_*` names used by the clients, which the provider ignores without warning. */
@@ -117,6 +157,19 @@ export const CLIENT_VARIABLES: readonly string[] = [
   "BUS_AUTH_TOKEN",
   "BUS_AUTH_INTERNAL_TOKEN_URL",
 ];
+
+/**
+ * Default and inclusive range of a whole-number variable, as `loadConfig`
+ * applies them.
+ *
+ * @throws {Error} when `name` is not a whole-number variable of the table (a programming error)
+ */
+export function integerVariable(name: string): { fallback: number; min: number; max: number } {
+  const variable = PROVIDER_VARIABLES.find((candidate) => candidate.name === name);
+  if (variable?.range === undefined) throw new Error(`${name} is not a whole-number variable`);
+  const [min, max] = variable.range;
+  return { fallback: Number(variable.default), min, max };
+}
 
 /** Every name the provider knows, including the `_FILE` forms of secrets. */
 export function knownVariableNames(): Set<string> {

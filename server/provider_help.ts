@@ -19,7 +19,10 @@ function environmentSection(): string {
   return PROVIDER_VARIABLES.map((variable) => {
     const secret = variable.secret ? ` Secret; ${variable.name}_FILE reads it from a file.` : "";
     const fallback = variable.default === "" ? "" : ` Default: ${variable.default}.`;
-    return `    ${variable.name}\n        ${wrap(`${variable.help}${fallback}${secret}`, 70).join("\n        ")}`;
+    const range = variable.range === undefined ? "" : ` Range: ${variable.range[0]} to ${variable.range[1]}.`;
+    return `    ${variable.name}\n        ${
+      wrap(`${variable.help}${fallback}${range}${secret}`, 70).join("\n        ")
+    }`;
   }).join("\n\n");
 }
 

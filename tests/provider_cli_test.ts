@@ -26,6 +26,14 @@ Deno.test("bus-api-provider-auth --help lists every provider variable", async ()
   const { PROVIDER_VARIABLES } = await import("../config/variables.ts");
   const { stdout } = await runProgram(PROGRAM, ["-h"]);
   for (const variable of PROVIDER_VARIABLES) assert.ok(stdout.includes(`    ${variable.name}\n`), variable.name);
+  // Each whole-number variable shows its allowed range in its own entry, and no other entry shows one.
+  const entries = stdout.split(/\n(?= {4}BUS_AUTH_)/).map((entry) => entry.replace(/\s+/g, " ").trim());
+  for (const variable of PROVIDER_VARIABLES) {
+    const entry = entries.find((text) => text.startsWith(`${variable.name} `));
+    const range = variable.range === undefined ? undefined : `Range: ${variable.range[0]} to ${variable.range[1]}.`;
+    if (range === undefined) assert.ok(!entry?.includes("Range:"), variable.name);
+    else assert.ok(entry?.includes(range), `${variable.name}: ${entry}`);
+  }
 });
 
 Deno.test("bus-api-provider-auth --version prints the version", async () => {
