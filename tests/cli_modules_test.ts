@@ -257,3 +257,42 @@ Deno.test("a module that cannot be started for lack of --allow-run is one line a
     await path.remove();
   }
 });
+
+Deno.test({
+  name:
+    "while a module runs, SIGTERM to bus is passed on to it and SIGINT (which a terminal sends to both) is left to it",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const path = await fakePath(["sleep"]);
+    try {
+      path.script(
+        "bus-operator-node",
+        `trap 'echo got TERM; exit 3' TERM\necho ready\ni=0\nwhile [ $i -lt 10 ]; do sleep 0.1; i=$((i+1)); done\necho done`,
+      );
+      const config = new URL("../deno.json", import.meta.url).pathname;
+      const main = new URL("../main.ts", import.meta.url).pathname;
+      for (
+        const [signal, expectedOutput, expectedCode] of [["SIGTERM", "got TERM", 3], ["SIGINT", "done", 0]] as const
+      ) {
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--config", config, main, "bus", "operator", "node"],
+          env: { ...baseEnv(), PATH: path.dir },
+          clearEnv: true,
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        let seen = "";
+        while (!seen.includes("ready\n")) seen += (await lines.read()).value ?? "";
+        child.kill(signal);
+        for (let chunk = await lines.read(); !chunk.done; chunk = await lines.read()) seen += chunk.value;
+        const status = await child.status;
+        await child.stderr.cancel();
+        assert.equal(seen, `ready\n${expectedOutput}\n`, signal);
+        assert.equal(status.code, expectedCode, signal);
+      }
+    } finally {
+      await path.remove();
+    }
+  },
+});
