@@ -26,7 +26,8 @@ export const OPERATOR_SYNOPSIS = `usage: bus operator <family> [<args>]
 export const OPERATOR_AUTH_SYNOPSIS =
   `usage: bus operator auth [--api-url <url>] --token-file <path> [--timeout <duration>]
                          [--format text|json] [--output <file>] [--quiet]
-                         waitlist [--status <status>] | approve --email <email> | reject --email <email> [--reason <text>]
+                         waitlist [--status <status>] [--limit <n>] [--cursor <cursor>]
+                         | approve --email <email> | reject --email <email> [--reason <text>]
 `;
 
 /** Short synopsis of `bus operator token`. */
@@ -121,34 +122,41 @@ export function operatorAuthHelp(): string {
 
 SYNOPSIS
     bus operator auth [<options>] waitlist [--status waitlisted|approved|rejected|all]
+                                           [--limit <n>] [--cursor <cursor>]
     bus operator auth [<options>] approve --email <email>
     bus operator auth [<options>] reject --email <email> [--reason <text>]
 
 DESCRIPTION
     Calls the admin endpoints of the auth provider with an auth-service admin
-    token (aud=ai.hg.fi/auth) read from --token-file. waitlist needs
+    token (aud=ai.hg.fi/auth) read from --token-file (a file, or - for
+    standard input). waitlist needs
     waitlist:read; approve needs waitlist:approve or admin:manage; reject also
     accepts waitlist:reject. Approval needs a verified email and creates the
     stable account id used as the subject of API tokens; repeating a decision
     is harmless.
 
 COMMANDS
-    waitlist  print pending registrations as a table (every page)
+    waitlist  print pending registrations as a table (every page, or one page
+              with --limit/--cursor)
     approve   approve a verified registration and print the account id
-    reject    reject a registration and end its sessions
+    reject    reject a registration: its API tokens stop working and new ones
+              are refused; the user can still sign in to read the status
 
 OPTIONS
     --api-url <url>
         Auth provider base URL (or BUS_AUTH_API_URL).
 
     --token-file <path>
-        File with the admin token. Required; tokens are never accepted as values.
+        File with the admin token; - reads it from standard input, and named
+        pipes work. Required; tokens are never accepted as values.
 
     --timeout <duration>
         HTTP timeout (90s, 10m, 1h). Default: 30s.
 
     --format text|json
-        Human output (default) or JSON.
+        Human output (default) or JSON ({"users":[...],"next_cursor":...} for
+        waitlist). With json, a failure is a JSON object on stdout too:
+        {"error":<code>,"message":...,"http_status":<n or null>,"exit_code":<n>}.
 
     --output <file>
         Write the output to a file (0600) instead of stdout.
@@ -158,6 +166,11 @@ OPTIONS
 
     --status <status>
         waitlist only: which registrations to list. Default: waitlisted.
+
+    --limit <n>, --cursor <cursor>
+        waitlist only: fetch one page of at most n (1..500) registrations,
+        starting after the cursor that the previous page printed; without
+        them every page is fetched.
 
     --email <email>, --reason <text>
         The registration to decide on, and an optional operator note for reject.
@@ -170,9 +183,9 @@ ENVIRONMENT
         Auth provider base URL when --api-url is not given.
 
 EXIT STATUS
-    0 success; 1 network failure or provider error; 2 usage error; 3 the
-    provider refused (for example 403 insufficient_scope, 404 user_not_found,
-    409 not_verified).
+    0 success; 1 network failure, provider error or unreadable token file;
+    2 usage error; 3 the provider refused (for example 403 insufficient_scope,
+    404 user_not_found, 409 not_verified).
 
 EXAMPLES
     bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/admin-token waitlist
@@ -196,12 +209,20 @@ SYNOPSIS
 
 DESCRIPTION
     Remote issuing posts to /api/internal/auth/token below --api-url with the
-    internal shared key from --internal-key-file or BUS_OPERATOR_INTERNAL_KEY in
-    the X-Bus-Internal-Key header. --local signs the same HS256 claims locally
-    with BUS_AUTH_HS256_SECRET or --hs256-secret-file, without an HTTP call; a
-    service with the same secret accepts the token, one with another secret
-    rejects it. Literal keys and secrets are never accepted as flag values.
+    internal shared key from --internal-key-file (or BUS_OPERATOR_INTERNAL_KEY_FILE)
+    in the X-Bus-Internal-Key header. --local signs the same HS256 claims
+    locally with the secret of --hs256-secret-file (or the environment, see
+    below), without an HTTP call; a service with the same secret accepts the
+    token, one with another secret rejects it. Literal keys and secrets are
+    never accepted as flag values; every secret file may be - for standard
+    input (pass show key | bus operator token --internal-key-file - ...).
     Options may stand before or after issue.
+
+    The token itself is printed only with --format token. The default JSON
+    shows the claims, the expiry and the token's first 8 characters
+    (token_prefix). With --output <file> the file gets the output (the raw
+    token with --format token, else the JSON envelope with access_token),
+    written 0600 atomically, and stdout names the file and the token prefix.
 
 COMMANDS
     issue     issue one token
@@ -211,7 +232,7 @@ OPTIONS
         Auth provider base URL for remote issuing (or BUS_AUTH_API_URL).
 
     --internal-key-file <path>
-        File with the provider's internal shared key.
+        File with the provider's internal shared key (- for standard input).
 
     --local
         Sign locally instead of calling the provider.
@@ -233,10 +254,12 @@ OPTIONS
         with --local. The provider caps longer requests and the output says so.
 
     --format json|token
-        The JSON envelope (default) or only the raw bearer token.
+        JSON without the token (default) or only the raw bearer token. With
+        an explicit --format json, a failure is a JSON object on stdout too.
 
     --output <file>
-        Write the output to a file (0600) instead of stdout.
+        Write the output to a file (0600, atomically); stdout then shows only
+        the path and the token's first 8 characters.
 
     --quiet
         Print nothing on success.
@@ -254,18 +277,25 @@ ENVIRONMENT
     BUS_AUTH_API_URL
         Auth provider base URL when --api-url is not given.
 
-    BUS_OPERATOR_INTERNAL_KEY
-        Internal shared key when --internal-key-file is not given.
+    BUS_OPERATOR_INTERNAL_KEY_FILE, BUS_OPERATOR_INTERNAL_KEY
+        File with the internal shared key, or the key itself, when
+        --internal-key-file is not given (set only one).
 
-    BUS_AUTH_HS256_SECRET, BUS_AUTH_HS256_SECRET_FILE
-        Signing secret for --local when --hs256-secret-file is not given.
+    BUS_OPERATOR_HS256_SECRET_FILE
+        File with the signing secret for --local when --hs256-secret-file is
+        not given.
+
+    BUS_AUTH_HS256_SECRET_FILE, BUS_AUTH_HS256_SECRET
+        The provider's own forms of the signing secret, used for --local when
+        neither of the above is set (set only one).
 
     BUS_AUTH_ISSUER
         Issuer of --local tokens. Default: bus-api-provider-auth.
 
 EXIT STATUS
-    0 success; 1 network failure or provider error; 2 usage error; 3 the
-    provider refused (403 for a wrong key, subject or audience).
+    0 success; 1 network failure, provider error or unreadable secret file;
+    2 usage error; 3 the provider refused (403 for a wrong key, subject or
+    audience).
 
 EXAMPLES
     bus operator token --api-url http://127.0.0.1:8080 --internal-key-file ./local/internal-key \\
@@ -273,6 +303,10 @@ EXAMPLES
 
     bus operator token --format token issue --local --hs256-secret-file ./local/hs256-secret \\
       --subject local-codex --audience ai.hg.fi/api --scope llm:proxy --ttl 1h
+
+    pass show bus/internal-key | bus operator token --internal-key-file - --format token \\
+      --output /run/secrets/billing-worker.token issue --subject billing-worker \\
+      --audience ai.hg.fi/api --scope "billing:entitlement:check"
 
 SEE ALSO
     bus-operator-auth(1), bus-auth(1), bus-api-provider-auth(1)
