@@ -225,7 +225,7 @@ Deno.test("bus --help and bus operator --help still print without permission to 
   }
 });
 
-Deno.test("a module that cannot be started for lack of --allow-run is one line and exit 2", async () => {
+Deno.test("a module that cannot be started for lack of --allow-run is one line and exit 1", async () => {
   const path = await fakePath();
   try {
     path.script("bus-operator-deploy", printArgs("bus-operator-deploy", 0));
@@ -247,7 +247,7 @@ Deno.test("a module that cannot be started for lack of --allow-run is one line a
       env: { ...baseEnv(), PATH: path.dir },
       clearEnv: true,
     }).output();
-    assert.equal(output.code, 2);
+    assert.equal(output.code, 1, "a missing permission is a failure, as everywhere, not a usage error");
     assert.equal(
       new TextDecoder().decode(output.stderr),
       `bus-operator: Cannot run "${path.dir}/bus-operator-deploy": this program lacks Deno's --allow-run permission ` +

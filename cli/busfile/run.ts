@@ -85,7 +85,7 @@ async function runStep(step: BusStep, io: Io, dispatch: BusDispatch): Promise<nu
   try {
     return await runProgramFile(file, step.args, io.env);
   } catch (error) {
-    if (error instanceof CannotRunError) throw new LineError(error.message, EXIT.usage);
+    if (error instanceof CannotRunError) throw new LineError(error.message, error.exitCode);
     throw error;
   }
 }

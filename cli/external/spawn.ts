@@ -10,9 +10,13 @@ import { EXIT, type Io } from "../program.ts";
 
 /** The program could not be started at all (missing, not executable, not allowed). */
 export class CannotRunError extends Error {
+  /** 1 when this program lacks Deno's --allow-run (a failure, as every missing permission), else 2. */
+  readonly exitCode: number;
+
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "CannotRunError";
+    this.exitCode = options?.cause instanceof Deno.errors.NotCapable ? EXIT.failure : EXIT.usage;
   }
 }
 
@@ -79,7 +83,7 @@ function reason(error: unknown): string {
 /**
  * Runs a module found on PATH for the dispatcher `program` (`bus`,
  * `bus-operator`) and returns its exit status; when it cannot be started,
- * says why as `<program>: <reason>` and returns 2.
+ * says why as `<program>: <reason>` and returns 2 (1 for a missing Deno permission).
  */
 export async function runModule(
   program: string,
@@ -92,6 +96,6 @@ export async function runModule(
   } catch (error) {
     if (!(error instanceof CannotRunError)) throw error;
     io.stderr(`${program}: ${error.message}\n`);
-    return EXIT.usage;
+    return error.exitCode;
   }
 }
