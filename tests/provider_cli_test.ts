@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { fakePeer, refuseTls } from "./helpers/fake_postgres_peer.ts";
 import { runProgram, startProvider } from "./helpers/provider_process.ts";
 import { assertSnapshot } from "./helpers/snapshot.ts";
 
@@ -191,7 +192,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const server = noTlsPostgres();
+    const server = await fakePeer(refuseTls);
     const dsn = `postgres://bus_auth:hunter2-password@127.0.0.1:${server.port}/bus_auth?sslmode=require`;
     const env = {
       BUS_AUTH_HS256_SECRET: SECRET,
@@ -219,48 +220,6 @@ Deno.test({
     }
   },
 });
-
-/** A loopback listener that answers every PostgreSQL SSLRequest with "N", as a server without TLS does. */
-function noTlsPostgres(): { port: number; close(): void } {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.Conn>();
-  (async () => {
-    for await (const conn of listener) {
-      conns.add(conn);
-      (async () => {
-        try {
-          const request = new Uint8Array(8);
-          let read = 0;
-          while (read < request.length) {
-            const n = await conn.read(request.subarray(read));
-            if (n === null) return;
-            read += n;
-          }
-          await conn.write(new TextEncoder().encode("N"));
-          while (await conn.read(new Uint8Array(1024)) !== null) {
-            // The client hangs up; nothing more is answered.
-          }
-        } catch {
-          // Closed.
-        } finally {
-          conns.delete(conn);
-          try {
-            conn.close();
-          } catch {
-            // Already closed.
-          }
-        }
-      })();
-    }
-  })().catch(() => {});
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    close() {
-      listener.close();
-      for (const conn of conns) conn.close();
-    },
-  };
-}
 
 Deno.test("--dev refuses to listen beyond loopback", async () => {
   const result = await runProgram(PROGRAM, ["serve", "--dev", "--listen", "0.0.0.0:0"]);

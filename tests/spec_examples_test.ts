@@ -30,21 +30,26 @@ async function bash(script: string, options: { cwd: string; env: Record<string, 
   };
 }
 
+/** `deno task install --root <root>`: the program names as a user has them on PATH. @returns the root */
+async function installPrograms(root: string): Promise<string> {
+  const install = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "install", "--root", root],
+    cwd: ROOT,
+    env: baseEnv(),
+    clearEnv: true,
+  }).output();
+  assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
+  return root;
+}
+
 Deno.test({
   name: "the spec's local command lines work verbatim against the development provider",
   sanitizeResources: false,
   fn: async (t) => {
     const work = await Deno.makeTempDir({ prefix: "bus-spec-" });
-    const bin = join(work, "deno-root");
+    const bin = await installPrograms(join(work, "deno-root"));
     const repo = join(work, "repo");
     Deno.mkdirSync(repo);
-    const install = await new Deno.Command(Deno.execPath(), {
-      args: ["task", "install", "--root", bin],
-      cwd: ROOT,
-      env: baseEnv(),
-      clearEnv: true,
-    }).output();
-    assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
     const init = await new Deno.Command("git", { args: ["init", "-q", repo] }).output();
     assert.equal(init.code, 0);
     let provider: ProviderProcess | undefined;
@@ -251,14 +256,7 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const work = await Deno.makeTempDir({ prefix: "bus-hosted-" });
-    const bin = join(work, "deno-root");
-    const install = await new Deno.Command(Deno.execPath(), {
-      args: ["task", "install", "--root", bin],
-      cwd: ROOT,
-      env: baseEnv(),
-      clearEnv: true,
-    }).output();
-    assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
+    const bin = await installPrograms(join(work, "deno-root"));
     const secret = "hosted-test-signing-secret-of-32-bytes-min";
     const provider = await startProvider({ BUS_AUTH_HS256_SECRET: secret, BUS_AUTH_OTP_SENDER: "console" });
     // The deployment's Bus API (https://ai.hg.fi/v1): it serves the model catalog to tokens the provider accepts.
