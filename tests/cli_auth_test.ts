@@ -209,6 +209,19 @@ Deno.test({
         assert.equal(both.code, 2);
         assert.match(both.stderr, /BUS_AUTH_TOKEN_FILE and BUS_AUTH_TOKEN are both set: keep one/);
         assert.ok(!both.stderr.includes(token.trim()));
+        const writeToPipe = await runProgram("bus-auth", [
+          "--token-file",
+          "-",
+          "verify",
+          "--email",
+          email,
+          "--otp",
+          "123456",
+        ], {
+          env: empty,
+        });
+        assert.equal(writeToPipe.code, 2, "verify must write the session somewhere: refused before the code is spent");
+        assert.match(writeToPipe.stderr, /standard input, which cannot be written/);
         const emptyPipe = await runProgram("bus-auth", ["--token-file", "-", "status"], { env: empty, stdin: "\n" });
         assert.equal(emptyPipe.code, 1);
         assert.match(emptyPipe.stderr, /^bus-auth: The token file on standard input is empty\n$/);
