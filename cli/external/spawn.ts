@@ -38,25 +38,32 @@ export async function runProgramFile(
 ): Promise<number> {
   const childEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) if (value !== undefined) childEnv[name] = value;
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(path, {
-      args,
-      env: childEnv,
-      clearEnv: true,
-      stdin: "inherit",
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn();
-  } catch (error) {
-    throw new CannotRunError(`Cannot run "${path}": ${reason(error)}`, { cause: error });
-  }
+  // Listen before spawning: a signal that arrives between the spawn and the
+  // listeners would otherwise end this process and leave the child running.
+  let child: Deno.ChildProcess | undefined;
+  const pending: Deno.Signal[] = [];
   const listeners: [Deno.Signal, () => void][] = Deno.build.os === "windows" ? [] : [
     ...SHARED_SIGNALS.map((signal): [Deno.Signal, () => void] => [signal, () => {}]),
-    ...FORWARDED_SIGNALS.map((signal): [Deno.Signal, () => void] => [signal, () => forward(child, signal)]),
+    ...FORWARDED_SIGNALS.map((signal): [Deno.Signal, () => void] => [
+      signal,
+      () => child === undefined ? pending.push(signal) : forward(child, signal),
+    ]),
   ];
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
   try {
+    try {
+      child = new Deno.Command(path, {
+        args,
+        env: childEnv,
+        clearEnv: true,
+        stdin: "inherit",
+        stdout: "inherit",
+        stderr: "inherit",
+      }).spawn();
+    } catch (error) {
+      throw new CannotRunError(`Cannot run "${path}": ${reason(error)}`, { cause: error });
+    }
+    for (const signal of pending.splice(0)) forward(child, signal);
     return (await child.status).code;
   } finally {
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
