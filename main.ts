@@ -7,7 +7,7 @@
 
 import process from "node:process";
 import { PROGRAMS, selectProgram } from "./cli/dispatch.ts";
-import { EXIT, type Io } from "./cli/program.ts";
+import { EXIT, type Io } from "./lib/program.ts";
 
 const encoder = new TextEncoder();
 

@@ -12,9 +12,9 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import postgres from "postgres";
-import type { Store, UserCursor } from "../lib/store.ts";
-import { PostgresStore } from "../store/postgres.ts";
-import { SqliteStore } from "../store/sqlite.ts";
+import type { Store, UserCursor } from "../lib/store/store.ts";
+import { PostgresStore } from "../lib/store/postgres.ts";
+import { SqliteStore } from "../lib/store/sqlite.ts";
 import { startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
 
 const { values } = parseArgs({

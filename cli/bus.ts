@@ -7,15 +7,15 @@
  */
 
 import { providerProgram } from "../server/provider_cli.ts";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../lib/version.ts";
 import { authProgram } from "./auth/program.ts";
 import { runBusFile } from "./busfile/run.ts";
 import { shellQuote } from "./busfile/script.ts";
 import { findOnPath, listOnPath, withoutPermission } from "./external/path.ts";
 import { runModule } from "./external/spawn.ts";
 import { operatorProgram } from "./operator/program.ts";
-import { EXIT, type Io, type Program } from "./program.ts";
-import { closestMatch } from "./suggest.ts";
+import { EXIT, type Io, type Program } from "../lib/program.ts";
+import { closestMatch } from "../lib/suggest.ts";
 import { BUS_SYNOPSIS, busHelp } from "./bus_help.ts";
 
 /** Words after `bus` and the built-in program they reach. */

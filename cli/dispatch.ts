@@ -11,7 +11,7 @@ import { busProgram } from "./bus.ts";
 import { operatorAuthProgram } from "./operator/auth_family.ts";
 import { operatorProgram } from "./operator/program.ts";
 import { operatorTokenProgram } from "./operator/token_family.ts";
-import type { Program } from "./program.ts";
+import type { Program } from "../lib/program.ts";
 
 /** The program behind each invocation name. */
 export const PROGRAMS: Readonly<Record<string, Program>> = Object.freeze({

@@ -1,5 +1,5 @@
 /**
- * The policy numbers of DESIGN §5, as the service uses them. `config/` fills
+ * The policy numbers of DESIGN §5, as the service uses them. `lib/config/` fills
  * them from `BUS_AUTH_*` variables; tests build them with {@link defaultPolicy}.
  *
  * @module

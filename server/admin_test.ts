@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AUDIENCE } from "../lib/claims.ts";
-import { assertError, createHarness } from "./testing.ts";
+import { assertError, createHarness } from "../tests/helpers/app_testing.ts";
 
 Deno.test("GET /admin/waitlist lists pending registrations with the documented fields", async () => {
   const h = createHarness();

@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
 import { StoreUnavailableError } from "../lib/errors.ts";
 import { parseCidr } from "../lib/ip.ts";
-import { MemoryStore } from "../store/memory.ts";
-import { assertError, createHarness, TEST_CLIENT_IP, TEST_INTERNAL_KEY, TEST_SIGNING_KEY } from "./testing.ts";
+import { MemoryStore } from "../lib/store/memory.ts";
+import {
+  assertError,
+  createHarness,
+  TEST_CLIENT_IP,
+  TEST_INTERNAL_KEY,
+  TEST_SIGNING_KEY,
+} from "../tests/helpers/app_testing.ts";
 
 /** A memory store whose engine can be switched off, as a database going away. */
 class FlakyStore extends MemoryStore {

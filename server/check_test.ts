@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
-import { assertError, createHarness, decodeClaims, TEST_SIGNING_KEY } from "./testing.ts";
+import { assertError, createHarness, decodeClaims, TEST_SIGNING_KEY } from "../tests/helpers/app_testing.ts";
 
 Deno.test("GET /check returns the claims of session, API and internal tokens", async () => {
   const h = createHarness();

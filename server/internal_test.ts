@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { assertError, createHarness, decodeClaims, TEST_INTERNAL_KEY } from "./testing.ts";
+import { assertError, createHarness, decodeClaims, TEST_INTERNAL_KEY } from "../tests/helpers/app_testing.ts";
 
 const KEY = { "X-Bus-Internal-Key": TEST_INTERNAL_KEY };
 

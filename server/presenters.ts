@@ -9,7 +9,7 @@ import type { TokenClaims } from "../lib/claims.ts";
 import type { UserPage } from "../lib/service/admin.ts";
 import type { InternalTokenGrant } from "../lib/service/internal_token.ts";
 import type { IssuedToken, SessionGrant } from "../lib/service/session.ts";
-import type { UserRecord } from "../lib/store.ts";
+import type { UserRecord } from "../lib/store/store.ts";
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();

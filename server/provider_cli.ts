@@ -6,13 +6,13 @@
  */
 
 import { parseArgs } from "node:util";
-import { type Config, ConfigError, loadConfig, maskDsn } from "../config/config.ts";
-import { EXIT, type Io, type Program } from "../cli/program.ts";
-import { didYouMean } from "../cli/suggest.ts";
+import { type Config, ConfigError, loadConfig, maskDsn } from "../lib/config/config.ts";
+import { EXIT, type Io, type Program } from "../lib/program.ts";
+import { didYouMean } from "../lib/suggest.ts";
 import { parseIp } from "../lib/ip.ts";
-import { describeStore } from "../store/factory.ts";
-import { postgresSchemaSql } from "../store/postgres_schema.ts";
-import { VERSION } from "../version.ts";
+import { describeStore } from "../lib/store/factory.ts";
+import { postgresSchemaSql } from "../lib/store/postgres_schema.ts";
+import { VERSION } from "../lib/version.ts";
 import { jsonLineLogger } from "./logger.ts";
 import { PROVIDER_SYNOPSIS, providerHelp } from "./provider_help.ts";
 import { serve } from "./serve.ts";
@@ -119,7 +119,7 @@ async function migrate(config: Config, io: Io): Promise<number> {
         io.stdout("The memory store keeps no schema: nothing to migrate.\n");
         return EXIT.ok;
       case "sqlite": {
-        const { SqliteStore } = await import("../store/sqlite.ts");
+        const { SqliteStore } = await import("../lib/store/sqlite.ts");
         const store = SqliteStore.open(config.store.path, { migrate: false });
         const applied = store.migrate();
         await store.close();
@@ -127,7 +127,7 @@ async function migrate(config: Config, io: Io): Promise<number> {
         return EXIT.ok;
       }
       case "postgres": {
-        const { PostgresStore } = await import("../store/postgres.ts");
+        const { PostgresStore } = await import("../lib/store/postgres.ts");
         const store = await PostgresStore.open(config.store, { migrate: false });
         try {
           io.stdout(appliedText(await store.migrate(), where));

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { PROVIDER_VARIABLES } from "../config/variables.ts";
+import { PROVIDER_VARIABLES } from "../lib/config/variables.ts";
 import { AUTH_BASES } from "./app.ts";
 
 /** Short synopsis printed with usage errors. */

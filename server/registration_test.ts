@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AUTH_BASES } from "./app.ts";
-import { assertError, createHarness, decodeClaims } from "./testing.ts";
+import { assertError, createHarness, decodeClaims } from "../tests/helpers/app_testing.ts";
 
 Deno.test("POST /register creates a waitlisted user under every base and the route prefix", async () => {
   const h = createHarness({ routePrefix: "/local-dev/v1" });

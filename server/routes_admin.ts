@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import { InvalidInputError } from "../lib/errors.ts";
 import { approveUser, listUsers, rejectUser } from "../lib/service/admin.ts";
-import { USER_STATUSES, type UserStatus } from "../lib/store.ts";
+import { USER_STATUSES, type UserStatus } from "../lib/store/store.ts";
 import type { AppEnv } from "./env.ts";
 import { approvalJson, rejectionJson, userPageJson } from "./presenters.ts";
 import { bearerToken, optionalString, readJsonObject, requireString } from "./request.ts";

@@ -7,7 +7,7 @@
 
 import { type Context, Hono } from "hono";
 import { authorizeInternalKey, issueInternalToken } from "../lib/service/internal_token.ts";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../lib/version.ts";
 import type { AppEnv } from "./env.ts";
 import { internalTokenJson } from "./presenters.ts";
 import { optionalString, optionalTtl, readJsonObject } from "./request.ts";

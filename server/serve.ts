@@ -6,13 +6,13 @@
  * @module
  */
 
-import { type Config, maskDsn } from "../config/config.ts";
+import { type Config, maskDsn } from "../lib/config/config.ts";
 import { createAuthContext } from "../lib/service/context.ts";
-import type { OtpSender } from "../lib/otp_sender.ts";
-import type { Store } from "../lib/store.ts";
-import { createOtpSender } from "../otp_sender/factory.ts";
-import { describeStore, openStore } from "../store/factory.ts";
-import { VERSION } from "../version.ts";
+import type { OtpSender } from "../lib/otp/sender.ts";
+import type { Store } from "../lib/store/store.ts";
+import { createOtpSender } from "../lib/otp/factory.ts";
+import { describeStore, openStore } from "../lib/store/factory.ts";
+import { VERSION } from "../lib/version.ts";
 import { createApp } from "./app.ts";
 import type { Logger } from "./env.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import { AUDIENCE } from "../lib/claims.ts";
-import { assertError, createHarness, decodeClaims, TEST_SIGNING_KEY } from "./testing.ts";
+import { assertError, createHarness, decodeClaims, TEST_SIGNING_KEY } from "../tests/helpers/app_testing.ts";
 
 Deno.test("GET /status and /me describe the session's user; account_id appears once approved", async () => {
   const h = createHarness();

@@ -24,7 +24,7 @@ Deno.test("bus-api-provider-auth --help prints the Git-style sections (snapshot)
 });
 
 Deno.test("bus-api-provider-auth --help lists every provider variable", async () => {
-  const { PROVIDER_VARIABLES } = await import("../config/variables.ts");
+  const { PROVIDER_VARIABLES } = await import("../lib/config/variables.ts");
   const { stdout } = await runProgram(PROGRAM, ["-h"]);
   for (const variable of PROVIDER_VARIABLES) assert.ok(stdout.includes(`    ${variable.name}\n`), variable.name);
   // Each whole-number variable shows its allowed range in its own entry, and no other entry shows one.

@@ -5,9 +5,9 @@
  */
 
 import { normalizeEmail } from "../../lib/email.ts";
-import { VERSION } from "../../version.ts";
-import { EXIT, type Io, type Program } from "../program.ts";
-import { didYouMean } from "../suggest.ts";
+import { VERSION } from "../../lib/version.ts";
+import { EXIT, type Io, type Program } from "../../lib/program.ts";
+import { didYouMean } from "../../lib/suggest.ts";
 import { resolveProviderUrls } from "../shared/base_url.ts";
 import { RefusedError, UsageError } from "../shared/errors.ts";
 import { defaultApiTokenPath, refuseRepositoryLocalBus, removeFile, writeSecretFile } from "../shared/files.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Io } from "../program.ts";
+import type { Io } from "../../lib/program.ts";
 import { FailureError, UsageError } from "../shared/errors.ts";
 import { defaultSessionTokenPath } from "../shared/files.ts";
 import { isStandardInput, readSecretFile } from "../shared/secret_input.ts";

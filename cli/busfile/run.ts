@@ -8,7 +8,7 @@
  * @module
  */
 
-import { EXIT, type Io } from "../program.ts";
+import { EXIT, type Io } from "../../lib/program.ts";
 import { findOnPath } from "../external/path.ts";
 import { CannotRunError, runProgramFile } from "../external/spawn.ts";
 import { type BusStep, parseBusScript, shellQuote } from "./script.ts";

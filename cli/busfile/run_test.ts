@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Io } from "../program.ts";
+import type { Io } from "../../lib/program.ts";
 import { DEPTH_VARIABLE, runBusFile } from "./run.ts";
 
 async function withFile(text: string, body: (path: string) => Promise<void>): Promise<void> {

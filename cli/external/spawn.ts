@@ -6,7 +6,7 @@
  * @module
  */
 
-import { EXIT, type Io } from "../program.ts";
+import { EXIT, type Io } from "../../lib/program.ts";
 
 /** The program could not be started at all (missing, not executable, not allowed). */
 export class CannotRunError extends Error {

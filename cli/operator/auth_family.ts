@@ -5,13 +5,13 @@
  */
 
 import { normalizeEmail } from "../../lib/email.ts";
-import { VERSION } from "../../version.ts";
-import { EXIT, type Io, type Program } from "../program.ts";
+import { VERSION } from "../../lib/version.ts";
+import { EXIT, type Io, type Program } from "../../lib/program.ts";
 import { resolveProviderUrls } from "../shared/base_url.ts";
 import { UsageError } from "../shared/errors.ts";
 import { refuseRepositoryLocalBus } from "../shared/files.ts";
 import { readSecretFile } from "../shared/secret_input.ts";
-import { didYouMean } from "../suggest.ts";
+import { didYouMean } from "../../lib/suggest.ts";
 import { requestJson } from "../shared/http.ts";
 import { choiceOption, CLIENT_OPTIONS, durationOption, parseCommandLine } from "../shared/options.ts";
 import { emit, jsonText, type OutputTarget, table } from "../shared/output.ts";

@@ -6,11 +6,11 @@
  * @module
  */
 
-import { VERSION } from "../../version.ts";
+import { VERSION } from "../../lib/version.ts";
 import { findOnPath, listOnPath, withoutPermission } from "../external/path.ts";
 import { runModule } from "../external/spawn.ts";
-import { EXIT, type Io, type Program } from "../program.ts";
-import { didYouMean } from "../suggest.ts";
+import { EXIT, type Io, type Program } from "../../lib/program.ts";
+import { didYouMean } from "../../lib/suggest.ts";
 import { operatorAuthProgram } from "./auth_family.ts";
 import { OPERATOR_SYNOPSIS, operatorHelp } from "./help.ts";
 import { operatorTokenProgram } from "./token_family.ts";

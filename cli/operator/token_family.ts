@@ -10,13 +10,13 @@ import { AUDIENCE, buildClaims, DEFAULT_ISSUER, isKnownAudience, isValidSubject 
 import { signToken } from "../../lib/jwt.ts";
 import { formatScope, parseScope } from "../../lib/scopes.ts";
 import { decodeSecret, MIN_HS256_SECRET_BYTES } from "../../lib/secret.ts";
-import { VERSION } from "../../version.ts";
-import { EXIT, type Io, type Program } from "../program.ts";
+import { VERSION } from "../../lib/version.ts";
+import { EXIT, type Io, type Program } from "../../lib/program.ts";
 import { resolveProviderUrls } from "../shared/base_url.ts";
 import { UsageError } from "../shared/errors.ts";
 import { refuseRepositoryLocalBus } from "../shared/files.ts";
 import { readSecretFile, secretFromEnvironment } from "../shared/secret_input.ts";
-import { didYouMean } from "../suggest.ts";
+import { didYouMean } from "../../lib/suggest.ts";
 import { requestJson } from "../shared/http.ts";
 import { choiceOption, CLIENT_OPTIONS, durationOption, parseCommandLine } from "../shared/options.ts";
 import { emit, emitToken, jsonText, type OutputTarget, tokenPrefix, withoutToken } from "../shared/output.ts";

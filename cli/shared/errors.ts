@@ -6,7 +6,7 @@
  * @module
  */
 
-import { EXIT } from "../program.ts";
+import { EXIT } from "../../lib/program.ts";
 
 /** A failure of a command with the exit code it maps to. */
 export class CliError extends Error {

@@ -7,7 +7,7 @@
  */
 
 import { dirname, join, resolve } from "node:path";
-import type { Io } from "../program.ts";
+import type { Io } from "../../lib/program.ts";
 import { FailureError, UsageError } from "./errors.ts";
 
 /**

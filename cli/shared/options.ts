@@ -8,7 +8,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseDuration } from "../../lib/duration.ts";
 import { InvalidInputError } from "../../lib/errors.ts";
-import { didYouMean } from "../suggest.ts";
+import { didYouMean } from "../../lib/suggest.ts";
 import { UsageError } from "./errors.ts";
 
 /** Option table in `node:util` parseArgs form. */

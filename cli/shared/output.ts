@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Io } from "../program.ts";
+import type { Io } from "../../lib/program.ts";
 import { writeSecretFile } from "./files.ts";
 
 /** The output options every command understands. */

@@ -7,7 +7,7 @@
  */
 
 import { InvalidInputError } from "../../lib/errors.ts";
-import type { Io } from "../program.ts";
+import type { Io } from "../../lib/program.ts";
 import { CliError, FailureError, UsageError } from "./errors.ts";
 import { requestedFormat } from "./options.ts";
 

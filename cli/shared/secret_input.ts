@@ -9,7 +9,7 @@
  */
 
 import { resolve } from "node:path";
-import type { Io } from "../program.ts";
+import type { Io } from "../../lib/program.ts";
 import { FailureError, UsageError } from "./errors.ts";
 
 /** The path that means standard input. */

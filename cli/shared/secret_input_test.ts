@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Io } from "../program.ts";
+import type { Io } from "../../lib/program.ts";
 import { FailureError, UsageError } from "./errors.ts";
 import { readSecretFile, secretFromEnvironment } from "./secret_input.ts";
 

@@ -10,7 +10,7 @@ import { normalizeEmail } from "../email.ts";
 import { AuthenticationError, ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { verifyToken } from "../jwt.ts";
 import { ADMIN_SCOPES, hasAnyScope } from "../scopes.ts";
-import type { DecisionResult, UserRecord, UserStatus } from "../store.ts";
+import type { DecisionResult, UserRecord, UserStatus } from "../store/store.ts";
 import type { AuthContext } from "./context.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 

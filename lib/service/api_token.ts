@@ -9,7 +9,7 @@ import { AUDIENCE, buildClaims } from "../claims.ts";
 import { ForbiddenError, InvalidInputError } from "../errors.ts";
 import { signToken } from "../jwt.ts";
 import { formatScope, parseScope, requireAllowedScopes } from "../scopes.ts";
-import type { UserRecord } from "../store.ts";
+import type { UserRecord } from "../store/store.ts";
 import type { AuthContext } from "./context.ts";
 import { authenticateSession, type IssuedToken } from "./session.ts";
 

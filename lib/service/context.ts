@@ -5,9 +5,9 @@
  */
 
 import type { AuthPolicy } from "../policy.ts";
-import type { Store } from "../store.ts";
-import type { OtpSender } from "../otp_sender.ts";
-import { cryptoRandomBytes, deriveOtpKey, type RandomBytes } from "../otp.ts";
+import type { Store } from "../store/store.ts";
+import type { OtpSender } from "../otp/sender.ts";
+import { cryptoRandomBytes, deriveOtpKey, type RandomBytes } from "../otp/code.ts";
 
 /** What the auth operations need: store, sender, policy, keys, clock and randomness. */
 export interface AuthContext {

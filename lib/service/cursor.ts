@@ -7,7 +7,7 @@
 
 import { Buffer } from "node:buffer";
 import { InvalidInputError } from "../errors.ts";
-import type { UserCursor } from "../store.ts";
+import type { UserCursor } from "../store/store.ts";
 
 /** Encodes the position after `user` as an opaque cursor string. */
 export function encodeCursor(position: UserCursor): string {

@@ -6,8 +6,8 @@
 
 import { normalizeEmail } from "../email.ts";
 import { AuthenticationError, DeliveryError, RateLimitError } from "../errors.ts";
-import { generateOtp, hashOtp, requireOtpFormat } from "../otp.ts";
-import type { OtpAttemptResult, UserRecord } from "../store.ts";
+import { generateOtp, hashOtp, requireOtpFormat } from "../otp/code.ts";
+import type { OtpAttemptResult, UserRecord } from "../store/store.ts";
 import type { AuthContext } from "./context.ts";
 import { type SessionGrant, startSession } from "./session.ts";
 

@@ -8,7 +8,7 @@
 import { AUDIENCE, buildClaims, type TokenClaims } from "../claims.ts";
 import { AuthenticationError, ForbiddenError } from "../errors.ts";
 import { signToken, verifyToken } from "../jwt.ts";
-import type { SessionRecord, UserRecord } from "../store.ts";
+import type { SessionRecord, UserRecord } from "../store/store.ts";
 import type { AuthContext } from "./context.ts";
 
 /** A signed token with its claims. */

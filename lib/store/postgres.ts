@@ -37,8 +37,8 @@
  */
 
 import type postgres from "postgres";
-import { StoreUnavailableError } from "../lib/errors.ts";
-import { secretsEqual } from "../lib/secret.ts";
+import { StoreUnavailableError } from "../errors.ts";
+import { secretsEqual } from "../secret.ts";
 import type {
   CreateChallengeResult,
   DecisionResult,
@@ -50,7 +50,7 @@ import type {
   UserCursor,
   UserRecord,
   UserStatus,
-} from "../lib/store.ts";
+} from "./store.ts";
 import {
   POSTGRES_MIGRATION_LOCK,
   POSTGRES_MIGRATIONS,

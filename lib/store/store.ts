@@ -1,8 +1,8 @@
 /**
  * The `Store` interface: every piece of state the auth provider keeps, with
  * the atomic operations that must hold when several requests, or several
- * provider processes on one database, race. Backends live in `store/` and
- * all pass the same conformance suite (`store/conformance.ts`).
+ * provider processes on one database, race. Backends live in `lib/store/` and
+ * all pass the same conformance suite (`tests/helpers/store_conformance.ts`).
  *
  * Times are milliseconds since the epoch. Backends throw
  * `StoreUnavailableError` (`lib/errors.ts`) when their engine cannot be reached.

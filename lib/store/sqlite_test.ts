@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { storeConformance } from "./conformance.ts";
+import { storeConformance } from "../../tests/helpers/store_conformance.ts";
 import { SqliteStore } from "./sqlite.ts";
-import { StoreUnavailableError } from "../lib/errors.ts";
+import { StoreUnavailableError } from "../errors.ts";
 import { DatabaseSync } from "node:sqlite";
 import { SQLITE_MIGRATIONS } from "./sqlite_schema.ts";
 

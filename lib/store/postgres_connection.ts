@@ -40,7 +40,7 @@
 
 import net from "node:net";
 import postgres from "postgres";
-import { StoreUnavailableError } from "../lib/errors.ts";
+import { StoreUnavailableError } from "../errors.ts";
 
 /** Connection settings of `PostgresStore.open`; the `postgres` variant of `StoreConfig`. */
 export interface PostgresStoreConfig {

@@ -6,7 +6,7 @@
  */
 
 import type { StoreConfig } from "../config/config.ts";
-import type { Store } from "../lib/store.ts";
+import type { Store } from "./store.ts";
 
 /** A store, opened and migrated. */
 export async function openStore(config: StoreConfig): Promise<Store> {

@@ -18,9 +18,9 @@
 import nodemailer from "nodemailer";
 import type { Mail, SMTPSentMessageInfo, SMTPTransportOptions } from "nodemailer";
 import type { SenderConfig } from "../config/config.ts";
-import { DeliveryError } from "../lib/errors.ts";
-import type { OtpMessage, OtpSender } from "../lib/otp_sender.ts";
-import { isPlainMailbox } from "../lib/email.ts";
+import { DeliveryError } from "../errors.ts";
+import type { OtpMessage, OtpSender } from "./sender.ts";
+import { isPlainMailbox } from "../email.ts";
 import { buildOtpMail } from "./smtp_message.ts";
 
 /** The `smtp` variant of {@link SenderConfig}. */

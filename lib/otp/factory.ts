@@ -6,7 +6,7 @@
  */
 
 import type { SenderConfig } from "../config/config.ts";
-import type { OtpSender } from "../lib/otp_sender.ts";
+import type { OtpSender } from "./sender.ts";
 import { ConsoleOtpSender } from "./console.ts";
 import { MemoryOtpSender } from "./memory.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { OtpMessage, OtpSender } from "../lib/otp_sender.ts";
+import type { OtpMessage, OtpSender } from "./sender.ts";
 
 /** An {@link OtpSender} that records every message; `fail` makes the next sends throw. */
 export class MemoryOtpSender implements OtpSender {

@@ -1,6 +1,6 @@
 /**
  * The `OtpSender` interface: how a code reaches the mailbox. Backends live in
- * `otp_sender/` (memory, console, SMTP).
+ * `lib/otp/` (memory, console, SMTP).
  *
  * @module
  */
@@ -21,7 +21,7 @@ export interface OtpSender {
   readonly kind: string;
   /**
    * Hands one code to the delivery channel.
-   * @throws {import("./errors.ts").DeliveryError} `otp_delivery_failed` when it cannot
+   * @throws {import("../errors.ts").DeliveryError} `otp_delivery_failed` when it cannot
    */
   send(message: OtpMessage): Promise<void>;
   /** Releases connections. */

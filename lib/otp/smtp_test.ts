@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DeliveryError } from "../lib/errors.ts";
+import { DeliveryError } from "../errors.ts";
 import {
   extractOtp,
   type SmtpCatcher,
@@ -7,9 +7,9 @@ import {
   startSmtpCatcher,
   TEST_TLS,
   TEST_TLS_CA,
-} from "../tests/helpers/smtp_catcher.ts";
+} from "../../tests/helpers/smtp_catcher.ts";
 import { SmtpOtpSender, type SmtpOtpSenderOptions, type SmtpSenderConfig, smtpTlsMode } from "./smtp.ts";
-import { isPlainMailbox } from "../lib/email.ts";
+import { isPlainMailbox } from "../email.ts";
 import { buildOtpMail, describeLifetime, escapeHtml, OTP_MAIL_SUBJECT } from "./smtp_message.ts";
 
 // Sockets of nodemailer and smtp-server close a moment after the promise settles.

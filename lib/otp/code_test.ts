@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { InvalidInputError } from "./errors.ts";
-import { deriveOtpKey, generateOtp, hashOtp, requireOtpFormat } from "./otp.ts";
+import { InvalidInputError } from "../errors.ts";
+import { deriveOtpKey, generateOtp, hashOtp, requireOtpFormat } from "./code.ts";
 
 Deno.test("generateOtp() gives six digits, keeping leading zeros", () => {
   const bytes = [new Uint8Array([0, 0, 0, 42])];

@@ -1,4 +1,4 @@
-import { storeConformance } from "./conformance.ts";
+import { storeConformance } from "../../tests/helpers/store_conformance.ts";
 import { MemoryStore } from "./memory.ts";
 
 storeConformance("memory", () => {

@@ -8,8 +8,8 @@
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
-import { StoreUnavailableError } from "../lib/errors.ts";
-import { secretsEqual } from "../lib/secret.ts";
+import { StoreUnavailableError } from "../errors.ts";
+import { secretsEqual } from "../secret.ts";
 import type {
   CreateChallengeResult,
   DecisionResult,
@@ -21,7 +21,7 @@ import type {
   UserCursor,
   UserRecord,
   UserStatus,
-} from "../lib/store.ts";
+} from "./store.ts";
 import { SQLITE_MIGRATIONS } from "./sqlite_schema.ts";
 
 type Row = Record<string, SQLInputValue>;

@@ -11,10 +11,10 @@
 
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { StoreUnavailableError } from "../lib/errors.ts";
-import { fakePeer, refuseTls } from "../tests/helpers/fake_postgres_peer.ts";
-import { type PostgresCluster, startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
-import { storeConformance } from "./conformance.ts";
+import { StoreUnavailableError } from "../errors.ts";
+import { fakePeer, refuseTls } from "../../tests/helpers/fake_postgres_peer.ts";
+import { type PostgresCluster, startPostgresCluster } from "../../tests/helpers/postgres_cluster.ts";
+import { storeConformance } from "../../tests/helpers/store_conformance.ts";
 import { PostgresStore, type PostgresStoreConfig } from "./postgres.ts";
 import { POSTGRES_MIGRATIONS, POSTGRES_MIGRATIONS_TABLE, postgresSchemaSql } from "./postgres_schema.ts";
 

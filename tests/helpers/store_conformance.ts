@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { Store, UserRecord } from "../lib/store.ts";
+import type { Store, UserRecord } from "../../lib/store/store.ts";
 
 /** Makes a fresh, empty store; `dispose` releases it. */
 export type StoreFactory = () => Promise<{ store: Store; dispose: () => Promise<void> }>;

@@ -7,16 +7,16 @@
  */
 
 import assert from "node:assert/strict";
-import { AUDIENCE, buildClaims, type TokenClaims } from "../lib/claims.ts";
-import { signToken } from "../lib/jwt.ts";
-import { type AuthPolicy, defaultPolicy } from "../lib/policy.ts";
-import { createAuthContext } from "../lib/service/context.ts";
-import type { Store } from "../lib/store.ts";
-import type { Cidr } from "../lib/ip.ts";
-import { MemoryOtpSender } from "../otp_sender/memory.ts";
-import { MemoryStore } from "../store/memory.ts";
-import { createApp } from "./app.ts";
-import type { LogRecord } from "./env.ts";
+import { AUDIENCE, buildClaims, type TokenClaims } from "../../lib/claims.ts";
+import { signToken } from "../../lib/jwt.ts";
+import { type AuthPolicy, defaultPolicy } from "../../lib/policy.ts";
+import { createAuthContext } from "../../lib/service/context.ts";
+import type { Store } from "../../lib/store/store.ts";
+import type { Cidr } from "../../lib/ip.ts";
+import { MemoryOtpSender } from "../../lib/otp/memory.ts";
+import { MemoryStore } from "../../lib/store/memory.ts";
+import { createApp } from "../../server/app.ts";
+import type { LogRecord } from "../../server/env.ts";
 
 /** Signing key of every harness. */
 export const TEST_SIGNING_KEY = new TextEncoder().encode("test-signing-key-of-at-least-32-bytes!!");

@@ -8,7 +8,7 @@
  */
 
 import { createHmac } from "node:crypto";
-import { InvalidInputError } from "./errors.ts";
+import { InvalidInputError } from "../errors.ts";
 
 /** Number of digits in every OTP. */
 export const OTP_DIGITS = 6;

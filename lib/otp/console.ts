@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { OtpMessage, OtpSender } from "../lib/otp_sender.ts";
+import type { OtpMessage, OtpSender } from "./sender.ts";
 
 /** An {@link OtpSender} that prints codes; never use it where stdout is shared. */
 export class ConsoleOtpSender implements OtpSender {

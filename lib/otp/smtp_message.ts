@@ -10,7 +10,7 @@
  * @module
  */
 
-import { isPlainMailbox } from "../lib/email.ts";
+import { isPlainMailbox } from "../email.ts";
 
 /** Subject line of every OTP email; it never contains the code. */
 export const OTP_MAIL_SUBJECT = "Your Bus sign-in code";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { secretsEqual } from "../lib/secret.ts";
+import { secretsEqual } from "../secret.ts";
 import type {
   CreateChallengeResult,
   DecisionResult,
@@ -18,7 +18,7 @@ import type {
   UserCursor,
   UserRecord,
   UserStatus,
-} from "../lib/store.ts";
+} from "./store.ts";
 
 interface Challenge {
   challengeId: string;

@@ -6,11 +6,11 @@
  * @module
  */
 
-import { DEFAULT_ISSUER } from "../lib/claims.ts";
-import { type Cidr, parseCidr } from "../lib/ip.ts";
-import { type AuthPolicy, DEFAULT_API_USER_SCOPES } from "../lib/policy.ts";
-import { isInternalScope, parseScope } from "../lib/scopes.ts";
-import { decodeSecret, MIN_HS256_SECRET_BYTES } from "../lib/secret.ts";
+import { DEFAULT_ISSUER } from "../claims.ts";
+import { type Cidr, parseCidr } from "../ip.ts";
+import { type AuthPolicy, DEFAULT_API_USER_SCOPES } from "../policy.ts";
+import { isInternalScope, parseScope } from "../scopes.ts";
+import { decodeSecret, MIN_HS256_SECRET_BYTES } from "../secret.ts";
 import { EnvReader, type ReadTextFile } from "./reader.ts";
 import { integerVariable, knownVariableNames } from "./variables.ts";
 
