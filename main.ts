@@ -1,50 +1,30 @@
 /**
- * The single entry point of every Bus auth program (DESIGN §1). Only this
- * file exits the process.
+ * The multi-call entry of every Bus auth program (DESIGN §1), for
+ * development and `deno task install`: the program is the name this file
+ * is invoked as, or else the first argument (`deno run -A main.ts bus-auth
+ * status`). The compiled executables have entries of their own that carry
+ * only their program: `cli/auth/main.ts`, `cli/operator/main.ts` and
+ * `server/main.ts`. Programs load only when they run.
  *
  * @module
  */
 
-import process from "node:process";
-import { PROGRAMS, selectProgram } from "./cli/dispatch.ts";
-import { EXIT, type Io } from "./lib/program.ts";
+import type { ProgramTable } from "./lib/program.ts";
+import { runEntry } from "./lib/runtime/entry.ts";
 
-const encoder = new TextEncoder();
+const auth = () => import("./cli/auth/program.ts").then((module) => module.authProgram);
+const operator = () => import("./cli/operator/program.ts").then((module) => module.operatorProgram);
+const provider = () => import("./server/provider_cli.ts").then((module) => module.providerProgram);
 
-function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = encoder.encode(text);
-  let written = 0;
-  while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
-}
+/** Every program of the toolchain, by invocation name. */
+export const PROGRAMS: ProgramTable = Object.freeze({
+  "bus": () =>
+    import("./cli/bus.ts").then((module) => module.createBusProgram({ auth, operator, "api provider auth": provider })),
+  "bus-auth": auth,
+  "bus-operator": operator,
+  "bus-operator-auth": () => import("./cli/operator/auth_family.ts").then((module) => module.operatorAuthProgram),
+  "bus-operator-token": () => import("./cli/operator/token_family.ts").then((module) => module.operatorTokenProgram),
+  "bus-api-provider-auth": provider,
+});
 
-async function main(): Promise<number> {
-  let env: Record<string, string> | undefined;
-  const io: Io = {
-    stdout: (text) => writeAll(Deno.stdout, text),
-    stderr: (text) => writeAll(Deno.stderr, text),
-    // Read on first use, so that --help and --version need no permission.
-    get env() {
-      return env ??= Deno.env.toObject();
-    },
-  };
-  const selected = selectProgram(process.argv0, Deno.args);
-  if (selected === null) {
-    io.stderr(
-      `Run as one of ${Object.keys(PROGRAMS).join(", ")}, or name one as the first argument:\n` +
-        `  deno run -A main.ts bus-auth --help\n`,
-    );
-    return EXIT.usage;
-  }
-  try {
-    return await selected.program.run(selected.args, io);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable) {
-      io.stderr(`${selected.program.name}: missing permission: ${error.message.split("\n")[0]}\n`);
-    } else {
-      io.stderr(`${selected.program.name}: unexpected failure: ${error instanceof Error ? error.message : error}\n`);
-    }
-    return EXIT.failure;
-  }
-}
-
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) Deno.exit(await runEntry({ programs: PROGRAMS }));

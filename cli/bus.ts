@@ -6,23 +6,27 @@
  * @module
  */
 
-import { providerProgram } from "../server/provider_cli.ts";
-import { VERSION } from "../lib/version.ts";
-import { authProgram } from "./auth/program.ts";
+import { versionLine } from "../lib/version.ts";
 import { runBusFile } from "./busfile/run.ts";
 import { shellQuote } from "./busfile/script.ts";
 import { findOnPath, listOnPath, withoutPermission } from "./external/path.ts";
 import { runModule } from "./external/spawn.ts";
-import { operatorProgram } from "./operator/program.ts";
-import { EXIT, type Io, type Program } from "../lib/program.ts";
+import { EXIT, type Io, type Program, type ProgramLoader } from "../lib/program.ts";
 import { closestMatch } from "../lib/suggest.ts";
 import { BUS_SYNOPSIS, busHelp } from "./bus_help.ts";
 
-/** Words after `bus` and the built-in program they reach. */
-const ROUTES: ReadonlyArray<[words: string[], program: Program]> = [
-  [["auth"], authProgram],
-  [["operator"], operatorProgram],
-  [["api", "provider", "auth"], providerProgram],
+/** The built-in modules: the words after `bus` that reach each. */
+export interface BusModules {
+  auth: ProgramLoader;
+  operator: ProgramLoader;
+  "api provider auth": ProgramLoader;
+}
+
+/** Words after `bus` of each built-in module. */
+const ROUTES: ReadonlyArray<[words: string[], module: keyof BusModules]> = [
+  [["auth"], "auth"],
+  [["operator"], "operator"],
+  [["api", "provider", "auth"], "api provider auth"],
 ];
 
 /** The names this build installs besides `bus`: never run or listed as modules found on PATH. */
@@ -37,14 +41,22 @@ export const OWN_NAMES: readonly string[] = [
 /** At most this many words after `bus` make up a module name (`bus api provider llm`). */
 const MAX_NAME_WORDS = 4;
 
-/** `bus`. */
-export const busProgram: Program = {
-  name: "bus",
-  summary: "dispatcher",
-  run: runBus,
-};
+/**
+ * `bus`, with the built-in modules an executable holds: loaded in this
+ * process, or (in a compiled CLI that does not carry the provider) the
+ * sibling executable that does.
+ */
+export function createBusProgram(modules: BusModules): Program {
+  const run = (args: string[], io: Io): Promise<number> => runBus(args, io, modules, run);
+  return { name: "bus", summary: "dispatcher", run };
+}
 
-async function runBus(args: string[], io: Io): Promise<number> {
+async function runBus(
+  args: string[],
+  io: Io,
+  modules: BusModules,
+  self: (args: string[], io: Io) => Promise<number>,
+): Promise<number> {
   const [first] = args;
   if (first === undefined) {
     io.stderr(`bus: a program is required\n${BUS_SYNOPSIS}`);
@@ -55,7 +67,7 @@ async function runBus(args: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   if (first === "--version") {
-    io.stdout(`bus ${VERSION}\n`);
+    io.stdout(versionLine("bus", io.build));
     return EXIT.ok;
   }
   if (isBusFile(first)) {
@@ -63,10 +75,12 @@ async function runBus(args: string[], io: Io): Promise<number> {
       io.stderr(`bus: a .bus file takes no arguments, got ${shellQuote(args.slice(1))}\n${BUS_SYNOPSIS}`);
       return EXIT.usage;
     }
-    return await runBusFile(first, io, runBus);
+    return await runBusFile(first, io, self);
   }
-  for (const [words, program] of ROUTES) {
-    if (words.every((word, i) => args[i] === word)) return await program.run(args.slice(words.length), io);
+  for (const [words, module] of ROUTES) {
+    if (words.every((word, i) => args[i] === word)) {
+      return await (await modules[module]()).run(args.slice(words.length), io);
+    }
   }
   if (first.startsWith("-")) {
     io.stderr(`bus: unknown option "${first}"\n${BUS_SYNOPSIS}`);

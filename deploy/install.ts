@@ -9,7 +9,7 @@
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { PROGRAMS } from "../cli/dispatch.ts";
+import { PROGRAMS } from "../main.ts";
 
 /**
  * What the installed programs may do: network, files, environment, host facts

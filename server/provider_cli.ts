@@ -12,7 +12,7 @@ import { didYouMean } from "../lib/suggest.ts";
 import { parseIp } from "../lib/ip.ts";
 import { describeStore } from "../lib/store/factory.ts";
 import { postgresSchemaSql } from "../lib/store/postgres_schema.ts";
-import { VERSION } from "../lib/version.ts";
+import { versionLine } from "../lib/version.ts";
 import { jsonLineLogger } from "./logger.ts";
 import { PROVIDER_SYNOPSIS, providerHelp } from "./provider_help.ts";
 import { serve } from "./serve.ts";
@@ -46,7 +46,7 @@ async function runProvider(args: string[], io: Io): Promise<number> {
   const [first, ...rest] = positionals;
   if (values.help || first === "help") return help(io, first === "help" ? rest : []);
   if (values.version) {
-    io.stdout(`bus-api-provider-auth ${VERSION}\n`);
+    io.stdout(versionLine("bus-api-provider-auth", io.build));
     return EXIT.ok;
   }
   const command = first ?? "serve";

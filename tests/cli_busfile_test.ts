@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { busWrapper, type FakePath, fakePath, printArgs } from "./helpers/fake_path.ts";
-import { baseEnv, runProgram } from "./helpers/provider_process.ts";
+import { baseEnv, runProgram, versionOutput } from "./helpers/provider_process.ts";
 
 /** A folder for the .bus files of a test, a controlled PATH with printf, cat, sh and env, and cleanup. */
 async function workspace(): Promise<
@@ -175,7 +175,7 @@ Deno.test("run command -- bus runs this same program in-process, with no bus on 
   try {
     ws.write("self.bus", "run command -- bus --version\nrun command -- bus operator token --version\n");
     const result = await runBus(["self.bus"], ws);
-    assert.equal(result.stdout, "bus 0.1.0\nbus-operator-token 0.1.0\n", result.stderr);
+    assert.equal(result.stdout, versionOutput("bus") + versionOutput("bus-operator-token"), result.stderr);
   } finally {
     await ws.remove();
   }

@@ -6,10 +6,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { baseEnv, MAIN, runProgram } from "./helpers/provider_process.ts";
+import { baseEnv, MAIN, runProgram, versionOutput } from "./helpers/provider_process.ts";
 import { assertSnapshot } from "./helpers/snapshot.ts";
 import { OWN_NAMES } from "../cli/bus.ts";
-import { PROGRAMS } from "../cli/dispatch.ts";
+import { PROGRAMS } from "../main.ts";
 
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const NAMES = ["bus", "bus-auth", "bus-operator", "bus-operator-auth", "bus-operator-token", "bus-api-provider-auth"];
@@ -26,7 +26,7 @@ Deno.test("main.ts picks the program from the invocation name (argv0), as a syml
         clearEnv: true,
       }).output();
       assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-      assert.equal(new TextDecoder().decode(output.stdout), `${name} 0.1.0\n`);
+      assert.equal(new TextDecoder().decode(output.stdout), versionOutput(name));
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -45,13 +45,13 @@ Deno.test("main.ts without a program name explains how to pick one (exit 2)", as
 
 Deno.test("bus dispatches auth, operator, operator token/auth and api provider auth", async () => {
   const cases: [string, string[], string][] = [
-    ["bus", ["auth", "--version"], "bus-auth 0.1.0\n"],
-    ["bus", ["operator", "--version"], "bus-operator 0.1.0\n"],
-    ["bus", ["operator", "token", "--version"], "bus-operator-token 0.1.0\n"],
-    ["bus", ["operator", "auth", "--version"], "bus-operator-auth 0.1.0\n"],
-    ["bus", ["api", "provider", "auth", "--version"], "bus-api-provider-auth 0.1.0\n"],
-    ["bus-operator", ["token", "--version"], "bus-operator-token 0.1.0\n"],
-    ["bus", ["--version"], "bus 0.1.0\n"],
+    ["bus", ["auth", "--version"], versionOutput("bus-auth")],
+    ["bus", ["operator", "--version"], versionOutput("bus-operator")],
+    ["bus", ["operator", "token", "--version"], versionOutput("bus-operator-token")],
+    ["bus", ["operator", "auth", "--version"], versionOutput("bus-operator-auth")],
+    ["bus", ["api", "provider", "auth", "--version"], versionOutput("bus-api-provider-auth")],
+    ["bus-operator", ["token", "--version"], versionOutput("bus-operator-token")],
+    ["bus", ["--version"], versionOutput("bus")],
   ];
   for (const [program, args, expected] of cases) {
     const result = await runProgram(program, args);

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { fakePath, printArgs } from "./helpers/fake_path.ts";
-import { baseEnv, runProgram } from "./helpers/provider_process.ts";
+import { baseEnv, runProgram, versionOutput } from "./helpers/provider_process.ts";
 
 Deno.test("bus operator F runs bus-operator-F from PATH with the arguments unchanged and passes its exit status", async () => {
   const path = await fakePath();
@@ -76,11 +76,11 @@ Deno.test("built-in modules and families win over programs of the same name on P
       path.script(name, printArgs(name, 9));
     }
     const cases: [string, string[], string][] = [
-      ["bus", ["auth", "--version"], "bus-auth 0.1.0\n"],
-      ["bus", ["operator", "--version"], "bus-operator 0.1.0\n"],
-      ["bus", ["operator", "auth", "--version"], "bus-operator-auth 0.1.0\n"],
-      ["bus-operator", ["token", "--version"], "bus-operator-token 0.1.0\n"],
-      ["bus", ["api", "provider", "auth", "--version"], "bus-api-provider-auth 0.1.0\n"],
+      ["bus", ["auth", "--version"], versionOutput("bus-auth")],
+      ["bus", ["operator", "--version"], versionOutput("bus-operator")],
+      ["bus", ["operator", "auth", "--version"], versionOutput("bus-operator-auth")],
+      ["bus-operator", ["token", "--version"], versionOutput("bus-operator-token")],
+      ["bus", ["api", "provider", "auth", "--version"], versionOutput("bus-api-provider-auth")],
     ];
     for (const [program, args, expected] of cases) {
       const result = await runProgram(program, args, { env: { PATH: path.dir } });

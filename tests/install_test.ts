@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { baseEnv } from "./helpers/provider_process.ts";
+import { baseEnv, versionOutput } from "./helpers/provider_process.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const NAMES = ["bus", "bus-auth", "bus-operator", "bus-operator-auth", "bus-operator-token", "bus-api-provider-auth"];
@@ -29,10 +29,10 @@ Deno.test("deno task install puts all six program names on the PATH", async () =
     const path = `${join(root, "bin")}:${Deno.env.get("PATH")}`;
     for (const name of NAMES) {
       const result = await run(name, ["--version"], { PATH: path });
-      assert.equal(result.stdout, `${name} 0.1.0\n`, result.stderr);
+      assert.equal(result.stdout, versionOutput(name), result.stderr);
     }
     const nested = await run("bus", ["operator", "token", "--version"], { PATH: path });
-    assert.equal(nested.stdout, "bus-operator-token 0.1.0\n");
+    assert.equal(nested.stdout, versionOutput("bus-operator-token"));
     // The installed programs may run modules found on PATH (--allow-run) and .bus files.
     Deno.writeTextFileSync(join(root, "bin", "bus-operator-deploy"), '#!/bin/sh\necho "deploy: $*"\nexit 6\n');
     Deno.chmodSync(join(root, "bin", "bus-operator-deploy"), 0o755);
@@ -79,14 +79,14 @@ Deno.test({
       for (const name of NAMES) {
         if (name !== "bus") Deno.linkSync(binary, join(dir, name));
         const result = await run(join(dir, name), ["--version"], {});
-        assert.equal(result.stdout, `${name} 0.1.0\n`, result.stderr);
+        assert.equal(result.stdout, versionOutput(name), result.stderr);
       }
       const help = await run(join(dir, "bus-api-provider-auth"), ["--help"], {});
       assert.match(help.stdout, /^SYNOPSIS$/m);
       // bus in "run command -- bus" is this same executable, so no bus on PATH is needed.
       Deno.writeTextFileSync(join(dir, "self.bus"), "run command -- bus operator token --version\n");
       const self = await run(join(dir, "bus"), [join(dir, "self.bus")], { PATH: "/nonexistent" });
-      assert.equal(self.stdout, "bus-operator-token 0.1.0\n", self.stderr);
+      assert.equal(self.stdout, versionOutput("bus-operator-token"), self.stderr);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

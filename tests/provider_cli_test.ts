@@ -40,7 +40,7 @@ Deno.test("bus-api-provider-auth --help lists every provider variable", async ()
 Deno.test("bus-api-provider-auth --version prints the version", async () => {
   const result = await runProgram(PROGRAM, ["--version"]);
   assert.equal(result.code, 0);
-  assert.match(result.stdout, /^bus-api-provider-auth [0-9]+\.[0-9]+\.[0-9]+\n$/);
+  assert.match(result.stdout, /^bus-api-provider-auth [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{12}|unknown)\)\n$/);
 });
 
 Deno.test("bus-api-provider-auth refuses unknown commands and flags with exit 2 and the synopsis", async () => {

@@ -5,7 +5,7 @@
  */
 
 import { normalizeEmail } from "../../lib/email.ts";
-import { VERSION } from "../../lib/version.ts";
+import { versionLine } from "../../lib/version.ts";
 import { EXIT, type Io, type Program } from "../../lib/program.ts";
 import { didYouMean } from "../../lib/suggest.ts";
 import { resolveProviderUrls } from "../shared/base_url.ts";
@@ -70,7 +70,7 @@ async function runAuth(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandLine(args, OPTIONS);
   const command = positionals[0];
   if (values.version) {
-    io.stdout(`bus-auth ${VERSION}\n`);
+    io.stdout(versionLine("bus-auth", io.build));
     return EXIT.ok;
   }
   if (values.help || command === "help") {

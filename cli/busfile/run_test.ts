@@ -14,7 +14,13 @@ async function withFile(text: string, body: (path: string) => Promise<void>): Pr
 }
 
 function capture(env: Record<string, string> = {}): Io & { err: string } {
-  const io = { err: "", stdout: () => {}, stderr: (text: string) => void (io.err += text), env };
+  const io = {
+    err: "",
+    stdout: () => {},
+    stderr: (text: string) => void (io.err += text),
+    env,
+    build: { version: "0.0.0", commit: null },
+  };
   return io;
 }
 

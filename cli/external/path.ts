@@ -19,7 +19,7 @@ function executableExtensions(env: Readonly<Record<string, string | undefined>>)
 }
 
 /** Whether `path` is a file (after symlinks) that may be executed. */
-async function isExecutable(path: string): Promise<boolean> {
+export async function isExecutable(path: string): Promise<boolean> {
   try {
     const info = await Deno.stat(path);
     return info.isFile && (info.mode === null || (info.mode & 0o111) !== 0);

@@ -5,7 +5,7 @@
  */
 
 import { normalizeEmail } from "../../lib/email.ts";
-import { VERSION } from "../../lib/version.ts";
+import { versionLine } from "../../lib/version.ts";
 import { EXIT, type Io, type Program } from "../../lib/program.ts";
 import { resolveProviderUrls } from "../shared/base_url.ts";
 import { UsageError } from "../shared/errors.ts";
@@ -51,7 +51,7 @@ interface User {
 async function runOperatorAuth(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandLine(args, OPTIONS);
   if (values.version) {
-    io.stdout(`bus-operator-auth ${VERSION}\n`);
+    io.stdout(versionLine("bus-operator-auth", io.build));
     return EXIT.ok;
   }
   if (values.help || positionals[0] === "help") {

@@ -6,16 +6,19 @@
  * @module
  */
 
-import { VERSION } from "../../lib/version.ts";
+import { versionLine } from "../../lib/version.ts";
 import { findOnPath, listOnPath, withoutPermission } from "../external/path.ts";
 import { runModule } from "../external/spawn.ts";
-import { EXIT, type Io, type Program } from "../../lib/program.ts";
+import { EXIT, type Io, type Program, type ProgramLoader } from "../../lib/program.ts";
 import { didYouMean } from "../../lib/suggest.ts";
-import { operatorAuthProgram } from "./auth_family.ts";
 import { OPERATOR_SYNOPSIS, operatorHelp } from "./help.ts";
-import { operatorTokenProgram } from "./token_family.ts";
 
-const FAMILIES: Readonly<Record<string, Program>> = { auth: operatorAuthProgram, token: operatorTokenProgram };
+/** The built-in families, each loaded when it runs. */
+export const OPERATOR_FAMILIES: Readonly<Record<string, ProgramLoader>> = {
+  auth: () => import("./auth_family.ts").then((module) => module.operatorAuthProgram),
+  token: () => import("./token_family.ts").then((module) => module.operatorTokenProgram),
+};
+const FAMILIES = OPERATOR_FAMILIES;
 const PREFIX = "bus-operator-";
 
 /** `bus operator`. */
@@ -36,10 +39,10 @@ async function runOperator(args: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   if (first === "--version") {
-    io.stdout(`bus-operator ${VERSION}\n`);
+    io.stdout(versionLine("bus-operator", io.build));
     return EXIT.ok;
   }
-  if (Object.hasOwn(FAMILIES, first)) return await FAMILIES[first].run(rest, io);
+  if (Object.hasOwn(FAMILIES, first)) return await (await FAMILIES[first]()).run(rest, io);
   if (first.startsWith("-")) {
     io.stderr(`bus-operator: unknown option "${first}"\n${OPERATOR_SYNOPSIS}`);
     return EXIT.usage;

@@ -10,7 +10,7 @@ import { AUDIENCE, buildClaims, DEFAULT_ISSUER, isKnownAudience, isValidSubject 
 import { signToken } from "../../lib/jwt.ts";
 import { formatScope, parseScope } from "../../lib/scopes.ts";
 import { decodeSecret, MIN_HS256_SECRET_BYTES } from "../../lib/secret.ts";
-import { VERSION } from "../../lib/version.ts";
+import { versionLine } from "../../lib/version.ts";
 import { EXIT, type Io, type Program } from "../../lib/program.ts";
 import { resolveProviderUrls } from "../shared/base_url.ts";
 import { UsageError } from "../shared/errors.ts";
@@ -60,7 +60,7 @@ interface IssueRequest {
 async function runOperatorToken(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandLine(args, OPTIONS);
   if (values.version) {
-    io.stdout(`bus-operator-token ${VERSION}\n`);
+    io.stdout(versionLine("bus-operator-token", io.build));
     return EXIT.ok;
   }
   if (values.help || positionals[0] === "help") {

@@ -6,7 +6,13 @@ import { readSecretFile, secretFromEnvironment } from "./secret_input.ts";
 
 function testIo(env: Record<string, string> = {}): Io & { warnings: string[] } {
   const warnings: string[] = [];
-  return { stdout: () => {}, stderr: (text) => warnings.push(text), env, warnings };
+  return {
+    stdout: () => {},
+    stderr: (text) => warnings.push(text),
+    env,
+    build: { version: "0.0.0", commit: null },
+    warnings,
+  };
 }
 
 async function failure(promise: Promise<unknown>): Promise<FailureError> {

@@ -206,3 +206,19 @@ export async function runProgram(
     stderr: new TextDecoder().decode(output.stderr),
   };
 }
+
+let headCommit: string | undefined;
+
+/**
+ * What `<program> --version` prints in this checkout: the version of
+ * deno.json and the commit `git rev-parse` names (or `unknown` when the
+ * program may not read `.git`).
+ */
+export function versionOutput(program: string, options: { commitReadable?: boolean } = {}): string {
+  const version = JSON.parse(Deno.readTextFileSync(CONFIG)).version;
+  if (options.commitReadable === false) return `${program} ${version} (commit unknown)\n`;
+  headCommit ??= new TextDecoder().decode(
+    new Deno.Command("git", { args: ["rev-parse", "--short=12", "HEAD"], cwd: ROOT }).outputSync().stdout,
+  ).trim();
+  return `${program} ${version} (commit ${headCommit})\n`;
+}
