@@ -1,6 +1,6 @@
 /**
  * The `bus-api-provider-auth` program: `serve` (default), `migrate`,
- * `config`, `--help`, `--version`.
+ * `config`, `healthcheck`, `--help`, `--version`.
  *
  * @module
  */
@@ -13,17 +13,21 @@ import { parseIp } from "../lib/ip.ts";
 import { describeStore } from "../lib/store/factory.ts";
 import { postgresSchemaSql } from "../lib/store/postgres_schema.ts";
 import { versionLine } from "../lib/version.ts";
+import { parseDuration } from "../lib/duration.ts";
+import { DEFAULT_HEALTHCHECK_TIMEOUT_SECONDS, defaultHealthUrl, probeHealth } from "./healthcheck.ts";
 import { jsonLineLogger } from "./logger.ts";
 import { PROVIDER_SYNOPSIS, providerHelp } from "./provider_help.ts";
 import { serve } from "./serve.ts";
 
-const COMMANDS: readonly string[] = ["serve", "migrate", "config"];
+const COMMANDS: readonly string[] = ["serve", "migrate", "config", "healthcheck"];
 
 /** The options below, as typed on the command line, for "did you mean" answers. */
 const OPTIONS = {
   listen: { type: "string" },
   dev: { type: "boolean" },
   "print-sql": { type: "boolean" },
+  url: { type: "string" },
+  timeout: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -31,7 +35,7 @@ const OPTIONS = {
 /** `bus-api-provider-auth`. */
 export const providerProgram: Program = {
   name: "bus-api-provider-auth",
-  summary: "run the auth provider (serve, migrate, config)",
+  summary: "run the auth provider (serve, migrate, config, healthcheck)",
   run: runProvider,
 };
 
@@ -56,6 +60,13 @@ async function runProvider(args: string[], io: Io): Promise<number> {
   if (rest.length > 0) return usage(io, `unexpected argument "${rest[0]}"`);
   if (values["print-sql"] && command !== "migrate") return usage(io, "--print-sql only goes with migrate");
   if (values.listen !== undefined && command !== "serve") return usage(io, "--listen only goes with serve");
+  for (const option of ["url", "timeout"] as const) {
+    if (values[option] !== undefined && command !== "healthcheck") {
+      return usage(io, `--${option} only goes with healthcheck`);
+    }
+  }
+  // Before the configuration is loaded: a health check needs no secret.
+  if (command === "healthcheck") return await healthcheck(io, values.url, values.timeout);
   if (command === "migrate" && values["print-sql"]) {
     io.stdout(postgresSchemaSql());
     return EXIT.ok;
@@ -109,6 +120,35 @@ function optionProblem(error: Error): string {
   // Only long options are suggested: one letter away from "-h" is no evidence of a typo.
   const known = Object.keys(OPTIONS).map((name) => `--${name}`);
   return `unknown option "${unknown[1]}"${didYouMean(unknown[1], known)}`;
+}
+
+/**
+ * `healthcheck [--url URL] [--timeout DURATION]`: exit 0 when the provider
+ * answers 200 `{"ok":true}`, else exit 1 with the reason in one line.
+ */
+async function healthcheck(io: Io, url: string | undefined, timeout: string | undefined): Promise<number> {
+  let timeoutSeconds = DEFAULT_HEALTHCHECK_TIMEOUT_SECONDS;
+  if (timeout !== undefined) {
+    try {
+      timeoutSeconds = parseDuration(timeout);
+    } catch (error) {
+      return usage(io, `--timeout: ${(error as Error).message}`);
+    }
+  }
+  const target = url ?? defaultHealthUrl(io.env);
+  if (target === null) {
+    return usage(io, `cannot tell the health URL from BUS_AUTH_LISTEN="${io.env.BUS_AUTH_LISTEN}": give --url`);
+  }
+  if (!/^https?:\/\//i.test(target) || !URL.canParse(target)) {
+    return usage(io, `--url: expected an http:// or https:// URL, got "${target}"`);
+  }
+  const result = await probeHealth(target, timeoutSeconds);
+  if (!result.ok) {
+    io.stderr(`bus-api-provider-auth: unhealthy: ${target}: ${result.reason}\n`);
+    return EXIT.failure;
+  }
+  io.stdout(`healthy: ${target}\n`);
+  return EXIT.ok;
 }
 
 async function migrate(config: Config, io: Io): Promise<number> {

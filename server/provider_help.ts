@@ -12,6 +12,7 @@ import { AUTH_BASES } from "./app.ts";
 export const PROVIDER_SYNOPSIS = `usage: bus-api-provider-auth [serve] [--listen HOST:PORT] [--dev]
        bus-api-provider-auth migrate [--print-sql]
        bus-api-provider-auth config [--dev]
+       bus-api-provider-auth healthcheck [--url URL] [--timeout DURATION]
        bus-api-provider-auth help [COMMAND] | --help | --version
 `;
 
@@ -51,6 +52,7 @@ SYNOPSIS
     bus-api-provider-auth [serve] [--listen HOST:PORT] [--dev]
     bus-api-provider-auth migrate [--print-sql]
     bus-api-provider-auth config [--dev]
+    bus-api-provider-auth healthcheck [--url URL] [--timeout DURATION]
     bus-api-provider-auth help [COMMAND] | --help | --version
 
 DESCRIPTION
@@ -85,8 +87,17 @@ COMMANDS
         Validate the environment and print the effective configuration with
         secrets hidden; exit 2 when it is invalid.
 
+    healthcheck
+        GET the /healthz of a running provider: exit 0 when it answers 200
+        with {"ok":true}, else exit 1 with the reason on stderr (connection
+        refused, timeout, HTTP 503 store_unavailable, ...). The URL defaults
+        to the address BUS_AUTH_LISTEN names (127.0.0.1:8080 when unset;
+        0.0.0.0 and :: are asked on loopback). Needs no secret and reads no
+        other variable, so it serves as a container HEALTHCHECK.
+
     help [COMMAND]
-        Print this help, as --help does; COMMAND is serve, migrate or config.
+        Print this help, as --help does; COMMAND is serve, migrate, config or
+        healthcheck.
         A mistyped command or option is answered with the nearest known one.
 
 OPTIONS
@@ -105,6 +116,14 @@ OPTIONS
     --print-sql
         With migrate: print the PostgreSQL DDL for an operator to apply by hand
         (psql -v ON_ERROR_STOP=1 -f schema.sql) instead of applying anything.
+
+    --url URL
+        With healthcheck: the health URL to ask instead of the one
+        BUS_AUTH_LISTEN implies, such as http://127.0.0.1:8080/healthz.
+
+    --timeout DURATION
+        With healthcheck: how long to wait for the answer (3s by default;
+        90s, 1m, or a number of seconds).
 
     -h, --help
         Print this help.
@@ -128,6 +147,10 @@ EXAMPLES
         export BUS_AUTH_SMTP_PASSWORD_FILE=/run/secrets/bus-auth-smtp-password
         export BUS_AUTH_API_USER_SCOPES="llm:proxy billing:read"
         bus-api-provider-auth config && bus-api-provider-auth serve --listen 0.0.0.0:8080
+
+    Container or systemd health check:
+        bus-api-provider-auth healthcheck
+        bus-api-provider-auth healthcheck --url http://127.0.0.1:8080/healthz
 
     Schema for a database administrator:
         bus-api-provider-auth migrate --print-sql > bus-auth-schema.sql

@@ -54,7 +54,10 @@ Deno.test("bus-api-provider-auth refuses unknown commands and flags with exit 2 
 
 Deno.test("bus-api-provider-auth help [COMMAND] prints the same help as --help", async () => {
   const expected = (await runProgram(PROGRAM, ["--help"])).stdout;
-  const runs = [["help"], ["help", "serve"], ["help", "migrate"], ["help", "config"], ["help", "help"], [
+  const runs = [["help"], ["help", "serve"], ["help", "migrate"], ["help", "config"], ["help", "healthcheck"], [
+    "help",
+    "help",
+  ], [
     "serve",
     "-h",
   ]];
@@ -268,4 +271,103 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+/** A loopback port that nothing listens on (bound, then closed). */
+function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+Deno.test({
+  name: "healthcheck exits 0 against a running provider, with no secret or other configuration",
+  sanitizeResources: false,
+  fn: async () => {
+    const provider = await startProvider({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_ROUTE_PREFIX: "/local-dev/v1" });
+    try {
+      const { host } = new URL(provider.url);
+      // The address BUS_AUTH_LISTEN names, and an explicit URL (also under the route prefix).
+      const byListen = await runProgram(PROGRAM, ["healthcheck"], { env: { BUS_AUTH_LISTEN: host } });
+      assert.equal(byListen.code, 0, byListen.stderr);
+      assert.equal(byListen.stdout, `healthy: ${provider.url}/healthz\n`);
+      assert.equal(byListen.stderr, "");
+      const url = `${provider.url}/local-dev/v1/healthz`;
+      const byUrl = await runProgram(PROGRAM, ["healthcheck", "--url", url, "--timeout", "5s"]);
+      assert.equal(byUrl.code, 0, byUrl.stderr);
+      assert.equal(byUrl.stdout, `healthy: ${url}\n`);
+    } finally {
+      await provider.stop();
+    }
+  },
+});
+
+Deno.test("healthcheck asks a wildcard listen address on loopback and says connection refused, exit 1", async () => {
+  const port = closedPort();
+  for (
+    const [listen, url] of [[`0.0.0.0:${port}`, `http://127.0.0.1:${port}/healthz`], [
+      `[::]:${port}`,
+      `http://[::1]:${port}/healthz`,
+    ]]
+  ) {
+    const result = await runProgram(PROGRAM, ["healthcheck"], { env: { BUS_AUTH_LISTEN: listen } });
+    assert.equal(result.code, 1, listen);
+    assert.equal(result.stdout, "");
+    assert.equal(result.stderr, `bus-api-provider-auth: unhealthy: ${url}: connection refused\n`);
+  }
+});
+
+Deno.test("healthcheck reports a 503 store_unavailable, a non-JSON answer and a silent server in one line, exit 1", async () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/down/healthz") {
+      return Response.json({ ok: false, store: "postgres", error: "store_unavailable" }, { status: 503 });
+    }
+    if (path === "/html/healthz") return new Response("<html>ok</html>", { headers: { "Content-Type": "text/html" } });
+    return Response.json({ ok: false });
+  });
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of silent) held.push(conn);
+  })();
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    const silentUrl = `http://127.0.0.1:${(silent.addr as Deno.NetAddr).port}/healthz`;
+    const cases: [string[], string][] = [
+      [["--url", `${base}/down/healthz`], "HTTP 503 store_unavailable"],
+      [["--url", `${base}/html/healthz`], "HTTP 200 but not JSON"],
+      [["--url", `${base}/healthz`], 'HTTP 200 without "ok":true'],
+      [["--url", silentUrl, "--timeout", "1"], "no answer within 1 s (timeout)"],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runProgram(PROGRAM, ["healthcheck", ...args])));
+    for (const [index, result] of results.entries()) {
+      const [args, reason] = cases[index];
+      assert.equal(result.code, 1, args.join(" "));
+      assert.equal(result.stderr, `bus-api-provider-auth: unhealthy: ${args[1]}: ${reason}\n`);
+    }
+  } finally {
+    silent.close();
+    for (const conn of held) conn.close();
+    await accepting.catch(() => {});
+    await server.shutdown();
+  }
+});
+
+Deno.test("healthcheck refuses a bad --url, --timeout or BUS_AUTH_LISTEN with exit 2, and its options elsewhere", async () => {
+  const cases: [string[], Record<string, string>, RegExp][] = [
+    [["healthcheck", "--url", "ftp://example.test/healthz"], {}, /--url: expected an http:\/\/ or https:\/\/ URL/],
+    [["healthcheck", "--timeout", "soon"], {}, /--timeout: Cannot parse duration "soon"/],
+    [["healthcheck"], { BUS_AUTH_LISTEN: "nonsense" }, /cannot tell the health URL from BUS_AUTH_LISTEN="nonsense"/],
+    [["healthcheck"], { BUS_AUTH_LISTEN: "127.0.0.1:0" }, /give --url/],
+    [["config", "--url", "http://127.0.0.1:8080/healthz"], {}, /--url only goes with healthcheck/],
+    [["serve", "--timeout", "3s"], {}, /--timeout only goes with healthcheck/],
+  ];
+  for (const [args, env, message] of cases) {
+    const result = await runProgram(PROGRAM, args, { env });
+    assert.equal(result.code, 2, args.join(" "));
+    assert.match(result.stderr, message);
+    assert.match(result.stderr, /usage: bus-api-provider-auth/);
+  }
 });

@@ -145,17 +145,36 @@ function readInteger(read: EnvReader, name: string): number {
   return read.integer(name, fallback, min, max);
 }
 
-function readListen(read: EnvReader, flag: string | undefined): Config["listen"] {
-  const value = flag ?? read.string("BUS_AUTH_LISTEN") ?? "127.0.0.1:8080";
+/** Listen address when neither `--listen` nor `BUS_AUTH_LISTEN` is given. */
+export const DEFAULT_LISTEN = "127.0.0.1:8080";
+
+/**
+ * Parses a listen address as `BUS_AUTH_LISTEN` and `--listen` take it:
+ * `HOST:PORT` or `[IPv6]:PORT`, port 0 to 65535.
+ *
+ * @returns the host (without brackets) and port, or `null` when malformed
+ * @example
+ * ```ts
+ * parseListen("[::1]:8080"); // { hostname: "::1", port: 8080 }
+ * ```
+ */
+export function parseListen(value: string): { hostname: string; port: number } | null {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]+)):([0-9]{1,5})$/.exec(value);
   const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) {
+  if (!match || port > 65535) return null;
+  return { hostname: match[1] ?? match[2], port };
+}
+
+function readListen(read: EnvReader, flag: string | undefined): Config["listen"] {
+  const value = flag ?? read.string("BUS_AUTH_LISTEN") ?? DEFAULT_LISTEN;
+  const listen = parseListen(value);
+  if (listen === null) {
     read.problem(
       `BUS_AUTH_LISTEN: expected HOST:PORT with a port from 0 to 65535, such as 127.0.0.1:8080 or [::1]:8080, got "${value}"`,
     );
     return { hostname: "127.0.0.1", port: 8080 };
   }
-  return { hostname: match[1] ?? match[2], port };
+  return listen;
 }
 
 function readRoutePrefix(read: EnvReader): string | null {
