@@ -1,0 +1,50 @@
+/**
+ * The least privileges of each program, kept once in the `permissions`
+ * sets of `deno.json` and turned into `--allow-*` flags here for
+ * `deno compile`, `deno install` and the tests (the flags avoid Deno's
+ * "experimental" notice that `-P` prints on every run).
+ *
+ * @module
+ */
+
+import denoConfig from "../deno.json" with { type: "json" };
+
+/** One permission set: each kind granted fully (`true`) or for the listed values. */
+export type PermissionSet = Readonly<Record<string, boolean | readonly string[]>>;
+
+/** The sets of `deno.json`, by name. */
+export const PERMISSION_SETS: Readonly<Record<string, PermissionSet>> = denoConfig.permissions;
+
+/** The program each executable or alias takes its permission set from. */
+export const PERMISSION_SET_OF: Readonly<Record<string, string>> = {
+  "bus": "bus-auth",
+  "bus-auth": "bus-auth",
+  "bus-operator": "bus-operator",
+  "bus-operator-auth": "bus-operator",
+  "bus-operator-token": "bus-operator",
+  "bus-api-provider-auth": "bus-api-provider-auth",
+};
+
+/**
+ * The `--allow-*` flags of a set, in a stable order.
+ *
+ * @example
+ * ```ts
+ * permissionFlags({ read: true, write: ["/var/lib/bus-auth"] }); // ["--allow-read", "--allow-write=/var/lib/bus-auth"]
+ * ```
+ */
+export function permissionFlags(set: PermissionSet): string[] {
+  const flags: string[] = [];
+  for (const [kind, grant] of Object.entries(set)) {
+    if (grant === true) flags.push(`--allow-${kind}`);
+    else if (Array.isArray(grant) && grant.length > 0) flags.push(`--allow-${kind}=${grant.join(",")}`);
+  }
+  return flags;
+}
+
+/** The flags of a program's set. @throws Error for a name without a set */
+export function programPermissionFlags(program: string): string[] {
+  const set = PERMISSION_SETS[PERMISSION_SET_OF[program] ?? program];
+  if (set === undefined) throw new Error(`No permission set for "${program}" in deno.json`);
+  return permissionFlags(set);
+}
