@@ -49,7 +49,10 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
   try {
     store = await openStore(config.store);
   } catch (error) {
-    log({ level: "error", msg: "cannot open the store", detail: errorText(error) });
+    const hint = error instanceof Deno.errors.NotCapable && config.store.kind === "sqlite"
+      ? "; the compiled provider writes only below /var/lib/bus-auth: keep BUS_AUTH_STORE_PATH there, or use PostgreSQL"
+      : "";
+    log({ level: "error", msg: "cannot open the store", detail: `${errorText(error)}${hint}` });
     return 1;
   }
   try {

@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { programPermissionFlags } from "../deploy/permissions.ts";
 import { baseEnv, MAIN, versionOutput } from "./helpers/provider_process.ts";
 
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
@@ -91,4 +92,24 @@ Deno.test("a missing --allow-net is one line that names it", async () => {
     /^bus-auth: missing permission: Requires net access to "127\.0\.0\.1:8080", .*--allow-net/,
   );
   assert.equal(result.stderr.split("\n").length, 2, "one line");
+});
+
+Deno.test("the provider under its compiled permission set names where its SQLite file may live", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-permissions-store-" });
+  try {
+    const result = await runWith(
+      ["--no-prompt", ...programPermissionFlags("bus-api-provider-auth")],
+      ["bus-api-provider-auth", "serve", "--listen", "127.0.0.1:0"],
+      { BUS_AUTH_HS256_SECRET: "permission-test-signing-secret-32-bytes!", BUS_AUTH_STORE_PATH: join(dir, "a.sqlite") },
+    );
+    assert.equal(result.code, 1);
+    const line = JSON.parse(result.stderr.trim().split("\n").pop()!);
+    assert.equal(line.msg, "cannot open the store");
+    assert.match(
+      line.detail,
+      /Requires write access to .*the compiled provider writes only below \/var\/lib\/bus-auth/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

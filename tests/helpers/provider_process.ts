@@ -7,6 +7,7 @@
  */
 
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { programPermissionFlags } from "../../deploy/permissions.ts";
 
 /** Path of `main.ts`. */
 export const MAIN = fromFileUrl(new URL("../../main.ts", import.meta.url));
@@ -37,6 +38,19 @@ export function baseEnv(): Record<string, string> {
   const cache = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`;
   env.DENO_DIR ??= `${cache}/deno`;
   return env;
+}
+
+/**
+ * The flags a program runs with in the tests: its own permission set from
+ * deno.json, so a permission it lacks fails the tests, except that the
+ * provider may write anywhere (its test stores live in temporary folders,
+ * the compiled one writes only /var/lib/bus-auth).
+ */
+export function testPermissions(program: string): string[] {
+  return [
+    "--no-prompt",
+    ...programPermissionFlags(program).map((flag) => flag.startsWith("--allow-write=") ? "--allow-write" : flag),
+  ];
 }
 
 /** A running provider process. */
@@ -82,7 +96,18 @@ export async function startProvider(
   options: { cwd?: string } = {},
 ): Promise<ProviderProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", CONFIG, MAIN, "bus-api-provider-auth", "serve", "--listen", "127.0.0.1:0", ...args],
+    args: [
+      "run",
+      ...testPermissions("bus-api-provider-auth"),
+      "--config",
+      CONFIG,
+      MAIN,
+      "bus-api-provider-auth",
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      ...args,
+    ],
     cwd: options.cwd ?? ROOT,
     env: { ...baseEnv(), ...env },
     clearEnv: true,
@@ -185,7 +210,7 @@ export async function runProgram(
   options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {},
 ): Promise<RunResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", CONFIG, MAIN, program, ...args],
+    args: ["run", ...testPermissions(program), "--config", CONFIG, MAIN, program, ...args],
     cwd: options.cwd ?? ROOT,
     env: { ...baseEnv(), ...options.env },
     clearEnv: true,
