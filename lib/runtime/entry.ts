@@ -25,7 +25,7 @@ const encoder = new TextEncoder();
 /** Runs the program this process was invoked as and returns its exit code. */
 export async function runEntry(entry: Entry, args: readonly string[] = Deno.args): Promise<number> {
   const io = processIo();
-  const selected = selectProgram(entry.programs, await invocationName(), args, entry.fallback);
+  const selected = await pickProgram(entry, args);
   if (selected === null) {
     io.stderr(
       `Run as one of ${Object.keys(entry.programs).join(", ")}, or name one as the first argument:\n` +
@@ -74,21 +74,39 @@ function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): v
 }
 
 /**
- * `argv[0]` as the process was started (a symlink's own name, which
- * `Deno.execPath()` would resolve away). On Linux it comes from
- * `/proc/self/cmdline` when reading it needs no prompt; elsewhere from
- * `node:process`, loaded only then because it costs start-up time.
+ * The program to run. The invocation name (`argv[0]`, a symlink's own name)
+ * decides, else the first argument, else the fallback. `argv[0]` is only
+ * known through Node's `process`, which costs ~13 ms of start-up, and Deno
+ * guards `/proc/self` behind --allow-all; so it is asked only when the
+ * answer can differ: in a compiled executable that answers to more than
+ * one name (its alias links), and under `deno run main.ts` (which has no
+ * program of its own) when the first argument names none, as when deno
+ * itself is linked under a program's name.
  */
-async function invocationName(): Promise<string> {
-  const cmdline = "/proc/self/cmdline";
-  try {
-    if (Deno.build.os === "linux" && Deno.permissions.querySync({ name: "read", path: cmdline }).state === "granted") {
-      const first = Deno.readTextFileSync(cmdline).split("\0")[0];
-      if (first !== "") return first;
-    }
-  } catch {
-    // Fall back below.
+async function pickProgram(entry: Entry, args: readonly string[]) {
+  const names = Object.keys(entry.programs);
+  const executable = executableName();
+  if (executable === null || !names.includes(executable)) {
+    // Run by deno, or renamed: the first argument, else the entry's own program.
+    if (args.length > 0 && names.includes(args[0])) return { name: args[0], args: args.slice(1) };
+    if (entry.fallback !== undefined) return { name: entry.fallback, args: [...args] };
+  } else if (names.length === 1) {
+    return { name: executable, args: [...args] };
   }
+  return selectProgram(entry.programs, await argv0(), args, entry.fallback);
+}
+
+/** The file name of the running executable (symlinks resolved), or `null` when reading it is not allowed. */
+function executableName(): string | null {
+  try {
+    if (Deno.permissions.querySync({ name: "read" }).state !== "granted") return null;
+    return Deno.execPath().split(/[\\/]/).pop()!.replace(/\.exe$/i, "");
+  } catch {
+    return null;
+  }
+}
+
+async function argv0(): Promise<string> {
   const { default: process } = await import("node:process");
   return process.argv0;
 }
