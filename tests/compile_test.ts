@@ -237,3 +237,11 @@ Deno.test({
     }
   },
 });
+
+Deno.test("deno publish --dry-run accepts the package, without tests or build leftovers", async () => {
+  const result = await run(Deno.execPath(), ["publish", "--dry-run", "--allow-dirty"]);
+  assert.equal(result.code, 0, result.stderr);
+  const files = [...(result.stdout + result.stderr).matchAll(/file:\/\/\S+/g)].map((match) => match[0]);
+  assert.ok(files.some((file) => file.endsWith("/main.ts")) && files.some((file) => file.endsWith("/LICENSE")));
+  assert.deepEqual(files.filter((file) => /_test\.ts$|\/tests\/|build_commit\.txt$/.test(file)), []);
+});
