@@ -47,6 +47,7 @@ COPY --from=build /rootfs/usr/local/bin/ /usr/local/bin/
 COPY --from=build --chown=65532:65532 /rootfs/var/lib/ /var/lib/
 USER 65532:65532
 # The programs start on this base and the alias links resolve (exec form: no shell here).
+# For a foreign --platform these two steps run under emulation (binfmt/QEMU).
 RUN ["bus-api-provider-auth", "--version"]
 RUN ["bus-operator-token", "--version"]
 ENV BUS_AUTH_LISTEN=0.0.0.0:8080
