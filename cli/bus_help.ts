@@ -54,7 +54,7 @@ DESCRIPTION
 COMMANDS
     auth                 end-user client: register, login, verify, status, token
     operator             operator families: auth, token, and bus-operator-* on PATH
-    api provider auth    the auth provider: serve, migrate, config
+    api provider auth    the auth provider: serve, migrate, config, healthcheck
     <file>.bus           run the bus commands of a file, one per line
 
     Modules found on PATH:

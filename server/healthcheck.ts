@@ -8,6 +8,7 @@
 
 import { DEFAULT_LISTEN, parseListen } from "../lib/config/config.ts";
 import { parseIp } from "../lib/ip.ts";
+import { networkReason } from "../lib/network_reason.ts";
 
 /** Seconds to wait for the answer when `--timeout` is not given. */
 export const DEFAULT_HEALTHCHECK_TIMEOUT_SECONDS = 3;
@@ -46,13 +47,13 @@ export async function probeHealth(url: string, timeoutSeconds: number): Promise<
       redirect: "manual",
     });
   } catch (error) {
-    return { ok: false, reason: fetchFailure(error, timeoutSeconds) };
+    return { ok: false, reason: networkReason(error, timeoutSeconds) };
   }
   let text: string;
   try {
     text = await response.text();
   } catch (error) {
-    return { ok: false, reason: `HTTP ${response.status}, then ${fetchFailure(error, timeoutSeconds)}` };
+    return { ok: false, reason: `HTTP ${response.status}, then ${networkReason(error, timeoutSeconds)}` };
   }
   let body: unknown = undefined;
   try {
@@ -65,24 +66,4 @@ export async function probeHealth(url: string, timeoutSeconds: number): Promise<
   const code = typeof fields?.error === "string" ? ` ${fields.error.slice(0, 60)}` : "";
   if (response.status !== 200) return { ok: false, reason: `HTTP ${response.status}${code}` };
   return { ok: false, reason: fields === null ? "HTTP 200 but not JSON" : 'HTTP 200 without "ok":true' };
-}
-
-/** Why a request got no answer. Deno's fetch says "fetch failed"; the reason is in the cause chain. */
-function fetchFailure(error: unknown, timeoutSeconds: number): string {
-  if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) {
-    return `no answer within ${timeoutSeconds} s (timeout)`;
-  }
-  const messages: string[] = [];
-  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 8; depth++) {
-    messages.push(current instanceof Error ? current.message : String(current));
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  const text = messages.join(": ");
-  if (/connection refused/i.test(text)) return "connection refused";
-  if (/connection reset/i.test(text)) return "connection reset";
-  if (/dns error|failed to lookup|name or service not known|no address associated/i.test(text)) {
-    return "host name not resolved";
-  }
-  if (/timed out/i.test(text)) return "connection timed out";
-  return (messages[messages.length - 1] ?? "unknown error").split("\n")[0].slice(0, 160);
 }

@@ -314,7 +314,10 @@ Deno.test("healthcheck asks a wildcard listen address on loopback and says conne
     const result = await runProgram(PROGRAM, ["healthcheck"], { env: { BUS_AUTH_LISTEN: listen } });
     assert.equal(result.code, 1, listen);
     assert.equal(result.stdout, "");
-    assert.equal(result.stderr, `bus-api-provider-auth: unhealthy: ${url}: connection refused\n`);
+    assert.equal(
+      result.stderr,
+      `bus-api-provider-auth: unhealthy: ${url}: connection refused (nothing listens there)\n`,
+    );
   }
 });
 
