@@ -13,6 +13,8 @@ export interface AuthPolicy {
   otpTtlSeconds: number;
   otpMaxAttempts: number;
   otpResendSeconds: number;
+  /** Wrong guesses per email in a rolling 24 h, across codes, before 429 `otp_locked`. */
+  otpMaxFailuresPerDay: number;
   sessionTtlSeconds: number;
   sessionRefresh: boolean;
   sessionMaxSeconds: number;
@@ -49,6 +51,7 @@ export function defaultPolicy(overrides: Partial<AuthPolicy> = {}): AuthPolicy {
     otpTtlSeconds: 600,
     otpMaxAttempts: 5,
     otpResendSeconds: 60,
+    otpMaxFailuresPerDay: 20,
     sessionTtlSeconds: 3600,
     sessionRefresh: true,
     sessionMaxSeconds: 30 * 86400,

@@ -160,7 +160,7 @@ async function migrate(config: Config, io: Io): Promise<number> {
         return EXIT.ok;
       case "sqlite": {
         const { SqliteStore } = await import("../lib/store/sqlite.ts");
-        const store = SqliteStore.open(config.store.path, { migrate: false });
+        const store = SqliteStore.open(config.store.path, { migrate: false, synchronous: config.store.synchronous });
         const applied = store.migrate();
         await store.close();
         io.stdout(appliedText(applied, where));
@@ -203,7 +203,9 @@ function describeConfig(config: Config): string {
     ["BUS_AUTH_INTERNAL_SHARED_KEY", secret(config.internalKey)],
   ];
   if (store.kind === "memory") lines.push(["# store", "memory (lost on restart)"]);
-  if (store.kind === "sqlite") lines.push(["BUS_AUTH_STORE_PATH", store.path]);
+  if (store.kind === "sqlite") {
+    lines.push(["BUS_AUTH_STORE_PATH", store.path], ["BUS_AUTH_SQLITE_SYNCHRONOUS", store.synchronous]);
+  }
   if (store.kind === "postgres") lines.push(["BUS_AUTH_POSTGRES_DSN", maskDsn(store.dsn)]);
   if (store.kind === "postgres") {
     lines.push(

@@ -17,7 +17,12 @@ import { integerVariable, knownVariableNames } from "./variables.ts";
 /** Where state lives. */
 export type StoreConfig =
   | { kind: "memory" }
-  | { kind: "sqlite"; path: string }
+  | {
+    kind: "sqlite";
+    path: string;
+    /** `PRAGMA synchronous`: NORMAL (the default) or FULL. */
+    synchronous: "NORMAL" | "FULL";
+  }
   | {
     kind: "postgres";
     /** Holds a password: never print it; use {@link maskDsn}. */
@@ -56,6 +61,10 @@ export interface Config {
   policy: AuthPolicy;
   trustedProxies: readonly Cidr[];
   maxBodyBytes: number;
+  /** Seconds a connection may take to send its request headers. */
+  headerTimeoutSeconds: number;
+  /** Seconds a request may take to send its body. */
+  bodyTimeoutSeconds: number;
   /** Names of the variables that took a development default (only with `dev`). */
   devDefaults: readonly string[];
   /** Non-fatal findings to print at start-up. */
@@ -126,6 +135,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     policy: readPolicy(read),
     trustedProxies: readProxies(read),
     maxBodyBytes: readInteger(read, "BUS_AUTH_MAX_BODY_BYTES"),
+    headerTimeoutSeconds: readInteger(read, "BUS_AUTH_HEADER_TIMEOUT_SECONDS"),
+    bodyTimeoutSeconds: readInteger(read, "BUS_AUTH_BODY_TIMEOUT_SECONDS"),
     devDefaults,
     warnings: read.warnings,
   };
@@ -244,7 +255,10 @@ function readStore(read: EnvReader): StoreConfig {
     }
     return { kind: "postgres", dsn, poolMax, connectTimeoutSeconds, statementTimeoutSeconds };
   }
-  return path === undefined ? { kind: "memory" } : { kind: "sqlite", path };
+  const synchronous = read.choice("BUS_AUTH_SQLITE_SYNCHRONOUS", "normal", ["normal", "full"] as const) === "full"
+    ? "FULL"
+    : "NORMAL";
+  return path === undefined ? { kind: "memory" } : { kind: "sqlite", path, synchronous };
 }
 
 function readSender(read: EnvReader): SenderConfig {
@@ -273,6 +287,7 @@ function readPolicy(read: EnvReader): AuthPolicy {
     otpTtlSeconds: readInteger(read, "BUS_AUTH_OTP_TTL_SECONDS"),
     otpMaxAttempts: readInteger(read, "BUS_AUTH_OTP_MAX_ATTEMPTS"),
     otpResendSeconds: readInteger(read, "BUS_AUTH_OTP_RESEND_SECONDS"),
+    otpMaxFailuresPerDay: readInteger(read, "BUS_AUTH_OTP_MAX_FAILURES_PER_DAY"),
     sessionTtlSeconds: readInteger(read, "BUS_AUTH_SESSION_TTL_SECONDS"),
     sessionRefresh: read.boolean("BUS_AUTH_SESSION_REFRESH", true),
     sessionMaxSeconds: readInteger(read, "BUS_AUTH_SESSION_MAX_SECONDS"),

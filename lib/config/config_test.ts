@@ -131,7 +131,7 @@ Deno.test("loadConfig() with dev fills only unset variables with the announced d
   const config = loadConfig({ BUS_AUTH_OTP_SENDER: "memory" }, { ...noFiles, dev: true });
   assert.equal(new TextDecoder().decode(config.signingKey), DEV_DEFAULTS.BUS_AUTH_HS256_SECRET);
   assert.equal(new TextDecoder().decode(config.internalKey!), DEV_DEFAULTS.BUS_AUTH_INTERNAL_SHARED_KEY);
-  assert.deepEqual(config.store, { kind: "sqlite", path: "./local/bus-auth.sqlite" });
+  assert.deepEqual(config.store, { kind: "sqlite", path: "./local/bus-auth.sqlite", synchronous: "NORMAL" });
   assert.deepEqual(config.sender, { kind: "memory" });
   assert.equal(config.routePrefix, "/local-dev/v1");
   assert.deepEqual(config.devDefaults, [
@@ -205,6 +205,7 @@ const RANGES: [name: string, min: number, max: number, value: (config: Config) =
   ["BUS_AUTH_SMTP_PORT", 1, 65535, (c) => c.sender.kind === "smtp" ? c.sender.port : NaN],
   ["BUS_AUTH_OTP_TTL_SECONDS", 30, 600, (c) => c.policy.otpTtlSeconds],
   ["BUS_AUTH_OTP_MAX_ATTEMPTS", 1, 20, (c) => c.policy.otpMaxAttempts],
+  ["BUS_AUTH_OTP_MAX_FAILURES_PER_DAY", 1, 1000, (c) => c.policy.otpMaxFailuresPerDay],
   ["BUS_AUTH_OTP_RESEND_SECONDS", 0, 3600, (c) => c.policy.otpResendSeconds],
   ["BUS_AUTH_RATE_LIMIT_PER_IP", 0, 1_000_000, (c) => c.policy.rateLimitPerIp],
   ["BUS_AUTH_RATE_LIMIT_WINDOW_SECONDS", 1, 86400, (c) => c.policy.rateLimitWindowSeconds],
@@ -212,6 +213,8 @@ const RANGES: [name: string, min: number, max: number, value: (config: Config) =
   ["BUS_AUTH_SESSION_MAX_SECONDS", 60, 31_536_000, (c) => c.policy.sessionMaxSeconds],
   ["BUS_AUTH_API_TOKEN_MAX_TTL_SECONDS", 60, 86400, (c) => c.policy.apiTokenMaxTtlSeconds],
   ["BUS_AUTH_MAX_BODY_BYTES", 1024, 10_485_760, (c) => c.maxBodyBytes],
+  ["BUS_AUTH_HEADER_TIMEOUT_SECONDS", 1, 300, (c) => c.headerTimeoutSeconds],
+  ["BUS_AUTH_BODY_TIMEOUT_SECONDS", 1, 600, (c) => c.bodyTimeoutSeconds],
 ];
 
 /** A configuration in which every whole-number variable takes effect (PostgreSQL store, SMTP sender). */
@@ -276,4 +279,27 @@ Deno.test("loadConfig() takes listen ports from 0 to 65535 and refuses 65536", (
   assert.deepEqual(problemsOf({ ...base, BUS_AUTH_LISTEN: "127.0.0.1:65536" }), [
     'BUS_AUTH_LISTEN: expected HOST:PORT with a port from 0 to 65535, such as 127.0.0.1:8080 or [::1]:8080, got "127.0.0.1:65536"',
   ]);
+});
+
+Deno.test("loadConfig() reads the connection timeouts, the per-email guess budget and SQLite durability", () => {
+  const defaults = loadConfig({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_STORE_PATH: "/tmp/a.sqlite" }, noFiles);
+  assert.deepEqual([defaults.headerTimeoutSeconds, defaults.bodyTimeoutSeconds], [10, 30]);
+  assert.equal(defaults.policy.otpMaxFailuresPerDay, 20);
+  assert.deepEqual(defaults.store, { kind: "sqlite", path: "/tmp/a.sqlite", synchronous: "NORMAL" });
+  const set = loadConfig({
+    BUS_AUTH_HS256_SECRET: SECRET,
+    BUS_AUTH_STORE_PATH: "/tmp/a.sqlite",
+    BUS_AUTH_SQLITE_SYNCHRONOUS: "FULL",
+    BUS_AUTH_HEADER_TIMEOUT_SECONDS: "5",
+    BUS_AUTH_BODY_TIMEOUT_SECONDS: "60",
+    BUS_AUTH_OTP_MAX_FAILURES_PER_DAY: "50",
+  }, noFiles);
+  assert.deepEqual(
+    [set.store.kind === "sqlite" && set.store.synchronous, set.headerTimeoutSeconds, set.bodyTimeoutSeconds],
+    ["FULL", 5, 60],
+  );
+  assert.equal(set.policy.otpMaxFailuresPerDay, 50);
+  const problems = problemsOf({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_SQLITE_SYNCHRONOUS: "OFF" });
+  assert.equal(problems.length, 1);
+  assert.match(problems[0], /^BUS_AUTH_SQLITE_SYNCHRONOUS/);
 });

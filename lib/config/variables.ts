@@ -101,6 +101,12 @@ export const PROVIDER_VARIABLES: readonly VariableDoc[] = [
   { name: "BUS_AUTH_OTP_TTL_SECONDS", default: "600", range: [30, 600], help: "OTP lifetime in seconds." },
   { name: "BUS_AUTH_OTP_MAX_ATTEMPTS", default: "5", range: [1, 20], help: "Wrong guesses before a code is dead." },
   {
+    name: "BUS_AUTH_OTP_MAX_FAILURES_PER_DAY",
+    default: "20",
+    range: [1, 1000],
+    help: "Wrong guesses per email in a rolling 24 h across codes; then 429 otp_locked until the oldest ages out.",
+  },
+  {
     name: "BUS_AUTH_OTP_RESEND_SECONDS",
     default: "60",
     range: [0, 3600],
@@ -148,6 +154,24 @@ export const PROVIDER_VARIABLES: readonly VariableDoc[] = [
     default: "65536",
     range: [1024, 10 * 1024 * 1024],
     help: "Largest request body in bytes; larger ones get 413.",
+  },
+  {
+    name: "BUS_AUTH_HEADER_TIMEOUT_SECONDS",
+    default: "10",
+    range: [1, 300],
+    help: "A connection that has not sent its request headers within this time is closed.",
+  },
+  {
+    name: "BUS_AUTH_BODY_TIMEOUT_SECONDS",
+    default: "30",
+    range: [1, 600],
+    help: "A request whose body has not arrived within this time is closed.",
+  },
+  {
+    name: "BUS_AUTH_SQLITE_SYNCHRONOUS",
+    default: "NORMAL",
+    help:
+      "SQLite durability: NORMAL survives a process crash but may lose the last commit on power loss; FULL does not.",
   },
 ];
 

@@ -17,7 +17,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
     }
     case "sqlite": {
       const { SqliteStore } = await import("./sqlite.ts");
-      return SqliteStore.open(config.path);
+      return SqliteStore.open(config.path, { synchronous: config.synchronous });
     }
     case "postgres": {
       const { PostgresStore } = await import("./postgres.ts");

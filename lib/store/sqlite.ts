@@ -38,6 +38,11 @@ const UNAVAILABLE =
 export interface SqliteStoreOptions {
   /** Apply pending migrations on open (default true). */
   migrate?: boolean;
+  /**
+   * `PRAGMA synchronous` of the file: `NORMAL` (default) survives a process
+   * crash but may lose the last commit on power loss; `FULL` syncs each commit.
+   */
+  synchronous?: "NORMAL" | "FULL";
 }
 
 /** A {@link Store} in one SQLite file. */
@@ -60,13 +65,20 @@ export class SqliteStore implements Store {
       if (path !== ":memory:") prepareFile(path);
       const db = new DatabaseSync(path);
       db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;`);
-      if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+      const synchronous = options.synchronous === "FULL" ? "FULL" : "NORMAL";
+      if (path !== ":memory:") db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous};`);
       const store = new SqliteStore(db);
       if (options.migrate ?? true) store.migrate();
       return store;
     } catch (error) {
       throw asUnavailable(error, `Cannot open the SQLite store "${path}"`);
     }
+  }
+  /** The journal mode and `synchronous` level the file is open with, as SQLite reports them. */
+  durability(): { journalMode: string; synchronous: "OFF" | "NORMAL" | "FULL" | "EXTRA" } {
+    const journal = this.#db.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
+    const level = (this.#db.prepare("PRAGMA synchronous").get() as { synchronous: number }).synchronous;
+    return { journalMode: journal.journal_mode, synchronous: (["OFF", "NORMAL", "FULL", "EXTRA"] as const)[level] };
   }
 
   /**
