@@ -1,0 +1,119 @@
+/**
+ * HTTP behaviours that must not depend on the store: crafted waitlist
+ * cursors, API tokens of a rejected and re-approved account, and revoked
+ * admin tokens, each through `app.request()` on memory, SQLite and
+ * PostgreSQL.
+ */
+
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { assertError, createHarness } from "./helpers/app_testing.ts";
+import { everyStore, type StoreBackend } from "./helpers/every_store.ts";
+
+const stores = await everyStore("parity");
+
+/** Runs `body` once per backend as a step, each on a fresh store. */
+function onEveryStore(name: string, body: (h: ReturnType<typeof createHarness>) => Promise<void>): void {
+  Deno.test({
+    name,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async (t) => {
+      for (const backend of stores.backends) {
+        await t.step(backend.kind, () => withStore(backend, body));
+      }
+    },
+  });
+}
+
+async function withStore(
+  backend: StoreBackend,
+  body: (h: ReturnType<typeof createHarness>) => Promise<void>,
+): Promise<void> {
+  const { store, dispose } = await backend.fresh();
+  try {
+    await body(createHarness({ store, policy: { rateLimitPerIp: 0 } }));
+  } finally {
+    await dispose();
+  }
+}
+
+function cursorOf(value: unknown): string {
+  return Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+}
+
+const UUID = "0f6c1e0a-8d3b-4c5e-9f21-6a7b8c9d0e1f";
+
+onEveryStore("GET /admin/waitlist answers a crafted cursor with 400 invalid_cursor on every store", async (h) => {
+  for (const email of ["a@example.com", "b@example.com", "c@example.com"]) {
+    await h.call("POST", "/api/v1/auth/register", { body: { email } });
+  }
+  const token = await h.mintToken({ scope: "waitlist:read" });
+  const list = (cursor: string) =>
+    h.call("GET", `/api/v1/auth/admin/waitlist?status=all&cursor=${encodeURIComponent(cursor)}`, { token });
+  const crafted: [string, string][] = [
+    ["the largest safe integer", cursorOf([Number.MAX_SAFE_INTEGER, "x"])],
+    ["a NUL as the id", cursorOf([0, "\u0000"])],
+    ["the last instant of Date with a bad id", cursorOf([8640000000000000, "x"])],
+    ["the first instant of Date with a bad id", cursorOf([-8640000000000000, "x"])],
+    ["past the Date range", cursorOf([Number.MAX_SAFE_INTEGER, UUID])],
+    ["the last instant of Date", cursorOf([8640000000000000, UUID])],
+    ["a five-digit year", cursorOf([Date.UTC(10000, 0, 1), UUID])],
+    ["a negative time", cursorOf([-1, UUID])],
+    ["the first instant of Date", cursorOf([-8640000000000000, UUID])],
+    ["a fractional time", cursorOf([1.5, UUID])],
+    ["a time as a string", cursorOf(["0", UUID])],
+    ["an upper-case id", cursorOf([0, UUID.toUpperCase()])],
+    ["an id without dashes", cursorOf([0, UUID.replaceAll("-", "")])],
+    ["an id in braces", cursorOf([0, `{${UUID}}`])],
+    ["a short id", cursorOf([0, UUID.slice(1)])],
+    ["a NUL in an id", cursorOf([0, `${UUID.slice(0, 35)}\u0000`])],
+    ["a third element", cursorOf([0, UUID, 1])],
+    ["an object", cursorOf({ createdAt: 0, userId: UUID })],
+    ["JSON with spaces", cursorOf(`[0, "${UUID}"]`)],
+    ["a time in exponent form", cursorOf(`[1e3,"${UUID}"]`)],
+    ["base64 padding", `${cursorOf([1000, UUID])}=`],
+    ["a standard-base64 character", `${cursorOf([1000, UUID])}+`],
+    ["not base64", "!!!"],
+    ["empty", ""],
+  ];
+  for (const [what, cursor] of crafted) {
+    const reply = await list(cursor);
+    assert.equal(reply.status, 400, `${what}: ${reply.text}`);
+    assertError(reply, 400, "invalid_cursor");
+  }
+  const all = await list(cursorOf([0, "00000000-0000-0000-0000-000000000000"]));
+  assert.equal(all.status, 200, all.text);
+  assert.equal(all.body.users.length, 3, "a cursor before every user lists them all");
+  const none = await list(cursorOf([Date.UTC(9999, 11, 31, 23, 59, 59, 999), UUID]));
+  assert.equal(none.status, 200, none.text);
+  assert.deepEqual(none.body, { users: [], next_cursor: null }, "the end of year 9999 is a valid, empty page");
+  const first = await h.call("GET", "/api/v1/auth/admin/waitlist?status=all&limit=2", { token });
+  const second = await list(first.body.next_cursor);
+  assert.equal(second.status, 200, second.text);
+  assert.equal(second.body.users.length, 1, "the cursors the provider hands out still work");
+});
+
+onEveryStore("a re-approval does not revive API tokens issued before the reject, on every store", async (h) => {
+  const admin = await h.mintToken({ scope: "admin:manage" });
+  const { token: session } = await h.approvedUser("a@example.com");
+  const issue = () => h.call("POST", "/api/v1/auth/token", { token: session, body: { scope: "llm:proxy" } });
+  const old = (await issue()).body.access_token;
+  assert.equal((await h.call("GET", "/api/v1/auth/check", { token: old })).status, 200);
+  h.clock.now += 2_000;
+  assert.equal(
+    (await h.call("POST", "/auth/admin/reject", { token: admin, body: { email: "a@example.com" } })).status,
+    200,
+  );
+  h.clock.now += 2_000;
+  assert.equal(
+    (await h.call("POST", "/auth/admin/approve", { token: admin, body: { email: "a@example.com" } })).status,
+    200,
+  );
+  for (const query of ["", "?audience=ai.hg.fi/api", "?audience=ai.hg.fi/api&scope=llm:proxy"]) {
+    assertError(await h.call("GET", `/modules/auth/check${query}`, { token: old }), 401, "token_revoked");
+  }
+  const fresh = await issue();
+  assert.equal(fresh.status, 200, fresh.text);
+  assert.equal((await h.call("GET", "/api/v1/auth/check", { token: fresh.body.access_token })).status, 200);
+});
