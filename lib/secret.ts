@@ -41,3 +41,38 @@ export function secretsEqual(a: Uint8Array | string, b: Uint8Array | string): bo
   const digestB = createHash("sha256").update(b).digest();
   return timingSafeEqual(digestA, digestB);
 }
+
+/** The development secrets published in the README and the product documents: never valid outside `--dev`. */
+export const PUBLISHED_DEVELOPMENT_SECRETS: readonly string[] = Object.freeze([
+  "not-a-secret-local-development-hs256-key",
+  "not-a-secret-local-development-internal-key",
+]);
+
+/** Fewest distinct byte values a configured secret must have. */
+export const MIN_DISTINCT_SECRET_BYTES = 8;
+
+/**
+ * Why a configured secret is too weak to deploy, or `null` when it is
+ * acceptable: a published development secret (unless `dev`), a secret of
+ * whitespace only, or one with fewer than {@link MIN_DISTINCT_SECRET_BYTES}
+ * distinct bytes (`aaaa…`, `0101…`). The secret itself never appears in the answer.
+ *
+ * @example
+ * ```ts
+ * weakSecretReason(new TextEncoder().encode("x".repeat(40)), { dev: false });
+ * // "it has only 1 distinct byte value; use at least 8, such as the output of openssl rand -base64 48"
+ * ```
+ */
+export function weakSecretReason(secret: Uint8Array, options: { dev: boolean }): string | null {
+  const text = new TextDecoder().decode(secret);
+  if (!options.dev && PUBLISHED_DEVELOPMENT_SECRETS.includes(text.trim())) {
+    return "it is the published development value, which is refused without --dev";
+  }
+  if (text.trim() === "") return "it is only whitespace";
+  const distinct = new Set(secret).size;
+  if (distinct < MIN_DISTINCT_SECRET_BYTES) {
+    return `it has only ${distinct} distinct byte value${distinct === 1 ? "" : "s"}; use at least ` +
+      `${MIN_DISTINCT_SECRET_BYTES}, such as the output of openssl rand -base64 48`;
+  }
+  return null;
+}

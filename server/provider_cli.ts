@@ -25,6 +25,7 @@ const COMMANDS: readonly string[] = ["serve", "migrate", "config", "healthcheck"
 const OPTIONS = {
   listen: { type: "string" },
   dev: { type: "boolean" },
+  "dev-in-container": { type: "boolean" },
   "print-sql": { type: "boolean" },
   url: { type: "string" },
   timeout: { type: "string" },
@@ -73,16 +74,17 @@ async function runProvider(args: string[], io: Io): Promise<number> {
   }
   let config: Config;
   try {
-    config = loadConfig(io.env, { dev: values.dev, listen: values.listen });
+    config = loadConfig(io.env, { dev: values.dev || values["dev-in-container"], listen: values.listen });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.stderr(`bus-api-provider-auth: invalid configuration:\n${error.problems.map((p) => `  ${p}\n`).join("")}`);
     return EXIT.usage;
   }
-  if (values.dev && !isLoopback(config.listen.hostname)) {
+  if (values.dev && !values["dev-in-container"] && !isLoopback(config.listen.hostname)) {
     return usage(
       io,
-      `--dev uses public development secrets and only listens on loopback, not "${config.listen.hostname}"`,
+      `--dev uses public development secrets and only listens on loopback, not "${config.listen.hostname}" ` +
+        "(in a container whose port is published on the host's loopback only, use --dev-in-container)",
     );
   }
   const log = jsonLineLogger((line) => io.stderr(`${line}\n`));

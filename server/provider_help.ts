@@ -9,9 +9,9 @@ import { PROVIDER_VARIABLES } from "../lib/config/variables.ts";
 import { AUTH_BASES } from "./app.ts";
 
 /** Short synopsis printed with usage errors. */
-export const PROVIDER_SYNOPSIS = `usage: bus-api-provider-auth [serve] [--listen HOST:PORT] [--dev]
+export const PROVIDER_SYNOPSIS = `usage: bus-api-provider-auth [serve] [--listen HOST:PORT] [--dev | --dev-in-container]
        bus-api-provider-auth migrate [--print-sql]
-       bus-api-provider-auth config [--dev]
+       bus-api-provider-auth config [--dev | --dev-in-container]
        bus-api-provider-auth healthcheck [--url URL] [--timeout DURATION]
        bus-api-provider-auth help [COMMAND] | --help | --version
 `;
@@ -49,9 +49,9 @@ export function providerHelp(): string {
     approval and short-lived scoped JWTs
 
 SYNOPSIS
-    bus-api-provider-auth [serve] [--listen HOST:PORT] [--dev]
+    bus-api-provider-auth [serve] [--listen HOST:PORT] [--dev | --dev-in-container]
     bus-api-provider-auth migrate [--print-sql]
-    bus-api-provider-auth config [--dev]
+    bus-api-provider-auth config [--dev | --dev-in-container]
     bus-api-provider-auth healthcheck [--url URL] [--timeout DURATION]
     bus-api-provider-auth help [COMMAND] | --help | --version
 
@@ -111,7 +111,14 @@ OPTIONS
         not-a-secret-local-development-internal-key, SQLite store
         ./local/bus-auth.sqlite, console OTP sender, route prefix
         /local-dev/v1, user scopes of every local example). Refused on
-        non-loopback addresses.
+        non-loopback addresses. Only --dev accepts the published development
+        secrets; without it they, and any secret of whitespace or with fewer
+        than 8 distinct bytes, stop start-up with exit 2.
+
+    --dev-in-container
+        --dev for a local container stack (compose/): also listens on the
+        container's addresses, since the stack publishes its port on the
+        host's loopback only. Never on a host a network can reach.
 
     --print-sql
         With migrate: print the PostgreSQL DDL for an operator to apply by hand

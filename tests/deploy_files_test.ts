@@ -260,10 +260,10 @@ function portsOf(service: any): string[] {
 }
 
 /** The provider services of a resolved compose file, with their environment as the containers see it. */
-function providerServices(config: ComposeConfig): [string, Record<string, string>][] {
+function providerServices(config: ComposeConfig): [string, Record<string, string>, string[]][] {
   return Object.entries(config.services)
     .filter(([, service]) => service.command?.[0] === "bus-api-provider-auth" && service.command?.[1] === "serve")
-    .map(([name, service]) => [name, service.environment ?? {}]);
+    .map(([name, service]) => [name, service.environment ?? {}, service.command!.slice(2)]);
 }
 
 /** Maps `/run/secrets/NAME` to the file compose mounts there. */
@@ -301,8 +301,10 @@ Deno.test({
       const { config } = await composeConfig(file);
       const providers = providerServices(config!);
       assert.ok(providers.length >= 1, file);
-      for (const [name, env] of providers) {
-        const result = await runProgram("bus-api-provider-auth", ["config"], { env: hostSecretPaths(config!, env) });
+      for (const [name, env, flags] of providers) {
+        const result = await runProgram("bus-api-provider-auth", ["config", ...flags], {
+          env: hostSecretPaths(config!, env),
+        });
         assert.equal(result.code, 0, `${file} ${name}: ${result.stderr}`);
         // The only warnings allowed: the checked-in development secret files are world-readable on purpose.
         const warnings = result.stderr.split("\n").filter((line) => line !== "");
@@ -355,6 +357,10 @@ Deno.test({
         BUS_AUTH_HS256_SECRET_FILE: "/run/secrets/bus-auth-hs256",
         BUS_AUTH_API_USER_SCOPES: config!.services["bus-auth-1"].environment.BUS_AUTH_API_USER_SCOPES,
       }),
+      // As the stack's replicas run (compose command): the published development secret needs it.
+      config!.services["bus-auth-1"].command!.slice(2).filter((flag) => flag !== "--dev-in-container").concat([
+        "--dev",
+      ]),
     );
     try {
       for (const [name, service] of agents) {

@@ -315,7 +315,7 @@ Deno.test("systemd: the example environment with the unit's credentials is a val
   const credentials = await Deno.makeTempDir({ prefix: "bus-credentials-" });
   try {
     const secrets: Record<string, string> = {
-      "bus-auth-hs256": "base64:" + btoa("x".repeat(48)),
+      "bus-auth-hs256": "base64:" + btoa(Array.from({ length: 48 }, (_, i) => String.fromCharCode(33 + i)).join("")),
       "bus-auth-internal-key": "an-internal-key-of-32-bytes-0123",
       "bus-auth-postgres-dsn": "postgres://bus_auth:pw@postgres.example.internal:5432/bus_auth?sslmode=require",
       "bus-auth-smtp-password": "smtp-password",

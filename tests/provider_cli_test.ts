@@ -224,10 +224,48 @@ Deno.test({
   },
 });
 
-Deno.test("--dev refuses to listen beyond loopback", async () => {
+Deno.test("--dev refuses to listen beyond loopback, and points containers to --dev-in-container", async () => {
   const result = await runProgram(PROGRAM, ["serve", "--dev", "--listen", "0.0.0.0:0"]);
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /only listens on loopback/);
+  assert.match(
+    result.stderr,
+    /only listens on loopback, not "0\.0\.0\.0" \(in a container .* use --dev-in-container\)/,
+  );
+});
+
+Deno.test("--dev-in-container serves the development defaults on all of a container's addresses", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-dev-container-" });
+  const provider = await startProvider({}, ["--dev-in-container", "--listen", "0.0.0.0:0"], { cwd: dir });
+  try {
+    const port = new URL(provider.url.replace("0.0.0.0", "127.0.0.1")).port;
+    const health = await fetch(`http://127.0.0.1:${port}/local-dev/v1/healthz`);
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+    assert.ok(provider.stderr.some((line) => line.includes("development defaults in use")));
+  } finally {
+    await provider.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("without --dev the published development secrets stop serve and config with exit 2 and one clear line", async () => {
+  const env = {
+    BUS_AUTH_HS256_SECRET: "not-a-secret-local-development-hs256-key",
+    BUS_AUTH_INTERNAL_SHARED_KEY: "not-a-secret-local-development-internal-key",
+  };
+  for (const command of [["serve", "--listen", "127.0.0.1:0"], ["config"]]) {
+    const result = await runProgram(PROGRAM, command, { env });
+    assert.equal(result.code, 2, command.join(" "));
+    assert.equal(
+      result.stderr,
+      "bus-api-provider-auth: invalid configuration:\n" +
+        "  BUS_AUTH_HS256_SECRET: refused: it is the published development value, which is refused without --dev\n" +
+        "  BUS_AUTH_INTERNAL_SHARED_KEY: refused: it is the published development value, which is refused without --dev\n",
+    );
+  }
+  const weak = await runProgram(PROGRAM, ["config"], { env: { BUS_AUTH_HS256_SECRET: "a".repeat(64) } });
+  assert.equal(weak.code, 2);
+  assert.match(weak.stderr, /BUS_AUTH_HS256_SECRET: refused: it has only 1 distinct byte value/);
 });
 
 Deno.test({

@@ -10,7 +10,7 @@ import { DEFAULT_ISSUER } from "../claims.ts";
 import { type Cidr, parseCidr } from "../ip.ts";
 import { type AuthPolicy, DEFAULT_API_USER_SCOPES } from "../policy.ts";
 import { isInternalScope, parseScope } from "../scopes.ts";
-import { decodeSecret, MIN_HS256_SECRET_BYTES } from "../secret.ts";
+import { decodeSecret, MIN_HS256_SECRET_BYTES, weakSecretReason } from "../secret.ts";
 import { EnvReader, type ReadTextFile } from "./reader.ts";
 import { integerVariable, knownVariableNames } from "./variables.ts";
 
@@ -128,8 +128,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
   const config: Config = {
     listen: readListen(read, options.listen),
     routePrefix: readRoutePrefix(read),
-    signingKey: readSigningKey(read),
-    internalKey: readInternalKey(read),
+    signingKey: readSigningKey(read, options.dev === true),
+    internalKey: readInternalKey(read, options.dev === true),
     store: readStore(read),
     sender: readSender(read),
     policy: readPolicy(read),
@@ -199,7 +199,7 @@ function readRoutePrefix(read: EnvReader): string | null {
   return prefix;
 }
 
-function readSigningKey(read: EnvReader): Uint8Array {
+function readSigningKey(read: EnvReader, dev: boolean): Uint8Array {
   const value = read.secret("BUS_AUTH_HS256_SECRET");
   if (value === undefined) {
     if (!read.problems.some((p) => p.startsWith("BUS_AUTH_HS256_SECRET"))) {
@@ -218,15 +218,22 @@ function readSigningKey(read: EnvReader): Uint8Array {
     read.problem(
       `BUS_AUTH_HS256_SECRET: too short (${key.length} bytes), use at least ${MIN_HS256_SECRET_BYTES} bytes`,
     );
+  } else {
+    const weak = weakSecretReason(key, { dev });
+    if (weak !== null) read.problem(`BUS_AUTH_HS256_SECRET: refused: ${weak}`);
   }
   return key;
 }
 
-function readInternalKey(read: EnvReader): Uint8Array | null {
+function readInternalKey(read: EnvReader, dev: boolean): Uint8Array | null {
   const value = read.secret("BUS_AUTH_INTERNAL_SHARED_KEY");
   if (value === undefined) return null;
   const key = new TextEncoder().encode(value);
   if (key.length < 16) read.problem(`BUS_AUTH_INTERNAL_SHARED_KEY: too short (${key.length} bytes), use at least 16`);
+  else {
+    const weak = weakSecretReason(key, { dev });
+    if (weak !== null) read.problem(`BUS_AUTH_INTERNAL_SHARED_KEY: refused: ${weak}`);
+  }
   return key;
 }
 

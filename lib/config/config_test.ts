@@ -44,7 +44,7 @@ Deno.test("loadConfig() requires BUS_AUTH_HS256_SECRET outside dev, never defaul
 });
 
 Deno.test("loadConfig() reads base64: secrets and enforces 32 bytes without echoing the value", () => {
-  const config = loadConfig({ BUS_AUTH_HS256_SECRET: `base64:${btoa("k".repeat(32))}` }, noFiles);
+  const config = loadConfig({ BUS_AUTH_HS256_SECRET: `base64:${btoa("0123456789abcdefghijklmnopqrstuv")}` }, noFiles);
   assert.equal(config.signingKey.length, 32);
   const problems = problemsOf({ BUS_AUTH_HS256_SECRET: "short-secret-value" });
   assert.equal(problems.length, 1);
@@ -302,4 +302,31 @@ Deno.test("loadConfig() reads the connection timeouts, the per-email guess budge
   const problems = problemsOf({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_SQLITE_SYNCHRONOUS: "OFF" });
   assert.equal(problems.length, 1);
   assert.match(problems[0], /^BUS_AUTH_SQLITE_SYNCHRONOUS/);
+});
+
+Deno.test("loadConfig() refuses the published development secrets without dev, and weak secrets always", () => {
+  const dev = { BUS_AUTH_HS256_SECRET: DEV_DEFAULTS.BUS_AUTH_HS256_SECRET };
+  const internal = { BUS_AUTH_INTERNAL_SHARED_KEY: DEV_DEFAULTS.BUS_AUTH_INTERNAL_SHARED_KEY };
+  assert.deepEqual(problemsOf({ ...dev, ...internal }), [
+    "BUS_AUTH_HS256_SECRET: refused: it is the published development value, which is refused without --dev",
+    "BUS_AUTH_INTERNAL_SHARED_KEY: refused: it is the published development value, which is refused without --dev",
+  ]);
+  assert.deepEqual(problemsOf({ ...dev, ...internal }, { dev: true }), []);
+  for (
+    const [value, reason] of [
+      [" ".repeat(40), "it is only whitespace"],
+      ["\t \n".repeat(12), "it is only whitespace"],
+      ["ab".repeat(20), "it has only 2 distinct byte values"],
+      [`base64:${btoa("\0".repeat(40))}`, "it has only 1 distinct byte value"],
+    ]
+  ) {
+    const problems = problemsOf({ BUS_AUTH_HS256_SECRET: value });
+    assert.equal(problems.length, 1, JSON.stringify(value));
+    assert.ok(problems[0].startsWith(`BUS_AUTH_HS256_SECRET: refused: ${reason}`), problems[0]);
+    assert.ok(!problems[0].includes(value.trim() || "\u0000"), "the secret is never echoed");
+  }
+  assert.match(
+    problemsOf({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_INTERNAL_SHARED_KEY: "1212121212121212" })[0],
+    /^BUS_AUTH_INTERNAL_SHARED_KEY: refused: it has only 2 distinct byte values/,
+  );
 });

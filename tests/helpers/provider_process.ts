@@ -158,7 +158,7 @@ export async function startProvider(
     "the listening line",
     30_000,
   ).catch(async (error) => {
-    child.kill("SIGKILL");
+    if (!exited) child.kill("SIGKILL");
     await status;
     throw error;
   });
