@@ -358,7 +358,7 @@ Deno.test({
         BUS_AUTH_API_USER_SCOPES: config!.services["bus-auth-1"].environment.BUS_AUTH_API_USER_SCOPES,
       }),
       // As the stack's replicas run (compose command): the published development secret needs it.
-      config!.services["bus-auth-1"].command!.slice(2).filter((flag) => flag !== "--dev-in-container").concat([
+      config!.services["bus-auth-1"].command!.slice(2).filter((flag: string) => flag !== "--dev-in-container").concat([
         "--dev",
       ]),
     );
