@@ -1,17 +1,34 @@
 /**
- * HS256 signing and verification. Verification pins the algorithm, requires
- * `exp`, `iat`, `sub` and `jti`, and checks the issuer and audience; the
- * revocation store is consulted by the callers that own it.
+ * HS256 signing and verification. Verification accepts exactly the JWS
+ * compact serialization (three unpadded, canonical base64url segments), the
+ * header `typ: "JWT"` without key-locating or critical-extension parameters,
+ * pins the algorithm, requires `exp`, `iat`, `sub` and `jti`, refuses an
+ * `iat` more than {@link MAX_CLOCK_SKEW_SECONDS} in the future, and checks
+ * the issuer and audience; the revocation store is consulted by the callers
+ * that own it.
  *
  * @module
  */
 
-import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { base64url, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import type { TokenClaims } from "./claims.ts";
 import { AuthenticationError } from "./errors.ts";
 
 /** Longest bearer token accepted, in characters; anything longer is refused unparsed. */
 export const MAX_TOKEN_LENGTH = 8192;
+
+/** How far in the future a token's `iat` may lie (clocks of two hosts disagree a little). */
+export const MAX_CLOCK_SKEW_SECONDS = 60;
+
+/** Three base64url segments, nothing else: no padding, no whitespace. */
+const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Header parameters that point verification elsewhere (a key or certificate
+ * to fetch or trust) or demand extensions; none of this system's tokens has
+ * them. `kid` stays allowed.
+ */
+const FOREIGN_HEADERS = ["jku", "x5u", "x5c", "jwk", "crit"] as const;
 
 /** Signs claims as a compact HS256 JWT with header `{"alg":"HS256","typ":"JWT"}`. */
 export async function signToken(claims: TokenClaims, key: Uint8Array): Promise<string> {
@@ -31,14 +48,16 @@ export interface VerifyOptions {
 }
 
 /**
- * Verifies a compact JWT and returns its claims.
+ * Verifies a compact JWT and returns its claims. A token has exactly one
+ * accepted spelling: the one {@link signToken} wrote.
  *
  * @throws {AuthenticationError} `token_expired`, `token_wrong_audience` or `invalid_token`
  */
 export async function verifyToken(token: string, key: Uint8Array, options: VerifyOptions): Promise<TokenClaims> {
-  if (token.length > MAX_TOKEN_LENGTH || token.split(".").length !== 3) {
+  if (token.length > MAX_TOKEN_LENGTH || !COMPACT.test(token) || !token.split(".").every(isCanonicalBase64url)) {
     throw invalidToken("not a compact JWT");
   }
+  checkHeader(token);
   let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(token, key, {
@@ -52,7 +71,33 @@ export async function verifyToken(token: string, key: Uint8Array, options: Verif
   } catch (error) {
     throw mapJoseError(error);
   }
-  return readClaims(payload);
+  const claims = readClaims(payload);
+  if (claims.iat * 1000 > options.now + MAX_CLOCK_SKEW_SECONDS * 1000) {
+    throw invalidToken("it was issued in the future (check the clocks)");
+  }
+  return claims;
+}
+
+/** Whether decoding and encoding again gives the same text (no unused bits set, no padding). */
+function isCanonicalBase64url(segment: string): boolean {
+  try {
+    return base64url.encode(base64url.decode(segment)) === segment;
+  } catch {
+    return false;
+  }
+}
+
+function checkHeader(token: string): void {
+  let header: Record<string, unknown>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw invalidToken("malformed header");
+  }
+  if (header.typ !== "JWT") throw invalidToken('the header must say typ "JWT"');
+  for (const name of FOREIGN_HEADERS) {
+    if (Object.hasOwn(header, name)) throw invalidToken(`the header parameter "${name}" is not accepted`);
+  }
 }
 
 function readClaims(payload: Record<string, unknown>): TokenClaims {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SignJWT } from "jose";
+import { base64url, SignJWT } from "jose";
 import { AUDIENCE, buildClaims } from "./claims.ts";
 import { AuthenticationError, InvalidInputError } from "./errors.ts";
 import { signToken, verifyToken } from "./jwt.ts";
@@ -20,6 +20,15 @@ function claims(overrides = {}) {
     }),
     ...overrides,
   };
+}
+
+/** Signs any header and payload with HS256, as jose would not (it refuses unknown `crit` entries). */
+async function signRaw(header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string> {
+  const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
+  const input = `${encode(header)}.${encode(payload)}`;
+  const hmac = await crypto.subtle.importKey("raw", KEY, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const signature = await crypto.subtle.sign("HMAC", hmac, new TextEncoder().encode(input));
+  return `${input}.${base64url.encode(new Uint8Array(signature))}`;
 }
 
 function rejectsWith(code: string) {
@@ -65,13 +74,72 @@ Deno.test("verifyToken() refuses other keys, algorithms, audiences, issuers and 
   );
   await assert.rejects(verifyToken(token, KEY, { ...options, issuer: "other" }), rejectsWith("invalid_token"));
   await assert.rejects(verifyToken(token, KEY, { ...options, now: NOW + 60_000 }), rejectsWith("token_expired"));
-  const hs384 = await new SignJWT(claims()).setProtectedHeader({ alg: "HS384" }).sign(KEY);
+  const hs384 = await new SignJWT(claims()).setProtectedHeader({ alg: "HS384", typ: "JWT" }).sign(KEY);
   await assert.rejects(verifyToken(hs384, KEY, options), rejectsWith("invalid_token"));
   const { exp: _exp, ...noExp } = claims();
-  const unsignedExpiry = await new SignJWT(noExp).setProtectedHeader({ alg: "HS256" }).sign(KEY);
+  const unsignedExpiry = await new SignJWT(noExp).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(KEY);
   await assert.rejects(verifyToken(unsignedExpiry, KEY, options), rejectsWith("invalid_token"));
-  const wrongType = await new SignJWT({ ...claims(), scope: 5 }).setProtectedHeader({ alg: "HS256" }).sign(KEY);
+  const wrongType = await new SignJWT({ ...claims(), scope: 5 }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(
+    KEY,
+  );
   await assert.rejects(verifyToken(wrongType, KEY, options), rejectsWith("invalid_token"));
   await assert.rejects(verifyToken("a.b", KEY, options), rejectsWith("invalid_token"));
   await assert.rejects(verifyToken(`${"a".repeat(9000)}.b.c`, KEY, options), rejectsWith("invalid_token"));
+});
+
+Deno.test("verifyToken() accepts only the compact serialization: no padding, whitespace or second spelling", async () => {
+  const original = claims();
+  const token = await signToken(original, KEY);
+  const [header, payload, signature] = token.split(".");
+  // The 43rd character of an HS256 signature carries 4 bits and 2 unused ones: flipping one of those spells the same bytes.
+  const last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const sameBytes = signature.slice(0, -1) + last[last.indexOf(signature.at(-1)!) ^ 1];
+  const spellings: [string, string][] = [
+    ["one = after the signature", `${token}=`],
+    ["two = after the signature", `${token}==`],
+    ["= after the header", `${header}=.${payload}.${signature}`],
+    ["= after the payload", `${header}.${payload}=.${signature}`],
+    ["a trailing space", `${token} `],
+    ["a leading space", ` ${token}`],
+    ["a trailing newline", `${token}\n`],
+    ["a space inside", `${header}.${payload}. ${signature}`],
+    ["standard base64 characters", `${header}.${payload}.${signature.replace(/[-_]/g, (c) => c === "-" ? "+" : "/")}`],
+    ["an empty signature", `${header}.${payload}.`],
+    ["a fourth segment", `${token}.${signature}`],
+    ["unused bits set in the signature", sameBytes],
+  ];
+  for (const [what, spelling] of spellings) {
+    if (spelling === token) continue; // the signature has no "-" or "_" to replace
+    await assert.rejects(verifyToken(spelling, KEY, options), rejectsWith("invalid_token"), what);
+  }
+  assert.deepEqual(await verifyToken(token, KEY, options), original);
+});
+
+Deno.test("verifyToken() refuses a token issued more than 60 s in the future", async () => {
+  const now = NOW / 1000;
+  const future = await signToken(claims({ iat: now + 61, exp: now + 3600 }), KEY);
+  await assert.rejects(verifyToken(future, KEY, options), rejectsWith("invalid_token"));
+  const skewed = await signToken(claims({ iat: now + 60, exp: now + 3600 }), KEY);
+  assert.equal((await verifyToken(skewed, KEY, options)).iat, now + 60, "60 s of clock skew is tolerated");
+});
+
+Deno.test("verifyToken() requires typ JWT and refuses jku, x5u, x5c, jwk and crit headers; kid is allowed", async () => {
+  const original = claims();
+  const sign = (header: Record<string, unknown>) => signRaw({ alg: "HS256", ...header }, original);
+  const refused: [string, Record<string, unknown>][] = [
+    ["no typ", {}],
+    ["typ jwt", { typ: "jwt" }],
+    ["typ application/jwt", { typ: "application/jwt" }],
+    ["typ at+jwt", { typ: "at+jwt" }],
+    ["typ a number", { typ: 1 }],
+    ["jku", { typ: "JWT", jku: "https://attacker.example/jwks.json" }],
+    ["x5u", { typ: "JWT", x5u: "https://attacker.example/cert.pem" }],
+    ["x5c", { typ: "JWT", x5c: ["MIIB"] }],
+    ["jwk", { typ: "JWT", jwk: { kty: "oct", k: "AAAA" } }],
+    ["crit", { typ: "JWT", crit: ["exp"], exp: 1 }],
+  ];
+  for (const [what, header] of refused) {
+    await assert.rejects(verifyToken(await sign(header), KEY, options), rejectsWith("invalid_token"), what);
+  }
+  assert.deepEqual(await verifyToken(await sign({ typ: "JWT", kid: "2026-11" }), KEY, options), original);
 });

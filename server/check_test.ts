@@ -62,3 +62,33 @@ Deno.test("GET /check refuses invalid, unknown-audience, expiry-less, expired an
   await h.call("POST", "/api/v1/auth/logout", { token });
   assertError(await h.call("GET", "/auth/check", { token }), 401, "token_revoked");
 });
+
+Deno.test("GET /check refuses a padded second spelling, a future iat and foreign headers with 401 invalid_token", async () => {
+  const h = createHarness();
+  const { token } = await h.approvedUser("a@example.com");
+  const api = (await h.call("POST", "/api/v1/auth/token", { token, body: { scope: "llm:proxy" } })).body.access_token;
+  assert.equal((await h.call("GET", "/api/v1/auth/check", { token: api })).status, 200);
+  assertError(await h.call("GET", "/api/v1/auth/check", { token: `${api}=` }), 401, "invalid_token");
+  assertError(await h.call("GET", "/api/v1/auth/status", { token: `${token}=` }), 401, "invalid_token");
+  const now = Math.floor(h.clock.now / 1000);
+  assertError(
+    await h.call("GET", "/api/v1/auth/check", { token: await h.mintToken({ iat: now + 61, exp: now + 600 }) }),
+    401,
+    "invalid_token",
+  );
+  assert.equal(
+    (await h.call("GET", "/api/v1/auth/check", { token: await h.mintToken({ iat: now + 60, exp: now + 600 }) })).status,
+    200,
+    "a minute of clock skew is tolerated",
+  );
+  const claims = decodeClaims(await h.mintToken());
+  const sign = (header: Record<string, unknown>) =>
+    new SignJWT({ ...claims }).setProtectedHeader({ alg: "HS256", ...header }).sign(TEST_SIGNING_KEY);
+  for (const header of [{}, { typ: "at+jwt" }, { typ: "JWT", jku: "https://attacker.example/keys" }]) {
+    assertError(await h.call("GET", "/api/v1/auth/check", { token: await sign(header) }), 401, "invalid_token");
+  }
+  assert.equal(
+    (await h.call("GET", "/api/v1/auth/check", { token: await sign({ typ: "JWT", kid: "k1" }) })).status,
+    200,
+  );
+});
