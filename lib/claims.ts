@@ -24,6 +24,15 @@ export const KNOWN_AUDIENCES: readonly string[] = Object.freeze(Object.values(AU
 /** Default issuer when `BUS_AUTH_ISSUER` is unset. */
 export const DEFAULT_ISSUER = "bus-api-provider-auth";
 
+/**
+ * Longest lifetime of any token of this system: 30 days, the ceiling of
+ * internal tokens (`BUS_AUTH_INTERNAL_TOKEN_TTL_SECONDS`) and of
+ * `bus operator token issue --local`. Sessions and user API tokens live at
+ * most a day. A revocation by token id alone is kept this long (plus the
+ * clock skew of `iat`), so {@link buildClaims} refuses anything longer.
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 30 * 86400;
+
 const SUBJECT = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 /** The claims of a token of this system. */
@@ -67,7 +76,8 @@ export interface ClaimsInput {
  * Builds the claim set of a token. `iat` is the current second and `exp`
  * is `iat + ttlSeconds`.
  *
- * @throws {InvalidInputError} `invalid_ttl` when the lifetime is not a positive integer
+ * @throws {InvalidInputError} `invalid_ttl` when the lifetime is not a whole number of seconds from 1 to
+ *   {@link MAX_TOKEN_LIFETIME_SECONDS}
  * @example
  * ```ts
  * buildClaims({ issuer: "bus-api-provider-auth", subject: "local-codex",
@@ -75,10 +85,12 @@ export interface ClaimsInput {
  * ```
  */
 export function buildClaims(input: ClaimsInput): TokenClaims {
-  if (!Number.isSafeInteger(input.ttlSeconds) || input.ttlSeconds < 1) {
+  if (
+    !Number.isSafeInteger(input.ttlSeconds) || input.ttlSeconds < 1 || input.ttlSeconds > MAX_TOKEN_LIFETIME_SECONDS
+  ) {
     throw new InvalidInputError(
       "invalid_ttl",
-      "Cannot issue a token: the lifetime must be a positive number of seconds",
+      "Cannot issue a token: the lifetime must be a positive number of seconds, at most 30 days",
     );
   }
   const iat = Math.floor(input.now / 1000);

@@ -35,7 +35,7 @@ function rejectsWith(code: string) {
   return (error: unknown) => error instanceof AuthenticationError && error.code === code;
 }
 
-Deno.test("buildClaims() sets iat to the current second and exp to iat + ttl", () => {
+Deno.test("buildClaims() sets iat to the current second and exp to iat + ttl, at most 30 days", () => {
   const built = buildClaims({
     issuer: "i",
     subject: "s",
@@ -49,9 +49,15 @@ Deno.test("buildClaims() sets iat to the current second and exp to iat + ttl", (
   assert.equal(built.exp, NOW / 1000 + 90);
   assert.equal(built.sid, "x");
   assert.match(built.jti, /^[0-9a-f-]{36}$/);
-  assert.throws(
-    () => buildClaims({ issuer: "i", subject: "s", audience: "a", scope: "", ttlSeconds: 0, now: NOW }),
-    InvalidInputError,
+  for (const ttlSeconds of [0, 30 * 86400 + 1]) {
+    assert.throws(
+      () => buildClaims({ issuer: "i", subject: "s", audience: "a", scope: "", ttlSeconds, now: NOW }),
+      InvalidInputError,
+    );
+  }
+  assert.equal(
+    buildClaims({ issuer: "i", subject: "s", audience: "a", scope: "", ttlSeconds: 30 * 86400, now: NOW }).exp,
+    NOW / 1000 + 30 * 86400,
   );
 });
 

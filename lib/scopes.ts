@@ -30,6 +30,7 @@ export const ADMIN_SCOPES = Object.freeze({
   waitlist: Object.freeze(["waitlist:read", "admin:manage"]),
   approve: Object.freeze(["waitlist:approve", "admin:manage"]),
   reject: Object.freeze(["waitlist:approve", "waitlist:reject", "admin:manage"]),
+  revoke: Object.freeze(["admin:manage"]),
 });
 
 /**

@@ -90,6 +90,11 @@ export function rejectionJson(user: UserRecord) {
   return { user_id: user.userId, email: user.email, status: user.status, reason: user.rejectionReason };
 }
 
+/** `admin/tokens/revoke`: the same answer however often it is repeated. */
+export function revocationJson(jti: string) {
+  return { jti, revoked: true };
+}
+
 /** Internal token; `ttl_capped` says the lifetime was cut to the provider maximum. */
 export function internalTokenJson(grant: InternalTokenGrant) {
   return {

@@ -70,6 +70,7 @@ DESCRIPTION
         GET  {A}/status, {A}/me (also /me), {A}/check
         POST {A}/token, {A}/token/refresh, {A}/logout
         GET  {A}/admin/waitlist    POST {A}/admin/approve, {A}/admin/reject
+        POST {A}/admin/tokens/revoke
         POST /api/internal/auth/token (also /internal/token)
 
     Errors are JSON {"error":"<code>","message":"<sentence>"} with 400, 401,

@@ -1,16 +1,16 @@
 /**
  * Operator routes below each auth base: `admin/waitlist`, `admin/approve`,
- * `admin/reject`.
+ * `admin/reject`, `admin/tokens/revoke`.
  *
  * @module
  */
 
 import { Hono } from "hono";
 import { InvalidInputError } from "../lib/errors.ts";
-import { approveUser, listUsers, rejectUser } from "../lib/service/admin.ts";
+import { approveUser, listUsers, rejectUser, revokeTokenId } from "../lib/service/admin.ts";
 import { USER_STATUSES, type UserStatus } from "../lib/store/store.ts";
 import type { AppEnv } from "./env.ts";
-import { approvalJson, rejectionJson, userPageJson } from "./presenters.ts";
+import { approvalJson, rejectionJson, revocationJson, userPageJson } from "./presenters.ts";
 import { bearerToken, optionalString, readJsonObject, requireString } from "./request.ts";
 
 /** Admin routes of one auth base. */
@@ -47,6 +47,12 @@ export function adminRoutes(): Hono<AppEnv> {
       optionalString(body, "reason") ?? null,
     );
     return c.json(rejectionJson(user));
+  });
+
+  routes.post("/admin/tokens/revoke", async (c) => {
+    const token = bearerToken(c);
+    const body = await readJsonObject(c);
+    return c.json(revocationJson(await revokeTokenId(c.get("ctx"), token, requireString(body, "jti"))));
   });
 
   return routes;

@@ -117,3 +117,17 @@ onEveryStore("a re-approval does not revive API tokens issued before the reject,
   assert.equal(fresh.status, 200, fresh.text);
   assert.equal((await h.call("GET", "/api/v1/auth/check", { token: fresh.body.access_token })).status, 200);
 });
+
+onEveryStore("a revoked admin token is refused by admin calls and /check, on every store", async (h) => {
+  const manager = await h.mintToken({ scope: "admin:manage" });
+  const victim = await h.mintToken({ scope: "admin:manage waitlist:read" });
+  const jti = JSON.parse(Buffer.from(victim.split(".")[1], "base64url").toString()).jti;
+  for (let i = 0; i < 2; i++) {
+    const reply = await h.call("POST", "/modules/auth/admin/tokens/revoke", { token: manager, body: { jti } });
+    assert.equal(reply.status, 200, reply.text);
+    assert.deepEqual(reply.body, { jti, revoked: true });
+  }
+  assertError(await h.call("GET", "/api/v1/auth/admin/waitlist", { token: victim }), 401, "token_revoked");
+  assertError(await h.call("GET", "/api/v1/auth/check", { token: victim }), 401, "token_revoked");
+  assert.equal((await h.call("GET", "/api/v1/auth/check", { token: manager })).status, 200);
+});

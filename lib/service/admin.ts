@@ -1,16 +1,17 @@
 /**
- * Operator calls: list the waitlist, approve, reject. Each needs an
- * `ai.hg.fi/auth` token with the scopes of {@link ADMIN_SCOPES}.
+ * Operator calls: list the waitlist, approve, reject, revoke a token. Each
+ * needs an `ai.hg.fi/auth` token with the scopes of {@link ADMIN_SCOPES}.
  *
  * @module
  */
 
-import { AUDIENCE, type TokenClaims } from "../claims.ts";
+import { AUDIENCE, MAX_TOKEN_LIFETIME_SECONDS, type TokenClaims } from "../claims.ts";
 import { normalizeEmail } from "../email.ts";
 import { AuthenticationError, ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../errors.ts";
-import { verifyToken } from "../jwt.ts";
+import { MAX_CLOCK_SKEW_SECONDS, verifyToken } from "../jwt.ts";
 import { ADMIN_SCOPES, hasAnyScope } from "../scopes.ts";
 import type { DecisionResult, UserRecord, UserStatus } from "../store/store.ts";
+import { isCanonicalUuid } from "../uuid.ts";
 import type { AuthContext } from "./context.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 
@@ -20,6 +21,13 @@ export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 100;
 /** Longest rejection note, in characters. */
 export const MAX_REASON_LENGTH = 500;
+/**
+ * How long a revocation by token id is kept. The call knows only the `jti`,
+ * not the token's expiry, so the entry outlives any token this system can
+ * issue: the longest lifetime (30 days) plus the clock skew `verifyToken`
+ * tolerates in `iat`. Afterwards the token has expired on its own.
+ */
+export const REVOCATION_KEEP_SECONDS = MAX_TOKEN_LIFETIME_SECONDS + MAX_CLOCK_SKEW_SECONDS;
 
 /** One page of users. */
 export interface UserPage {
@@ -121,4 +129,26 @@ function decided(result: DecisionResult, email: string, verb: string): UserRecor
     throw new ConflictError("not_verified", `Cannot ${verb} "${email}": the email is not verified yet`);
   }
   throw new NotFoundError("user_not_found", `Cannot ${verb} "${email}": no such registration`);
+}
+
+/**
+ * Revokes any token of this system by its `jti` (admin and internal tokens,
+ * which cannot be ended otherwise, but also sessions and API tokens): every
+ * check of the revocation list refuses it from now on. Repeating it changes
+ * nothing. Returns the id as stored (lowercase).
+ *
+ * @throws {InvalidInputError} `invalid_jti` unless the id is a UUID
+ */
+export async function revokeTokenId(ctx: AuthContext, token: string, rawJti: string): Promise<string> {
+  await authorizeAdmin(ctx, token, ADMIN_SCOPES.revoke);
+  const jti = rawJti.toLowerCase();
+  if (!isCanonicalUuid(jti)) {
+    throw new InvalidInputError(
+      "invalid_jti",
+      `Cannot revoke "${rawJti.slice(0, 64)}": a token id (jti) is a UUID such as "bus auth check" shows`,
+    );
+  }
+  const now = ctx.now();
+  await ctx.store.revokeToken({ tokenId: jti, expiresAt: now + REVOCATION_KEEP_SECONDS * 1000, now });
+  return jti;
 }

@@ -8,6 +8,7 @@
 import { Buffer } from "node:buffer";
 import { InvalidInputError } from "../errors.ts";
 import type { UserCursor } from "../store/store.ts";
+import { isCanonicalUuid } from "../uuid.ts";
 
 /**
  * Latest cursor time: 9999-12-31T23:59:59.999Z, the last instant with a
@@ -16,8 +17,6 @@ import type { UserCursor } from "../store/store.ts";
  * answer every cursor alike.
  */
 const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-/** A user id as the stores produce it: a UUID in lowercase canonical form. */
-const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** base64url without padding, long enough for the longest cursor and no more. */
 const SHAPE = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -56,6 +55,6 @@ function parse(cursor: string): UserCursor | null {
   if (!Array.isArray(value) || value.length !== 2) return null;
   const [createdAt, userId] = value;
   if (!Number.isSafeInteger(createdAt) || createdAt < 0 || createdAt > MAX_TIME_MS) return null;
-  if (typeof userId !== "string" || !USER_ID.test(userId)) return null;
+  if (!isCanonicalUuid(userId)) return null;
   return { createdAt, userId };
 }
