@@ -36,6 +36,7 @@ export const OPERATOR_TOKEN_SYNOPSIS =
                           [--output <file>] [--quiet] [--timeout <duration>]
                           issue --subject <id> [--audience <aud>] [--scope "<scopes>"] [--ttl <duration>]
        bus operator token [--format json|token] issue --local [--hs256-secret-file <path>] --subject <id> ...
+       bus operator token [--api-url <url>] --token-file <path> [--format json] revoke --jti <id>
 `;
 
 /**
@@ -200,12 +201,13 @@ SEE ALSO
 /** `bus operator token --help`. */
 export function operatorTokenHelp(): string {
   return `NAME
-    bus-operator-token - issue trusted service tokens (remote or --local)
+    bus-operator-token - issue trusted service tokens (remote or --local) and revoke tokens
 
 SYNOPSIS
     bus operator token [<options>] issue --subject <id> [--audience <aud>] [--scope "<scopes>"] [--ttl <duration>]
     bus operator token [<options>] issue --local [--hs256-secret-file <path>] --subject <id> [...]
-    bus-operator-token [<options>] issue ...
+    bus operator token [<options>] --token-file <path> revoke --jti <id>
+    bus-operator-token [<options>] issue ... | revoke ...
 
 DESCRIPTION
     Remote issuing posts to /api/internal/auth/token below --api-url with the
@@ -223,9 +225,18 @@ DESCRIPTION
     (token_prefix). With --output <file> the file gets the output (the raw
     token with --format token, else the JSON envelope with access_token),
     written 0600 atomically, and stdout names the file and the token prefix.
+    Every form shows the token's id (jti): the handle to revoke it by.
+
+    revoke ends a token before it expires, by its jti: admin and internal
+    tokens, which may live up to 30 days, but also sessions and API tokens.
+    It posts to admin/tokens/revoke below --api-url with an admin token
+    (aud=ai.hg.fi/auth, scope admin:manage) from --token-file. Repeating it
+    is harmless. The provider keeps the revocation for 30 days and a minute,
+    the longest any token of this system can live.
 
 COMMANDS
     issue     issue one token
+    revoke    revoke a token by its id (jti)
 
 OPTIONS
     --api-url <url>
@@ -253,9 +264,17 @@ OPTIONS
         Lifetime (90s, 10m, 1h). Default: the provider's maximum remotely, 10m
         with --local. The provider caps longer requests and the output says so.
 
+    --jti <id>
+        revoke only: the id of the token to revoke (a UUID).
+
+    --token-file <path>
+        revoke only: file with an admin token holding admin:manage (- for
+        standard input). Tokens are never accepted as values.
+
     --format json|token
-        JSON without the token (default) or only the raw bearer token. With
-        an explicit --format json, a failure is a JSON object on stdout too.
+        JSON without the token (default) or only the raw bearer token (issue
+        only). With an explicit --format json, a failure is a JSON object on
+        stdout too.
 
     --output <file>
         Write the output to a file (0600, atomically); stdout then shows only
@@ -295,7 +314,7 @@ ENVIRONMENT
 EXIT STATUS
     0 success; 1 network failure, provider error or unreadable secret file;
     2 usage error; 3 the provider refused (403 for a wrong key, subject or
-    audience).
+    audience, or an admin token without admin:manage).
 
 EXAMPLES
     bus operator token --api-url http://127.0.0.1:8080 --internal-key-file ./local/internal-key \\
@@ -307,6 +326,9 @@ EXAMPLES
     pass show bus/internal-key | bus operator token --internal-key-file - --format token \\
       --output /run/secrets/billing-worker.token issue --subject billing-worker \\
       --audience ai.hg.fi/api --scope "billing:entitlement:check"
+
+    bus operator token --api-url http://127.0.0.1:8080 --token-file ./local/admin-token \\
+      revoke --jti 6f1c2a0e-3b4d-4e5f-8a9b-0c1d2e3f4a5b
 
 SEE ALSO
     bus-operator-auth(1), bus-auth(1), bus-api-provider-auth(1)

@@ -1,22 +1,31 @@
 /**
  * `bus operator token` / `bus-operator-token`: service-token bootstrap,
  * remotely through the provider's internal endpoint or `--local` with the
- * same claims code as the provider.
+ * same claims code as the provider, and revocation of a token by its id.
  *
  * @module
  */
 
-import { AUDIENCE, buildClaims, DEFAULT_ISSUER, isKnownAudience, isValidSubject } from "../../lib/claims.ts";
+import { decodeJwt } from "jose";
+import {
+  AUDIENCE,
+  buildClaims,
+  DEFAULT_ISSUER,
+  isKnownAudience,
+  isValidSubject,
+  MAX_TOKEN_LIFETIME_SECONDS,
+} from "../../lib/claims.ts";
 import { signToken } from "../../lib/jwt.ts";
 import { formatScope, parseScope } from "../../lib/scopes.ts";
 import { decodeSecret, MIN_HS256_SECRET_BYTES } from "../../lib/secret.ts";
 import { versionLine } from "../../lib/version.ts";
 import { EXIT, type Io, type Program } from "../../lib/program.ts";
 import { resolveProviderUrls } from "../shared/base_url.ts";
-import { UsageError } from "../shared/errors.ts";
+import { FailureError, UsageError } from "../shared/errors.ts";
 import { refuseRepositoryLocalBus } from "../shared/files.ts";
 import { readSecretFile, secretFromEnvironment } from "../shared/secret_input.ts";
 import { didYouMean } from "../../lib/suggest.ts";
+import { isCanonicalUuid } from "../../lib/uuid.ts";
 import { requestJson } from "../shared/http.ts";
 import { choiceOption, CLIENT_OPTIONS, durationOption, parseCommandLine } from "../shared/options.ts";
 import { emit, emitToken, jsonText, type OutputTarget, tokenPrefix, withoutToken } from "../shared/output.ts";
@@ -40,12 +49,20 @@ const OPTIONS = {
   audience: { type: "string" },
   scope: { type: "string" },
   ttl: { type: "string" },
+  "token-file": { type: "string" },
+  jti: { type: "string" },
 } as const;
+
+const COMMANDS = ["issue", "revoke"];
+/** Options of issue that revoke does not take. */
+const ISSUE_ONLY = ["local", "internal-key-file", "hs256-secret-file", "subject", "audience", "scope", "ttl"] as const;
+/** Options of revoke that issue does not take. */
+const REVOKE_ONLY = ["token-file", "jti"] as const;
 
 /** Default lifetime of `--local` tokens ("short-lived"). */
 const LOCAL_DEFAULT_TTL_SECONDS = 600;
 /** Longest `--local` lifetime (the provider's own ceiling for internal tokens). */
-const LOCAL_MAX_TTL_SECONDS = 30 * 86400;
+const LOCAL_MAX_TTL_SECONDS = MAX_TOKEN_LIFETIME_SECONDS;
 
 type Values = ReturnType<typeof parseCommandLine<typeof OPTIONS>>["values"];
 
@@ -68,17 +85,21 @@ async function runOperatorToken(args: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const [command, extra] = positionals;
-  if (command !== "issue") {
+  if (command === undefined || !COMMANDS.includes(command)) {
     throw new UsageError(
       command === undefined
-        ? "a command is required: issue"
-        : `unknown command "${command}"${didYouMean(command, ["issue"])}`,
+        ? "a command is required: issue or revoke"
+        : `unknown command "${command}"${didYouMean(command, COMMANDS)}`,
     );
   }
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-  const format = choiceOption("format", values.format ?? "json", ["json", "token"]);
+  for (const option of command === "issue" ? REVOKE_ONLY : ISSUE_ONLY) {
+    if (values[option] !== undefined) throw new UsageError(`--${option} does not go with ${command}`);
+  }
   const target: OutputTarget = { quiet: values.quiet === true, output: values.output };
   if (values.output !== undefined) refuseRepositoryLocalBus(values.output);
+  if (command === "revoke") return await revoke(values, target, io);
+  const format = choiceOption("format", values.format ?? "json", ["json", "token"]);
   const request = readRequest(values);
 
   let envelope: Record<string, unknown>;
@@ -95,7 +116,12 @@ async function runOperatorToken(args: string[], io: Io): Promise<number> {
     }
   }
   const token = String(envelope.access_token);
-  if (format === "token") {
+  envelope = { ...envelope, jti: tokenId(token) };
+  if (format === "token" && target.output !== undefined) {
+    // Only the path, the prefix and the id on stdout: the id is what `revoke --jti` needs.
+    emitToken(io, { ...target, quiet: true }, `${token}\n`, token);
+    if (!target.quiet) io.stdout(`Wrote the token ${tokenPrefix(token)} (jti ${envelope.jti}) to ${target.output}\n`);
+  } else if (format === "token") {
     emitToken(io, target, `${token}\n`, token);
   } else if (target.output !== undefined) {
     // The file gets the whole envelope; stdout names the file and the token's prefix.
@@ -110,6 +136,46 @@ async function runOperatorToken(args: string[], io: Io): Promise<number> {
     }
   }
   return EXIT.ok;
+}
+
+/** `revoke --jti <id>`: puts a token id on the provider's revocation list. */
+async function revoke(values: Values, target: OutputTarget, io: Io): Promise<number> {
+  choiceOption("format", values.format ?? "json", ["json"]);
+  if (values.jti === undefined) {
+    throw new UsageError("revoke needs --jti <id> (the token id that issue and bus auth check show)");
+  }
+  const jti = values.jti.toLowerCase();
+  if (!isCanonicalUuid(jti)) {
+    throw new UsageError(`--jti "${values.jti.slice(0, 64)}" is not a token id: a token id is a UUID`);
+  }
+  const apiUrl = values["api-url"] ?? io.env.BUS_AUTH_API_URL;
+  if (!apiUrl) throw new UsageError("no auth provider URL: pass --api-url <url> or set BUS_AUTH_API_URL");
+  const tokenFile = values["token-file"];
+  if (tokenFile === undefined) {
+    throw new UsageError("revoke needs --token-file <path> with an admin token (aud ai.hg.fi/auth, admin:manage)");
+  }
+  const timeoutSeconds = durationOption("timeout", values.timeout ?? "30s");
+  const bearer = await readSecretFile(tokenFile, "admin token file", io);
+  const answer = await requestJson({
+    method: "POST",
+    url: `${resolveProviderUrls(apiUrl).authBase}/admin/tokens/revoke`,
+    bearer,
+    body: { jti },
+    timeoutSeconds,
+  });
+  emit(io, target, jsonText(answer));
+  return EXIT.ok;
+}
+
+/** The `jti` of a token this program issued or received (claims are not secret). */
+function tokenId(token: string): string {
+  try {
+    const { jti } = decodeJwt(token);
+    if (typeof jti === "string") return jti;
+  } catch {
+    // reported below
+  }
+  throw new FailureError("The provider answered with a token that has no readable token id (jti)", "unexpected_answer");
 }
 
 function readRequest(values: Values): IssueRequest {
