@@ -261,3 +261,54 @@ Deno.test("OTP codes are uniformly 6 digits and not repeated across 200 requests
   // 200 draws from 10^6 collide with probability about 2%; more than 2 repeats means a broken generator.
   assert.ok(codes.size >= 198);
 });
+
+Deno.test("wrong codes across codes spend the email's daily budget: then 429 otp_locked on request and verify", async () => {
+  const h = createHarness({ policy: { otpMaxFailuresPerDay: 3, otpResendSeconds: 0, rateLimitPerIp: 0 } });
+  const email = "target@example.com";
+  const request = () => h.call("POST", "/api/v1/auth/otp/request", { body: { email } });
+  const verify = (otp: string) => h.call("POST", "/api/v1/auth/otp/verify", { body: { email, otp } });
+  const wrong = (code: string) => code === "000000" ? "111111" : "000000";
+  const messages: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await request()).status, 200, "a new code each time");
+    const reply = await verify(wrong(h.sender.latestCode(email)!));
+    assertError(reply, 401, "otp_invalid");
+    messages.push(reply.body.message);
+  }
+  assert.match(messages[2], /too many wrong codes in the last 24 hours, so this email is locked/);
+  assert.deepEqual(h.events.map((event) => [event.kind, event.email]), [["otp_locked", email]], "logged once");
+  const refusedRequest = await request();
+  assertError(refusedRequest, 429, "otp_locked");
+  assert.equal(Number(refusedRequest.headers.get("Retry-After")), 86400);
+  assert.match(refusedRequest.body.message, /try again in 24 hours/);
+  const sent = h.sender.messages.length;
+  h.clock.now += 3600_000;
+  const refusedVerify = await verify(h.sender.latestCode(email)!);
+  assertError(refusedVerify, 429, "otp_locked"); // even the right code of the last mail
+  assert.equal(Number(refusedVerify.headers.get("Retry-After")), 86400 - 3600);
+  assert.equal(h.sender.messages.length, sent, "no code is sent while locked");
+  assert.equal(h.events.length, 1);
+  h.clock.now += 23 * 3600_000;
+  assert.equal((await request()).status, 200, "the oldest failure aged out");
+  const ok = await verify(h.sender.latestCode(email)!);
+  assert.equal(ok.status, 200, ok.text);
+});
+
+Deno.test("a correct code resets the email's budget of wrong codes", async () => {
+  const h = createHarness({ policy: { otpMaxFailuresPerDay: 3, otpResendSeconds: 0, rateLimitPerIp: 0 } });
+  const email = "forgetful@example.com";
+  const round = async (wrongGuesses: number) => {
+    assert.equal((await h.call("POST", "/api/v1/auth/otp/request", { body: { email } })).status, 200);
+    const code = h.sender.latestCode(email)!;
+    for (let i = 0; i < wrongGuesses; i++) {
+      const reply = await h.call("POST", "/api/v1/auth/otp/verify", {
+        body: { email, otp: code === "000000" ? "111111" : "000000" },
+      });
+      assertError(reply, 401, "otp_invalid");
+    }
+    return await h.call("POST", "/api/v1/auth/otp/verify", { body: { email, otp: code } });
+  };
+  assert.equal((await round(2)).status, 200);
+  assert.equal((await round(2)).status, 200, "2 + 2 wrong codes, but the success in between reset the count");
+  assert.deepEqual(h.events, []);
+});

@@ -68,6 +68,9 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
     policy: config.policy,
     signingKey: config.signingKey,
     internalKey: config.internalKey,
+    // Once per lock, when the wrong guess that spends an email's daily budget is recorded.
+    onSecurityEvent: (event) =>
+      log({ level: "warn", msg: "otp locked: too many wrong codes for one email", email: event.email }),
   });
   const app = createApp({
     ctx,

@@ -9,6 +9,9 @@ import type { Store } from "../store/store.ts";
 import type { OtpSender } from "../otp/sender.ts";
 import { cryptoRandomBytes, deriveOtpKey, type RandomBytes } from "../otp/code.ts";
 
+/** Something an operator should hear about, such as a mailbox locked against OTP guessing. */
+export type SecurityEvent = { kind: "otp_locked"; email: string; at: number };
+
 /** What the auth operations need: store, sender, policy, keys, clock and randomness. */
 export interface AuthContext {
   readonly store: Store;
@@ -25,6 +28,8 @@ export interface AuthContext {
   readonly randomBytes: RandomBytes;
   /** New random UUID for users, accounts, sessions and challenges. */
   newId(): string;
+  /** Hears security events (the server logs them); never throws. */
+  onSecurityEvent(event: SecurityEvent): void;
 }
 
 /** Input of {@link createAuthContext}; clock and randomness default to the real ones. */
@@ -37,6 +42,7 @@ export interface AuthContextInput {
   now?: () => number;
   randomBytes?: RandomBytes;
   newId?: () => string;
+  onSecurityEvent?: (event: SecurityEvent) => void;
 }
 
 /**
@@ -58,5 +64,6 @@ export function createAuthContext(input: AuthContextInput): AuthContext {
     now: input.now ?? Date.now,
     randomBytes: input.randomBytes ?? cryptoRandomBytes,
     newId: input.newId ?? (() => crypto.randomUUID()),
+    onSecurityEvent: input.onSecurityEvent ?? (() => {}),
   });
 }

@@ -7,7 +7,12 @@
 import { normalizeEmail } from "../email.ts";
 import { AuthenticationError, DeliveryError, RateLimitError } from "../errors.ts";
 import { generateOtp, hashOtp, requireOtpFormat } from "../otp/code.ts";
-import type { OtpAttemptResult, UserRecord } from "../store/store.ts";
+import {
+  OTP_FAILURE_RETENTION_SECONDS,
+  type OtpAttemptResult,
+  type OtpFailureBudget,
+  type UserRecord,
+} from "../store/store.ts";
 import type { AuthContext } from "./context.ts";
 import { type SessionGrant, startSession } from "./session.ts";
 
@@ -32,7 +37,8 @@ export async function register(ctx: AuthContext, rawEmail: string): Promise<User
  *
  * @returns the code lifetime in seconds
  * @throws {import("../errors.ts").InvalidInputError} `invalid_email`
- * @throws {RateLimitError} `otp_resend_too_soon` inside the resend interval
+ * @throws {RateLimitError} `otp_resend_too_soon` inside the resend interval, `otp_locked` while the
+ *   email's budget of wrong guesses is spent
  * @throws {DeliveryError} `otp_delivery_failed`
  */
 export async function requestOtp(ctx: AuthContext, rawEmail: string): Promise<number> {
@@ -41,8 +47,10 @@ export async function requestOtp(ctx: AuthContext, rawEmail: string): Promise<nu
   // unverified, no code), and removing it again would race with a concurrent
   // `register` of the same email.
   const { email } = await register(ctx, rawEmail);
-  const code = generateOtp(ctx.randomBytes);
   const now = ctx.now();
+  const lock = await ctx.store.otpLockState({ email, now, failureBudget: failureBudget(ctx) });
+  if (lock.locked) throw lockedError(email, lock.retryAfterSeconds);
+  const code = generateOtp(ctx.randomBytes);
   const { otpTtlSeconds, otpResendSeconds } = ctx.policy;
   const challengeId = ctx.newId();
   const created = await ctx.store.createOtpChallenge({
@@ -78,24 +86,60 @@ export async function requestOtp(ctx: AuthContext, rawEmail: string): Promise<nu
  *
  * @throws {import("../errors.ts").InvalidInputError} `invalid_email`, `invalid_otp`
  * @throws {AuthenticationError} `otp_invalid`, `otp_expired`, `otp_used`, `otp_not_requested`, `otp_attempts_exceeded`
+ * @throws {RateLimitError} `otp_locked` while the email's budget of wrong guesses is spent
  */
 export async function verifyOtp(ctx: AuthContext, rawEmail: string, rawCode: string): Promise<SessionGrant> {
   const email = normalizeEmail(rawEmail);
   const code = requireOtpFormat(rawCode);
+  const now = ctx.now();
   const result = await ctx.store.attemptOtp({
     email,
     codeHash: hashOtp(ctx.otpKey, email, code),
-    now: ctx.now(),
+    now,
     maxAttempts: ctx.policy.otpMaxAttempts,
+    failureBudget: failureBudget(ctx),
   });
+  if (!result.ok && result.reason === "locked") throw lockedError(email, result.retryAfterSeconds);
+  if (!result.ok && result.reason === "mismatch" && result.lockedNow) {
+    ctx.onSecurityEvent({ kind: "otp_locked", email, at: now });
+  }
   if (!result.ok) throw otpRefusal(email, result);
   return await startSession(ctx, result.user);
 }
 
-function otpRefusal(email: string, result: Exclude<OtpAttemptResult, { ok: true }>): AuthenticationError {
+/** The budget of wrong guesses per email: the policy's daily maximum in a rolling 24 h. */
+function failureBudget(ctx: AuthContext): OtpFailureBudget {
+  return { max: ctx.policy.otpMaxFailuresPerDay, windowSeconds: OTP_FAILURE_RETENTION_SECONDS };
+}
+
+function lockedError(email: string, retryAfterSeconds: number): RateLimitError {
+  return new RateLimitError(
+    "otp_locked",
+    `Cannot sign in "${email}" with a code now: too many wrong codes in the last 24 hours; ` +
+      `try again in ${retryAfterText(retryAfterSeconds)}`,
+    retryAfterSeconds,
+  );
+}
+
+function retryAfterText(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.ceil(seconds / 60)} minutes`;
+  return `${Math.ceil(seconds / 3600)} hours`;
+}
+
+function otpRefusal(
+  email: string,
+  result: Exclude<OtpAttemptResult, { ok: true } | { reason: "locked" }>,
+): AuthenticationError {
   const prefix = `Cannot verify the OTP for "${email}"`;
   switch (result.reason) {
     case "mismatch":
+      if (result.lockedNow) {
+        return new AuthenticationError(
+          "otp_invalid",
+          `${prefix}: wrong code; too many wrong codes in the last 24 hours, so this email is locked for a while`,
+        );
+      }
       return new AuthenticationError(
         "otp_invalid",
         result.attemptsLeft > 0

@@ -7,17 +7,21 @@
  */
 
 import { secretsEqual } from "../secret.ts";
-import type {
-  CreateChallengeResult,
-  DecisionResult,
-  NewOtpChallenge,
-  OtpAttemptResult,
-  RateLimitResult,
-  SessionRecord,
-  Store,
-  UserCursor,
-  UserRecord,
-  UserStatus,
+import {
+  type CreateChallengeResult,
+  type DecisionResult,
+  lockStateOf,
+  type NewOtpChallenge,
+  OTP_FAILURE_RETENTION_SECONDS,
+  type OtpAttemptResult,
+  type OtpFailureBudget,
+  type OtpLockState,
+  type RateLimitResult,
+  type SessionRecord,
+  type Store,
+  type UserCursor,
+  type UserRecord,
+  type UserStatus,
 } from "./store.ts";
 
 interface Challenge {
@@ -35,6 +39,8 @@ export class MemoryStore implements Store {
   #users = new Map<string, UserRecord>();
   #userIdByEmail = new Map<string, string>();
   #challenges = new Map<string, Challenge>();
+  /** Times (ms) of the wrong OTP guesses of each email. */
+  #otpFailures = new Map<string, number[]>();
   #sessions = new Map<string, SessionRecord>();
   #revokedTokens = new Map<string, number>();
   #rateWindows = new Map<string, { count: number; endsAt: number }>();
@@ -103,23 +109,39 @@ export class MemoryStore implements Store {
     return Promise.resolve();
   }
 
-  attemptOtp(input: { email: string; codeHash: string; now: number; maxAttempts: number }): Promise<OtpAttemptResult> {
+  attemptOtp(
+    input: { email: string; codeHash: string; now: number; maxAttempts: number; failureBudget: OtpFailureBudget },
+  ): Promise<OtpAttemptResult> {
     const challenge = this.#challenges.get(input.email);
     const user = this.#byEmail(input.email);
+    const lock = lockStateOf(this.#otpFailures.get(input.email) ?? [], input.now, input.failureBudget);
+    if (lock.locked) return Promise.resolve({ ok: false, reason: "locked", retryAfterSeconds: lock.retryAfterSeconds });
     if (!challenge || !user) return Promise.resolve({ ok: false, reason: "not_requested" });
     if (challenge.consumedAt !== null) return Promise.resolve({ ok: false, reason: "used" });
     if (input.now >= challenge.expiresAt) return Promise.resolve({ ok: false, reason: "expired" });
     if (challenge.attempts >= input.maxAttempts) return Promise.resolve({ ok: false, reason: "exhausted" });
     if (!secretsEqual(challenge.codeHash, input.codeHash)) {
       challenge.attempts += 1;
-      return Promise.resolve({ ok: false, reason: "mismatch", attemptsLeft: input.maxAttempts - challenge.attempts });
+      const failures = [...(this.#otpFailures.get(input.email) ?? []), input.now];
+      this.#otpFailures.set(input.email, failures);
+      return Promise.resolve({
+        ok: false,
+        reason: "mismatch",
+        attemptsLeft: input.maxAttempts - challenge.attempts,
+        lockedNow: lockStateOf(failures, input.now, input.failureBudget).locked,
+      });
     }
     challenge.consumedAt = input.now;
+    this.#otpFailures.delete(input.email);
     if (!user.verified) {
       user.verified = true;
       user.updatedAt = input.now;
     }
     return Promise.resolve({ ok: true, user: { ...user } });
+  }
+
+  otpLockState(input: { email: string; now: number; failureBudget: OtpFailureBudget }): Promise<OtpLockState> {
+    return Promise.resolve(lockStateOf(this.#otpFailures.get(input.email) ?? [], input.now, input.failureBudget));
   }
 
   createSession(session: { sessionId: string; userId: string; now: number; absoluteExpiresAt: number }): Promise<void> {
@@ -220,6 +242,12 @@ export class MemoryStore implements Store {
     }
     for (const [sessionId, session] of this.#sessions) {
       if (session.absoluteExpiresAt <= now) this.#sessions.delete(sessionId);
+    }
+    const oldest = now - OTP_FAILURE_RETENTION_SECONDS * 1000;
+    for (const [email, times] of this.#otpFailures) {
+      const kept = times.filter((time) => time > oldest);
+      if (kept.length === 0) this.#otpFailures.delete(email);
+      else this.#otpFailures.set(email, kept);
     }
     return Promise.resolve();
   }

@@ -39,17 +39,21 @@
 import type postgres from "postgres";
 import { StoreUnavailableError } from "../errors.ts";
 import { secretsEqual } from "../secret.ts";
-import type {
-  CreateChallengeResult,
-  DecisionResult,
-  NewOtpChallenge,
-  OtpAttemptResult,
-  RateLimitResult,
-  SessionRecord,
-  Store,
-  UserCursor,
-  UserRecord,
-  UserStatus,
+import {
+  type CreateChallengeResult,
+  type DecisionResult,
+  lockStateOf,
+  type NewOtpChallenge,
+  OTP_FAILURE_RETENTION_SECONDS,
+  type OtpAttemptResult,
+  type OtpFailureBudget,
+  type OtpLockState,
+  type RateLimitResult,
+  type SessionRecord,
+  type Store,
+  type UserCursor,
+  type UserRecord,
+  type UserStatus,
 } from "./store.ts";
 import {
   POSTGRES_MIGRATION_LOCK,
@@ -249,14 +253,19 @@ export class PostgresStore implements Store {
     });
   }
 
-  attemptOtp(input: { email: string; codeHash: string; now: number; maxAttempts: number }): Promise<OtpAttemptResult> {
+  attemptOtp(
+    input: { email: string; codeHash: string; now: number; maxAttempts: number; failureBudget: OtpFailureBudget },
+  ): Promise<OtpAttemptResult> {
     return this.#run((sql) =>
       transaction(sql, async (tx): Promise<OtpAttemptResult> => {
+        // The challenge row lock serialises the attempts of one email across replicas.
         const [challenge] = await tx<
           { code_hash: string; expires_at: Date; attempts: number; consumed_at: Date | null }[]
         >`
           SELECT code_hash, expires_at, attempts, consumed_at FROM bus_auth_otp_challenges
           WHERE email = ${input.email} FOR UPDATE`;
+        const lock = await lockState(tx, input.email, input.now, input.failureBudget);
+        if (lock.locked) return { ok: false, reason: "locked", retryAfterSeconds: lock.retryAfterSeconds };
         if (challenge === undefined) return { ok: false, reason: "not_requested" };
         if (challenge.consumed_at !== null) return { ok: false, reason: "used" };
         if (input.now >= challenge.expires_at.getTime()) return { ok: false, reason: "expired" };
@@ -264,10 +273,19 @@ export class PostgresStore implements Store {
         if (attempts >= input.maxAttempts) return { ok: false, reason: "exhausted" };
         if (!secretsEqual(challenge.code_hash, input.codeHash)) {
           await tx`UPDATE bus_auth_otp_challenges SET attempts = attempts + 1 WHERE email = ${input.email}`;
-          return { ok: false, reason: "mismatch", attemptsLeft: input.maxAttempts - attempts - 1 };
+          await tx`INSERT INTO bus_auth_otp_failures (email, failed_at) VALUES (${input.email}, ${new Date(
+            input.now,
+          )})`;
+          return {
+            ok: false,
+            reason: "mismatch",
+            attemptsLeft: input.maxAttempts - attempts - 1,
+            lockedNow: (await lockState(tx, input.email, input.now, input.failureBudget)).locked,
+          };
         }
         const now = new Date(input.now);
         await tx`UPDATE bus_auth_otp_challenges SET consumed_at = ${now} WHERE email = ${input.email}`;
+        await tx`DELETE FROM bus_auth_otp_failures WHERE email = ${input.email}`;
         const [user] = await tx<UserRow[]>`
           UPDATE bus_auth_users SET verified = true,
             updated_at = CASE WHEN verified THEN updated_at ELSE ${now}::timestamptz END
@@ -276,6 +294,10 @@ export class PostgresStore implements Store {
         return user ? { ok: true, user: toUser(user) } : { ok: false, reason: "not_requested" };
       })
     );
+  }
+
+  otpLockState(input: { email: string; now: number; failureBudget: OtpFailureBudget }): Promise<OtpLockState> {
+    return this.#run((sql) => lockState(sql, input.email, input.now, input.failureBudget));
   }
 
   createSession(session: { sessionId: string; userId: string; now: number; absoluteExpiresAt: number }): Promise<void> {
@@ -402,6 +424,8 @@ export class PostgresStore implements Store {
         await tx`DELETE FROM bus_auth_revoked_tokens WHERE expires_at <= ${at}`;
         await tx`DELETE FROM bus_auth_rate_limits WHERE window_ends_at <= ${at}`;
         await tx`DELETE FROM bus_auth_sessions WHERE absolute_expires_at <= ${at}`;
+        await tx`DELETE FROM bus_auth_otp_failures
+          WHERE failed_at <= ${new Date(now - OTP_FAILURE_RETENTION_SECONDS * 1000)}`;
       })
     );
   }
@@ -442,6 +466,19 @@ export class PostgresStore implements Store {
     this.#sql = createPool(this.#client);
     stale.end({ timeout: 0 }).catch(() => {});
   }
+}
+
+/** The lock state of an email from its failures inside the budget's window. */
+async function lockState(
+  sql: postgres.Sql | postgres.TransactionSql,
+  email: string,
+  now: number,
+  budget: OtpFailureBudget,
+): Promise<OtpLockState> {
+  const rows = await sql<{ failed_at: Date }[]>`
+    SELECT failed_at FROM bus_auth_otp_failures
+    WHERE email = ${email} AND failed_at > ${new Date(now - budget.windowSeconds * 1000)}`;
+  return lockStateOf(rows.map((row) => row.failed_at.getTime()), now, budget);
 }
 
 const USER_COLUMNS =

@@ -84,6 +84,18 @@ CREATE INDEX bus_auth_rate_limits_expiry ON bus_auth_rate_limits (window_ends_at
 ALTER TABLE bus_auth_users ADD COLUMN tokens_not_before timestamptz;
 `,
   },
+  {
+    version: 3,
+    description: "bus_auth_otp_failures: wrong OTP guesses per email across codes, for the daily budget",
+    sql: `
+CREATE TABLE bus_auth_otp_failures (
+  email text NOT NULL,
+  failed_at timestamptz NOT NULL
+);
+CREATE INDEX bus_auth_otp_failures_email ON bus_auth_otp_failures (email, failed_at);
+CREATE INDEX bus_auth_otp_failures_expiry ON bus_auth_otp_failures (failed_at);
+`,
+  },
 ];
 
 /**

@@ -18,6 +18,9 @@ import { storeConformance } from "../../tests/helpers/store_conformance.ts";
 import { PostgresStore, type PostgresStoreConfig } from "./postgres.ts";
 import { POSTGRES_MIGRATIONS, POSTGRES_MIGRATIONS_TABLE, postgresSchemaSql } from "./postgres_schema.ts";
 
+/** Every schema version, oldest first. */
+const ALL_VERSIONS = POSTGRES_MIGRATIONS.map((migration) => migration.version);
+
 const started = await startPostgresCluster();
 const cluster: PostgresCluster | null = "skipped" in started ? null : started;
 const skipped = "skipped" in started;
@@ -86,7 +89,7 @@ pgTest("PostgresStore.migrate applies the schema once, then nothing, and keeps d
   const { name, dsn } = await freshDatabase();
   const first = await PostgresStore.open(storeConfig(dsn), { migrate: false });
   try {
-    assert.deepEqual(await first.migrate(), [1, 2]);
+    assert.deepEqual(await first.migrate(), ALL_VERSIONS);
     assert.deepEqual(await first.migrate(), []);
     await first.registerUser({ userId: crypto.randomUUID(), email: "keep@example.com", now: T0 });
   } finally {
@@ -100,7 +103,7 @@ pgTest("PostgresStore.migrate applies the schema once, then nothing, and keeps d
     await second.close();
   }
   const rows = await live().query(`SELECT version FROM ${POSTGRES_MIGRATIONS_TABLE} ORDER BY version`, name);
-  assert.deepEqual(rows.map((row) => row.version), [1, 2]);
+  assert.deepEqual(rows.map((row) => row.version), ALL_VERSIONS);
   await live().dropDatabase(name);
 });
 
@@ -117,7 +120,7 @@ pgTest("PostgresStore.migrate upgrades a version-1 database in place, keeping it
   );
   const store = await PostgresStore.open(storeConfig(dsn), { migrate: false });
   try {
-    assert.deepEqual(await store.migrate(), [2]);
+    assert.deepEqual(await store.migrate(), ALL_VERSIONS.slice(1));
     const old = await store.findUserByAccountId("acct-old");
     assert.equal(old?.tokensNotBefore, null);
     const rejected = await store.rejectUser({ email: "old@example.com", reason: null, now: T0 });
@@ -134,7 +137,7 @@ pgTest("5 processes opening a fresh database at once apply the schema exactly on
   const stores = await Promise.all(Array.from({ length: 5 }, () => PostgresStore.open(storeConfig(dsn))));
   await Promise.all(stores.map((store) => store.close()));
   const rows = await live().query(`SELECT version FROM ${POSTGRES_MIGRATIONS_TABLE} ORDER BY version`, name);
-  assert.deepEqual(rows.map((row) => row.version), [1, 2]);
+  assert.deepEqual(rows.map((row) => row.version), ALL_VERSIONS);
   await live().dropDatabase(name);
 
   // The same race through migrate(): exactly one caller applies the versions.
@@ -144,7 +147,7 @@ pgTest("5 processes opening a fresh database at once apply the schema exactly on
   );
   try {
     const applied = await Promise.all(unmigrated.map((store) => store.migrate()));
-    assert.deepEqual(applied.map((versions) => versions.join(",")).sort(), ["", "", "", "", "1,2"]);
+    assert.deepEqual(applied.map((versions) => versions.join(",")).sort(), ["", "", "", "", ALL_VERSIONS.join(",")]);
   } finally {
     await Promise.all(unmigrated.map((store) => store.close()));
   }
@@ -191,7 +194,7 @@ pgTest(
       `SELECT version FROM ${POSTGRES_MIGRATIONS_TABLE} ORDER BY version`,
       manual.name,
     );
-    assert.deepEqual(versions.map((row) => row.version), [1, 2]);
+    assert.deepEqual(versions.map((row) => row.version), ALL_VERSIONS);
 
     // On a database migrated to version 1 only, the script applies just the rest.
     const partial = await freshDatabase();

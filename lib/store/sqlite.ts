@@ -10,17 +10,21 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import { dirname } from "node:path";
 import { StoreUnavailableError } from "../errors.ts";
 import { secretsEqual } from "../secret.ts";
-import type {
-  CreateChallengeResult,
-  DecisionResult,
-  NewOtpChallenge,
-  OtpAttemptResult,
-  RateLimitResult,
-  SessionRecord,
-  Store,
-  UserCursor,
-  UserRecord,
-  UserStatus,
+import {
+  type CreateChallengeResult,
+  type DecisionResult,
+  lockStateOf,
+  type NewOtpChallenge,
+  OTP_FAILURE_RETENTION_SECONDS,
+  type OtpAttemptResult,
+  type OtpFailureBudget,
+  type OtpLockState,
+  type RateLimitResult,
+  type SessionRecord,
+  type Store,
+  type UserCursor,
+  type UserRecord,
+  type UserStatus,
 } from "./store.ts";
 import { SQLITE_MIGRATIONS } from "./sqlite_schema.ts";
 
@@ -166,9 +170,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  attemptOtp(input: { email: string; codeHash: string; now: number; maxAttempts: number }): Promise<OtpAttemptResult> {
+  attemptOtp(
+    input: { email: string; codeHash: string; now: number; maxAttempts: number; failureBudget: OtpFailureBudget },
+  ): Promise<OtpAttemptResult> {
     return this.#run(() =>
       this.#transaction((): OtpAttemptResult => {
+        const lock = this.#lockState(input.email, input.now, input.failureBudget);
+        if (lock.locked) return { ok: false, reason: "locked", retryAfterSeconds: lock.retryAfterSeconds };
         const challenge = this.#prepare(
           "SELECT code_hash, expires_at, attempts, consumed_at FROM otp_challenges WHERE email = ?",
         ).get(input.email) as Row | undefined;
@@ -179,9 +187,16 @@ export class SqliteStore implements Store {
         if (attempts >= input.maxAttempts) return { ok: false, reason: "exhausted" };
         if (!secretsEqual(String(challenge.code_hash), input.codeHash)) {
           this.#prepare("UPDATE otp_challenges SET attempts = attempts + 1 WHERE email = ?").run(input.email);
-          return { ok: false, reason: "mismatch", attemptsLeft: input.maxAttempts - attempts - 1 };
+          this.#prepare("INSERT INTO otp_failures (email, failed_at) VALUES (?, ?)").run(input.email, input.now);
+          return {
+            ok: false,
+            reason: "mismatch",
+            attemptsLeft: input.maxAttempts - attempts - 1,
+            lockedNow: this.#lockState(input.email, input.now, input.failureBudget).locked,
+          };
         }
         this.#prepare("UPDATE otp_challenges SET consumed_at = ? WHERE email = ?").run(input.now, input.email);
+        this.#prepare("DELETE FROM otp_failures WHERE email = ?").run(input.email);
         const user = this.#prepare(
           `UPDATE users SET verified = 1, updated_at = CASE WHEN verified = 1 THEN updated_at ELSE ? END
            WHERE email = ? RETURNING ${USER_COLUMNS}`,
@@ -189,6 +204,16 @@ export class SqliteStore implements Store {
         return user ? { ok: true, user: toUser(user) } : { ok: false, reason: "not_requested" };
       })
     );
+  }
+
+  otpLockState(input: { email: string; now: number; failureBudget: OtpFailureBudget }): Promise<OtpLockState> {
+    return this.#run(() => this.#lockState(input.email, input.now, input.failureBudget));
+  }
+
+  #lockState(email: string, now: number, budget: OtpFailureBudget): OtpLockState {
+    const rows = this.#prepare("SELECT failed_at FROM otp_failures WHERE email = ? AND failed_at > ?")
+      .all(email, now - budget.windowSeconds * 1000) as Row[];
+    return lockStateOf(rows.map((row) => Number(row.failed_at)), now, budget);
   }
 
   createSession(session: { sessionId: string; userId: string; now: number; absoluteExpiresAt: number }): Promise<void> {
@@ -310,6 +335,7 @@ export class SqliteStore implements Store {
         this.#prepare("DELETE FROM revoked_tokens WHERE expires_at <= ?").run(now);
         this.#prepare("DELETE FROM rate_limits WHERE window_ends_at <= ?").run(now);
         this.#prepare("DELETE FROM sessions WHERE absolute_expires_at <= ?").run(now);
+        this.#prepare("DELETE FROM otp_failures WHERE failed_at <= ?").run(now - OTP_FAILURE_RETENTION_SECONDS * 1000);
       })
     );
   }

@@ -75,4 +75,16 @@ CREATE INDEX rate_limits_expiry ON rate_limits (window_ends_at);
 ALTER TABLE users ADD COLUMN tokens_not_before INTEGER;
 `,
   },
+  {
+    version: 3,
+    description: "otp_failures: wrong OTP guesses per email across codes, for the daily budget",
+    sql: `
+CREATE TABLE otp_failures (
+  email TEXT NOT NULL,
+  failed_at INTEGER NOT NULL
+);
+CREATE INDEX otp_failures_email ON otp_failures (email, failed_at);
+CREATE INDEX otp_failures_expiry ON otp_failures (failed_at);
+`,
+  },
 ];

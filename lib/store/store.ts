@@ -54,11 +54,30 @@ export interface NewOtpChallenge {
 /** Outcome of {@link Store.createOtpChallenge}. */
 export type CreateChallengeResult = { ok: true } | { ok: false; retryAfterSeconds: number };
 
+/**
+ * The budget of wrong OTP guesses per email across codes: at most `max`
+ * in any window of `windowSeconds`. A correct code clears it.
+ */
+export interface OtpFailureBudget {
+  max: number;
+  windowSeconds: number;
+}
+
+/** Outcome of {@link Store.otpLockState}: whether an email's guess budget is spent, and until when. */
+export type OtpLockState = { locked: false } | { locked: true; retryAfterSeconds: number };
+
 /** Outcome of {@link Store.attemptOtp}. */
 export type OtpAttemptResult =
   | { ok: true; user: UserRecord }
   | { ok: false; reason: "not_requested" | "used" | "expired" | "exhausted" }
-  | { ok: false; reason: "mismatch"; attemptsLeft: number };
+  | { ok: false; reason: "locked"; retryAfterSeconds: number }
+  | {
+    ok: false;
+    reason: "mismatch";
+    attemptsLeft: number;
+    /** This wrong guess spent the email's budget: the email is locked from now on. */
+    lockedNow: boolean;
+  };
 
 /** An auth-service session (one sign-in; refreshes keep the session). */
 export interface SessionRecord {
@@ -116,11 +135,18 @@ export interface Store {
   deleteOtpChallenge(email: string, challengeId: string): Promise<void>;
   /**
    * Checks a code hash against the email's live challenge, atomically: a
-   * match consumes the challenge and marks the user verified; a mismatch
-   * spends one of `maxAttempts` attempts; an exhausted challenge refuses even
-   * the right code. Hashes are compared in constant time.
+   * match consumes the challenge, marks the user verified and clears the
+   * email's failures; a mismatch spends one of `maxAttempts` attempts and
+   * records one failure of the email; an exhausted challenge, or an email
+   * whose {@link OtpFailureBudget} is spent (`locked`), refuses even the
+   * right code. Hashes are compared in constant time. Replicas share the
+   * budget.
    */
-  attemptOtp(input: { email: string; codeHash: string; now: number; maxAttempts: number }): Promise<OtpAttemptResult>;
+  attemptOtp(
+    input: { email: string; codeHash: string; now: number; maxAttempts: number; failureBudget: OtpFailureBudget },
+  ): Promise<OtpAttemptResult>;
+  /** Whether an email's budget of wrong guesses is spent at `now`. */
+  otpLockState(input: { email: string; now: number; failureBudget: OtpFailureBudget }): Promise<OtpLockState>;
 
   createSession(session: { sessionId: string; userId: string; now: number; absoluteExpiresAt: number }): Promise<void>;
   findSession(sessionId: string): Promise<SessionRecord | null>;
@@ -154,6 +180,34 @@ export interface Store {
    */
   hitRateLimit(input: { key: string; limit: number; windowSeconds: number; now: number }): Promise<RateLimitResult>;
 
-  /** Deletes expired challenges, revocations and rate-limit windows. */
+  /**
+   * Deletes expired challenges, revocations, rate-limit windows, and OTP
+   * failures older than {@link OTP_FAILURE_RETENTION_SECONDS}.
+   */
   purgeExpired(now: number): Promise<void>;
+}
+
+/** How long OTP failures are kept: the longest window a {@link OtpFailureBudget} may use (one day). */
+export const OTP_FAILURE_RETENTION_SECONDS = 86400;
+
+/**
+ * The lock state of an email from the times (ms) of its failures: locked
+ * while `max` or more fall inside the window ending at `now`, until enough
+ * of them have aged out. Shared by the store backends.
+ *
+ * @example
+ * ```ts
+ * lockStateOf([1000, 2000], 2000, { max: 2, windowSeconds: 10 }); // { locked: true, retryAfterSeconds: 9 }
+ * ```
+ */
+export function lockStateOf(failureTimes: readonly number[], now: number, budget: OtpFailureBudget): OtpLockState {
+  const windowStart = now - budget.windowSeconds * 1000;
+  const inWindow = failureTimes.filter((time) => time > windowStart).sort((a, b) => a - b);
+  if (inWindow.length < budget.max) return { locked: false };
+  // The lock ends when the failure that keeps the count at `max` ages out.
+  const keeping = inWindow[inWindow.length - budget.max];
+  return {
+    locked: true,
+    retryAfterSeconds: Math.max(1, Math.ceil((keeping + budget.windowSeconds * 1000 - now) / 1000)),
+  };
 }

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { AUDIENCE, buildClaims, type TokenClaims } from "../../lib/claims.ts";
 import { signToken } from "../../lib/jwt.ts";
 import { type AuthPolicy, defaultPolicy } from "../../lib/policy.ts";
-import { createAuthContext } from "../../lib/service/context.ts";
+import { createAuthContext, type SecurityEvent } from "../../lib/service/context.ts";
 import type { Store } from "../../lib/store/store.ts";
 import type { Cidr } from "../../lib/ip.ts";
 import { MemoryOtpSender } from "../../lib/otp/memory.ts";
@@ -59,6 +59,7 @@ export function createHarness(options: HarnessOptions = {}) {
   const sender = new MemoryOtpSender();
   const clock = { now: Date.now() };
   const logs: LogRecord[] = [];
+  const events: SecurityEvent[] = [];
   const policy = defaultPolicy(options.policy);
   const ctx = createAuthContext({
     store,
@@ -69,6 +70,7 @@ export function createHarness(options: HarnessOptions = {}) {
       ? null
       : new TextEncoder().encode(options.internalKey ?? TEST_INTERNAL_KEY),
     now: () => clock.now,
+    onSecurityEvent: (event) => events.push(event),
   });
   const app = createApp({
     ctx,
@@ -138,7 +140,7 @@ export function createHarness(options: HarnessOptions = {}) {
     return { ...session, accountId: approved.body.account_id };
   }
 
-  return { app, ctx, store, sender, clock, logs, policy, call, signIn, mintToken, approvedUser };
+  return { app, ctx, store, sender, clock, logs, events, policy, call, signIn, mintToken, approvedUser };
 }
 
 /** Decodes the claims of a JWT without verifying it (test assertions only). */

@@ -14,6 +14,8 @@ export type StoreFactory = () => Promise<{ store: Store; dispose: () => Promise<
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const HASH_A = "a".repeat(64);
+/** A per-email failure budget no test outside its own reaches. */
+const GENEROUS = { max: 1000, windowSeconds: 86400 };
 const HASH_B = "b".repeat(64);
 
 type Case = [name: string, body: (store: Store) => Promise<void>];
@@ -28,7 +30,7 @@ async function verifiedUser(store: Store, email: string, now = T0): Promise<User
     expiresAt: now + 600_000,
     resendSeconds: 60,
   });
-  const result = await store.attemptOtp({ email, codeHash: HASH_A, now, maxAttempts: 5 });
+  const result = await store.attemptOtp({ email, codeHash: HASH_A, now, maxAttempts: 5, failureBudget: GENEROUS });
   assert.ok(result.ok);
   return result.user;
 }
@@ -84,27 +86,42 @@ const CASES: Case[] = [
       codeHash: HASH_A,
       now: T0 + 21_000,
       maxAttempts: 5,
+      failureBudget: GENEROUS,
     });
     assert.equal(result.ok, true);
   }],
   ["createOtpChallenge after the interval replaces the code and resets attempts", async (store) => {
     await store.registerUser({ userId: crypto.randomUUID(), email: "otp@example.com", now: T0 });
     await store.createOtpChallenge(challenge("otp@example.com"));
-    await store.attemptOtp({ email: "otp@example.com", codeHash: HASH_B, now: T0, maxAttempts: 2 });
-    await store.attemptOtp({ email: "otp@example.com", codeHash: HASH_B, now: T0, maxAttempts: 2 });
+    await store.attemptOtp({
+      email: "otp@example.com",
+      codeHash: HASH_B,
+      now: T0,
+      maxAttempts: 2,
+      failureBudget: GENEROUS,
+    });
+    await store.attemptOtp({
+      email: "otp@example.com",
+      codeHash: HASH_B,
+      now: T0,
+      maxAttempts: 2,
+      failureBudget: GENEROUS,
+    });
     assert.deepEqual(await store.createOtpChallenge(challenge("otp@example.com", T0 + 60_000, HASH_B)), { ok: true });
     const old = await store.attemptOtp({
       email: "otp@example.com",
       codeHash: HASH_A,
       now: T0 + 61_000,
       maxAttempts: 2,
+      failureBudget: GENEROUS,
     });
-    assert.deepEqual(old, { ok: false, reason: "mismatch", attemptsLeft: 1 });
+    assert.deepEqual(old, { ok: false, reason: "mismatch", attemptsLeft: 1, lockedNow: false });
     const fresh = await store.attemptOtp({
       email: "otp@example.com",
       codeHash: HASH_B,
       now: T0 + 61_000,
       maxAttempts: 2,
+      failureBudget: GENEROUS,
     });
     assert.equal(fresh.ok, true);
   }],
@@ -113,12 +130,18 @@ const CASES: Case[] = [
     async (store) => {
       await store.registerUser({ userId: crypto.randomUUID(), email: "guess@example.com", now: T0 });
       const attempt = (codeHash: string) =>
-        store.attemptOtp({ email: "guess@example.com", codeHash, now: T0 + 1000, maxAttempts: 3 });
+        store.attemptOtp({
+          email: "guess@example.com",
+          codeHash,
+          now: T0 + 1000,
+          maxAttempts: 3,
+          failureBudget: GENEROUS,
+        });
       assert.deepEqual(await attempt(HASH_A), { ok: false, reason: "not_requested" });
       await store.createOtpChallenge(challenge("guess@example.com"));
-      assert.deepEqual(await attempt(HASH_B), { ok: false, reason: "mismatch", attemptsLeft: 2 });
-      assert.deepEqual(await attempt(HASH_B), { ok: false, reason: "mismatch", attemptsLeft: 1 });
-      assert.deepEqual(await attempt(HASH_B), { ok: false, reason: "mismatch", attemptsLeft: 0 });
+      assert.deepEqual(await attempt(HASH_B), { ok: false, reason: "mismatch", attemptsLeft: 2, lockedNow: false });
+      assert.deepEqual(await attempt(HASH_B), { ok: false, reason: "mismatch", attemptsLeft: 1, lockedNow: false });
+      assert.deepEqual(await attempt(HASH_B), { ok: false, reason: "mismatch", attemptsLeft: 0, lockedNow: false });
       assert.deepEqual(await attempt(HASH_A), { ok: false, reason: "exhausted" });
       assert.equal((await store.findUserByEmail("guess@example.com"))?.verified, false);
     },
@@ -131,6 +154,7 @@ const CASES: Case[] = [
       codeHash: HASH_A,
       now: T0 + 600_000,
       maxAttempts: 5,
+      failureBudget: GENEROUS,
     });
     assert.deepEqual(late, { ok: false, reason: "expired" });
   }],
@@ -142,13 +166,20 @@ const CASES: Case[] = [
       codeHash: HASH_A,
       now: T0 + 5000,
       maxAttempts: 5,
+      failureBudget: GENEROUS,
     });
     assert.ok(result.ok);
     assert.equal(result.user.userId, user.userId);
     assert.equal(result.user.verified, true);
     assert.equal(result.user.updatedAt, T0 + 5000);
     assert.deepEqual(
-      await store.attemptOtp({ email: "ok@example.com", codeHash: HASH_A, now: T0 + 6000, maxAttempts: 5 }),
+      await store.attemptOtp({
+        email: "ok@example.com",
+        codeHash: HASH_A,
+        now: T0 + 6000,
+        maxAttempts: 5,
+        failureBudget: GENEROUS,
+      }),
       { ok: false, reason: "used" },
     );
   }],
@@ -158,7 +189,14 @@ const CASES: Case[] = [
     const results = await Promise.all(
       Array.from(
         { length: 20 },
-        () => store.attemptOtp({ email: "once@example.com", codeHash: HASH_A, now: T0 + 1, maxAttempts: 5 }),
+        () =>
+          store.attemptOtp({
+            email: "once@example.com",
+            codeHash: HASH_A,
+            now: T0 + 1,
+            maxAttempts: 5,
+            failureBudget: GENEROUS,
+          }),
       ),
     );
     assert.equal(results.filter((r) => r.ok).length, 1);
@@ -169,7 +207,14 @@ const CASES: Case[] = [
     const results = await Promise.all(
       Array.from(
         { length: 20 },
-        () => store.attemptOtp({ email: "burst@example.com", codeHash: HASH_B, now: T0 + 1, maxAttempts: 5 }),
+        () =>
+          store.attemptOtp({
+            email: "burst@example.com",
+            codeHash: HASH_B,
+            now: T0 + 1,
+            maxAttempts: 5,
+            failureBudget: GENEROUS,
+          }),
       ),
     );
     assert.equal(results.filter((r) => !r.ok && r.reason === "mismatch").length, 5);
@@ -181,12 +226,24 @@ const CASES: Case[] = [
     await store.createOtpChallenge(first);
     await store.deleteOtpChallenge("del@example.com", crypto.randomUUID());
     assert.equal(
-      (await store.attemptOtp({ email: "del@example.com", codeHash: HASH_B, now: T0, maxAttempts: 5 })).ok,
+      (await store.attemptOtp({
+        email: "del@example.com",
+        codeHash: HASH_B,
+        now: T0,
+        maxAttempts: 5,
+        failureBudget: GENEROUS,
+      })).ok,
       false,
     );
     await store.deleteOtpChallenge("del@example.com", first.challengeId);
     assert.deepEqual(
-      await store.attemptOtp({ email: "del@example.com", codeHash: HASH_A, now: T0, maxAttempts: 5 }),
+      await store.attemptOtp({
+        email: "del@example.com",
+        codeHash: HASH_A,
+        now: T0,
+        maxAttempts: 5,
+        failureBudget: GENEROUS,
+      }),
       { ok: false, reason: "not_requested" },
     );
     assert.deepEqual(await store.createOtpChallenge(challenge("del@example.com", T0 + 1000)), { ok: true });
@@ -382,7 +439,13 @@ const CASES: Case[] = [
     assert.equal(await store.findSession("s-old"), null);
     assert.notEqual(await store.findSession("s-live"), null);
     assert.deepEqual(
-      await store.attemptOtp({ email: "purge@example.com", codeHash: HASH_A, now: T0 + 5_000_000, maxAttempts: 5 }),
+      await store.attemptOtp({
+        email: "purge@example.com",
+        codeHash: HASH_A,
+        now: T0 + 5_000_000,
+        maxAttempts: 5,
+        failureBudget: GENEROUS,
+      }),
       { ok: false, reason: "not_requested" },
     );
     assert.notEqual(await store.findUserByEmail("purge@example.com"), null);
@@ -390,8 +453,126 @@ const CASES: Case[] = [
   ["ping answers on a healthy store", async (store) => {
     await store.ping();
   }],
+  [
+    "the per-email failure budget counts wrong guesses across codes and then refuses even the right code",
+    async (store) => {
+      const email = "guessed@example.com";
+      const budget = { max: 3, windowSeconds: 86400 };
+      await store.registerUser({ userId: crypto.randomUUID(), email, now: T0 });
+      const results = [];
+      // Three codes, one wrong guess each: each new code resets its own attempts, not the email's budget.
+      for (let i = 0; i < 3; i++) {
+        assert.ok((await store.createOtpChallenge(challenge(email, T0 + i * 120_000))).ok);
+        results.push(
+          await store.attemptOtp({
+            email,
+            codeHash: HASH_B,
+            now: T0 + i * 120_000 + 1,
+            maxAttempts: 5,
+            failureBudget: budget,
+          }),
+        );
+      }
+      assert.deepEqual(results.map((r) => !r.ok && r.reason === "mismatch" && r.lockedNow), [false, false, true]);
+      assert.ok((await store.createOtpChallenge(challenge(email, T0 + 400_000))).ok);
+      const right = await store.attemptOtp({
+        email,
+        codeHash: HASH_A,
+        now: T0 + 400_001,
+        maxAttempts: 5,
+        failureBudget: budget,
+      });
+      assert.ok(!right.ok && right.reason === "locked", JSON.stringify(right));
+      // The lock lasts until the first failure (T0 + 1) is 24 h old.
+      assert.equal(right.retryAfterSeconds, Math.ceil((T0 + 1 + 86_400_000 - (T0 + 400_001)) / 1000));
+      const state = await store.otpLockState({ email, now: T0 + 400_001, failureBudget: budget });
+      assert.deepEqual(state, { locked: true, retryAfterSeconds: right.retryAfterSeconds });
+      // Rolling window: once the oldest failure ages out, one more guess is allowed.
+      const later = T0 + 86_400_000 + 2;
+      assert.deepEqual(await store.otpLockState({ email, now: later, failureBudget: budget }), { locked: false });
+      assert.ok((await store.createOtpChallenge(challenge(email, later))).ok);
+      const unlocked = await store.attemptOtp({
+        email,
+        codeHash: HASH_A,
+        now: later,
+        maxAttempts: 5,
+        failureBudget: budget,
+      });
+      assert.ok(unlocked.ok, `the right code works again: ${JSON.stringify(unlocked)}`);
+    },
+  ],
+  ["a correct code clears the email's failures; other emails are unaffected", async (store) => {
+    const budget = { max: 2, windowSeconds: 86400 };
+    for (const email of ["reset@example.com", "other@example.com"]) {
+      await store.registerUser({ userId: crypto.randomUUID(), email, now: T0 });
+      await store.createOtpChallenge(challenge(email));
+    }
+    const wrong = await store.attemptOtp({
+      email: "reset@example.com",
+      codeHash: HASH_B,
+      now: T0 + 1,
+      maxAttempts: 5,
+      failureBudget: budget,
+    });
+    assert.ok(!wrong.ok && wrong.reason === "mismatch" && !wrong.lockedNow);
+    await store.attemptOtp({
+      email: "other@example.com",
+      codeHash: HASH_B,
+      now: T0 + 1,
+      maxAttempts: 5,
+      failureBudget: budget,
+    });
+    const right = await store.attemptOtp({
+      email: "reset@example.com",
+      codeHash: HASH_A,
+      now: T0 + 2,
+      maxAttempts: 5,
+      failureBudget: budget,
+    });
+    assert.ok(right.ok);
+    await store.createOtpChallenge(challenge("reset@example.com", T0 + 120_000));
+    const afterReset = await store.attemptOtp({
+      email: "reset@example.com",
+      codeHash: HASH_B,
+      now: T0 + 120_001,
+      maxAttempts: 5,
+      failureBudget: budget,
+    });
+    assert.ok(!afterReset.ok && afterReset.reason === "mismatch" && !afterReset.lockedNow, "the budget starts over");
+    assert.deepEqual(
+      await store.otpLockState({ email: "other@example.com", now: T0 + 120_001, failureBudget: budget }),
+      { locked: false },
+    );
+  }],
+  ["20 concurrent wrong guesses spend a budget of 5 exactly once", async (store) => {
+    const email = "swarm@example.com";
+    const budget = { max: 5, windowSeconds: 86400 };
+    await store.registerUser({ userId: crypto.randomUUID(), email, now: T0 });
+    await store.createOtpChallenge(challenge(email));
+    const results = await Promise.all(
+      Array.from(
+        { length: 20 },
+        () => store.attemptOtp({ email, codeHash: HASH_B, now: T0 + 1, maxAttempts: 100, failureBudget: budget }),
+      ),
+    );
+    const mismatches = results.filter((r) => !r.ok && r.reason === "mismatch");
+    assert.equal(mismatches.length, 5);
+    assert.equal(mismatches.filter((r) => !r.ok && r.reason === "mismatch" && r.lockedNow).length, 1);
+    assert.equal(results.filter((r) => !r.ok && r.reason === "locked").length, 15);
+  }],
+  ["purgeExpired drops OTP failures older than a day", async (store) => {
+    const email = "purged@example.com";
+    const budget = { max: 1, windowSeconds: 86400 };
+    await store.registerUser({ userId: crypto.randomUUID(), email, now: T0 });
+    await store.createOtpChallenge(challenge(email));
+    await store.attemptOtp({ email, codeHash: HASH_B, now: T0, maxAttempts: 5, failureBudget: budget });
+    assert.equal((await store.otpLockState({ email, now: T0 + 1, failureBudget: budget })).locked, true);
+    await store.purgeExpired(T0 + 86_400_000 + 1);
+    // Even with a window longer than a day, the purged failure no longer counts.
+    const long = { max: 1, windowSeconds: 10 * 86400 };
+    assert.deepEqual(await store.otpLockState({ email, now: T0 + 86_400_002, failureBudget: long }), { locked: false });
+  }],
 ];
-
 /**
  * Registers the conformance suite as one `Deno.test` with a step per case.
  *
