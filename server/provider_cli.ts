@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { type Config, ConfigError, loadConfig, maskDsn } from "../lib/config/config.ts";
 import { EXIT, type Io, type Program } from "../lib/program.ts";
 import { didYouMean } from "../lib/suggest.ts";
+import { hasUrlCredentials, maskUrlCredentials } from "../lib/url_credentials.ts";
 import { parseIp } from "../lib/ip.ts";
 import { describeStore } from "../lib/store/factory.ts";
 import { postgresSchemaSql } from "../lib/store/postgres_schema.ts";
@@ -141,8 +142,11 @@ async function healthcheck(io: Io, url: string | undefined, timeout: string | un
   if (target === null) {
     return usage(io, `cannot tell the health URL from BUS_AUTH_LISTEN="${io.env.BUS_AUTH_LISTEN}": give --url`);
   }
+  if (hasUrlCredentials(target)) {
+    return usage(io, `--url: "${maskUrlCredentials(target)}" carries a user name or password; /healthz needs none`);
+  }
   if (!/^https?:\/\//i.test(target) || !URL.canParse(target)) {
-    return usage(io, `--url: expected an http:// or https:// URL, got "${target}"`);
+    return usage(io, `--url: expected an http:// or https:// URL, got "${maskUrlCredentials(target)}"`);
   }
   const result = await probeHealth(target, timeoutSeconds);
   if (!result.ok) {

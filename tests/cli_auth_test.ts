@@ -328,6 +328,47 @@ Deno.test({
         }
       });
 
+      await t.step("a config folder that others may read is tightened to 0700 before a token goes in", async () => {
+        const open = join(work, "open-config");
+        Deno.mkdirSync(join(open, "auth"), { recursive: true });
+        Deno.chmodSync(open, 0o755);
+        Deno.chmodSync(join(open, "auth"), 0o755);
+        await auth(["--api-url", apiUrl, "login", "--email", email]);
+        const otp = await provider.waitForOtp(email);
+        const result = await runProgram(
+          "bus",
+          ["auth", "--api-url", apiUrl, "verify", "--email", email, "--otp", otp],
+          {
+            env: { BUS_CONFIG_DIR: open },
+            cwd: work,
+          },
+        );
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(
+          result.stderr,
+          `notice: tightened "${open}" from mode 0755 to 0700: it holds tokens\n` +
+            `notice: tightened "${join(open, "auth")}" from mode 0755 to 0700: it holds tokens\n`,
+        );
+        assert.equal(mode(open), 0o700);
+        assert.equal(mode(join(open, "auth")), 0o700);
+        assert.equal(mode(join(open, "auth", "token")), 0o600);
+      });
+
+      await t.step("an API URL with a user name or password is refused, and the password never shown", async () => {
+        for (
+          const [args, env] of [
+            [["--api-url", "http://alice:s3cret-pw@127.0.0.1:1/api/v1/auth", "status"], {}],
+            [["status"], { BUS_AUTH_API_URL: "https://alice:s3cret-pw@auth.example/api/v1/auth" }],
+          ] as const
+        ) {
+          const result = await auth([...args], env);
+          assert.equal(result.code, 2);
+          assert.ok(!result.stderr.includes("s3cret-pw"), result.stderr);
+          assert.match(result.stderr, /as the API URL: it carries a user name or password/);
+          assert.match(result.stderr, /:\/\/\*\*\*@/);
+        }
+      });
+
       await t.step("a repository-local .bus/ folder is refused before the code is spent", async () => {
         const repo = join(work, "repo");
         Deno.mkdirSync(join(repo, ".git"), { recursive: true });

@@ -412,3 +412,10 @@ Deno.test("healthcheck refuses a bad --url, --timeout or BUS_AUTH_LISTEN with ex
     assert.match(result.stderr, /usage: bus-api-provider-auth/);
   }
 });
+
+Deno.test("healthcheck --url refuses a URL with credentials without showing the password", async () => {
+  const result = await runProgram(PROGRAM, ["healthcheck", "--url", "http://ops:hunter2-pw@127.0.0.1:1/healthz"]);
+  assert.equal(result.code, 2);
+  assert.ok(!result.stderr.includes("hunter2-pw"), result.stderr);
+  assert.match(result.stderr, /--url: "http:\/\/\*\*\*@127\.0\.0\.1:1\/healthz" carries a user name or password/);
+});

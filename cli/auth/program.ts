@@ -10,7 +10,13 @@ import { EXIT, type Io, type Program } from "../../lib/program.ts";
 import { didYouMean } from "../../lib/suggest.ts";
 import { resolveProviderUrls } from "../shared/base_url.ts";
 import { RefusedError, UsageError } from "../shared/errors.ts";
-import { defaultApiTokenPath, refuseRepositoryLocalBus, removeFile, writeSecretFile } from "../shared/files.ts";
+import {
+  defaultApiTokenPath,
+  refuseRepositoryLocalBus,
+  removeFile,
+  secureConfigFolders,
+  writeSecretFile,
+} from "../shared/files.ts";
 import { requestJson } from "../shared/http.ts";
 import { choiceOption, CLIENT_OPTIONS, durationOption, parseCommandLine } from "../shared/options.ts";
 import { emit, emitToken, fields, jsonText, type OutputTarget, withoutToken } from "../shared/output.ts";
@@ -137,6 +143,7 @@ const COMMANDS: Record<string, (run: AuthRun) => Promise<number>> = {
     if (otp === undefined) throw new UsageError("verify needs --otp <code>");
     const path = sessionWritePath(run.values["token-file"], run.io);
     refuseRepositoryLocalBus(path);
+    secureConfigFolders(path, run.io);
     const grant = await call(run, "POST", "/otp/verify", { body: { email, otp }, hints: "otp", email });
     writeSecretFile(path, `${String(grant.access_token)}\n`);
     sayToken(
@@ -163,6 +170,7 @@ const COMMANDS: Record<string, (run: AuthRun) => Promise<number>> = {
     const ttl = run.values.ttl === undefined ? undefined : durationOption("ttl", run.values.ttl);
     const path = defaultApiTokenPath(run.io.env);
     refuseRepositoryLocalBus(path);
+    secureConfigFolders(path, run.io);
     const issued = await call(run, "POST", "/token", {
       bearer: await sessionToken(run),
       body: ttl === undefined ? { scope } : { scope, ttl_seconds: ttl },
@@ -178,6 +186,7 @@ const COMMANDS: Record<string, (run: AuthRun) => Promise<number>> = {
   refresh: async (run) => {
     const path = sessionWritePath(run.values["token-file"], run.io);
     refuseRepositoryLocalBus(path);
+    secureConfigFolders(path, run.io);
     const grant = await call(run, "POST", "/token/refresh", { bearer: await sessionToken(run), hints: "session" });
     writeSecretFile(path, `${String(grant.access_token)}\n`);
     sayToken(run, grant, path, () => `Refreshed the session; saved to ${path} (valid until ${grant.expires_at}).\n`);

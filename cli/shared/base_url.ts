@@ -9,6 +9,7 @@
  * @module
  */
 
+import { hasUrlCredentials, maskUrlCredentials } from "../../lib/url_credentials.ts";
 import { UsageError } from "./errors.ts";
 
 /** The two URLs a client needs. */
@@ -32,17 +33,22 @@ const AUTH_SUFFIXES = ["/api/v1/auth", "/modules/auth", "/auth"];
  * ```
  */
 export function resolveProviderUrls(value: string): ProviderUrls {
+  const shown = maskUrlCredentials(value);
+  if (hasUrlCredentials(value)) {
+    throw new UsageError(
+      `Cannot use "${shown}" as the API URL: it carries a user name or password, which would travel to the ` +
+        "provider and into logs; the provider takes none (sign in with bus auth login, or give token files)",
+    );
+  }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`Cannot use "${value}" as the API URL: expected http(s)://host[:port][/path]`);
+    throw new UsageError(`Cannot use "${shown}" as the API URL: expected http(s)://host[:port][/path]`);
   }
-  if (
-    (url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash || url.username || url.password
-  ) {
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash) {
     throw new UsageError(
-      `Cannot use "${value}" as the API URL: expected http(s)://host[:port][/path] without query or credentials`,
+      `Cannot use "${shown}" as the API URL: expected http(s)://host[:port][/path] without query or fragment`,
     );
   }
   const path = url.pathname.replace(/\/+$/, "");

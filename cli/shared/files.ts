@@ -57,6 +57,53 @@ export function refuseRepositoryLocalBus(path: string): void {
 }
 
 /**
+ * Makes the folders between the Bus config root and a token file that lies
+ * inside it private before the token is written: an existing folder that
+ * group or others may read (0755) is tightened to 0700, and says so on
+ * stderr; one this user cannot tighten is refused with the command that
+ * fixes it. Paths outside the config root are left to their owner (the
+ * token file itself is 0600 wherever it goes).
+ *
+ * @throws {FailureError} `folder_not_private` when a folder cannot be tightened
+ */
+export function secureConfigFolders(path: string, io: Io): void {
+  let root: string;
+  try {
+    root = configRoot(io.env);
+  } catch {
+    return;
+  }
+  const target = resolve(path);
+  if (!target.startsWith(`${root}/`)) return;
+  const folders = [root];
+  for (const part of target.slice(root.length + 1).split("/").slice(0, -1)) {
+    folders.push(join(folders[folders.length - 1], part));
+  }
+  for (const folder of folders) {
+    let mode: number | null;
+    try {
+      const info = Deno.lstatSync(folder);
+      if (!info.isDirectory) return;
+      mode = info.mode;
+    } catch {
+      return; // Missing folders are created 0700 by writeSecretFile.
+    }
+    if (mode === null || (mode & 0o077) === 0) continue;
+    const octal = `0${(mode & 0o777).toString(8)}`;
+    try {
+      Deno.chmodSync(folder, 0o700);
+    } catch {
+      throw new FailureError(
+        `Refusing to write a token into "${folder}": group or others may read that folder (mode ${octal}) and this ` +
+          `user cannot change it; run chmod 700 "${folder}" as its owner`,
+        "folder_not_private",
+      );
+    }
+    io.stderr(`notice: tightened "${folder}" from mode ${octal} to 0700: it holds tokens\n`);
+  }
+}
+
+/**
  * Writes a secret atomically: a 0600 temporary file beside the target,
  * renamed over it; missing folders are created 0700.
  *

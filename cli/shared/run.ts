@@ -7,6 +7,7 @@
  */
 
 import { InvalidInputError } from "../../lib/errors.ts";
+import { maskUrlCredentials } from "../../lib/url_credentials.ts";
 import type { Io } from "../../lib/program.ts";
 import { CliError, FailureError, UsageError } from "./errors.ts";
 import { requestedFormat } from "./options.ts";
@@ -41,16 +42,18 @@ export async function runGuarded(
   } catch (thrown) {
     const error = asCliError(thrown);
     if (error === null) throw thrown;
+    // Defence in depth: no message repeats a password written into a URL.
+    const message = maskUrlCredentials(error.message);
     if (requestedFormat(args) === "json") {
       const failure: JsonFailure = {
         error: error.code,
-        message: error.message,
+        message,
         http_status: error.httpStatus,
         exit_code: error.exitCode,
       };
       io.stdout(`${JSON.stringify(failure)}\n`);
     } else {
-      io.stderr(`${program}: ${error.message}\n${error instanceof UsageError ? synopsis : ""}`);
+      io.stderr(`${program}: ${message}\n${error instanceof UsageError ? synopsis : ""}`);
     }
     return error.exitCode;
   }

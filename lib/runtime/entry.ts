@@ -10,6 +10,7 @@
 
 import { EXIT, type Io, type ProgramTable, selectProgram } from "../program.ts";
 import { type BuildInfo, VERSION, versionLine } from "../version.ts";
+import { maskUrlCredentials } from "../url_credentials.ts";
 import { readBuildCommit } from "./build_commit.ts";
 
 /** What an executable holds. */
@@ -45,7 +46,9 @@ export async function runEntry(entry: Entry, args: readonly string[] = Deno.args
     if (error instanceof Deno.errors.NotCapable) {
       io.stderr(`${name}: missing permission: ${error.message.split("\n")[0]}\n`);
     } else {
-      io.stderr(`${name}: unexpected failure: ${error instanceof Error ? error.message : error}\n`);
+      io.stderr(
+        `${name}: unexpected failure: ${maskUrlCredentials(error instanceof Error ? error.message : String(error))}\n`,
+      );
     }
     return EXIT.failure;
   }
