@@ -2,7 +2,8 @@
  * HS256 signing and verification. Verification accepts exactly the JWS
  * compact serialization (three unpadded, canonical base64url segments), the
  * header `typ: "JWT"` without key-locating or critical-extension parameters,
- * pins the algorithm, requires `exp`, `iat`, `sub` and `jti`, refuses an
+ * pins the algorithm, requires `exp`, `iat`, `sub` and `jti` (a subject of
+ * `[A-Za-z0-9._:@-]{1,128}`, UUIDs for `jti` and `sid`), refuses an
  * `iat` more than {@link MAX_CLOCK_SKEW_SECONDS} in the future, and checks
  * the issuer and audience; the revocation store is consulted by the callers
  * that own it.
@@ -11,8 +12,9 @@
  */
 
 import { base64url, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from "jose";
-import type { TokenClaims } from "./claims.ts";
+import { isValidSubject, type TokenClaims } from "./claims.ts";
 import { AuthenticationError } from "./errors.ts";
+import { isCanonicalUuid } from "./uuid.ts";
 
 /** Longest bearer token accepted, in characters; anything longer is refused unparsed. */
 export const MAX_TOKEN_LENGTH = 8192;
@@ -108,6 +110,10 @@ function readClaims(payload: Record<string, unknown>): TokenClaims {
     (scope !== undefined && typeof scope !== "string") || (sid !== undefined && typeof sid !== "string")
   ) {
     throw invalidToken("claims have the wrong types");
+  }
+  // Ids as this system writes them: no store is ever asked about anything else.
+  if (!isValidSubject(sub) || !isCanonicalUuid(jti) || (sid !== undefined && !isCanonicalUuid(sid))) {
+    throw invalidToken("claims have the wrong form");
   }
   const claims: TokenClaims = { iss, sub, aud, scope: scope ?? "", iat, exp, jti };
   if (sid !== undefined) claims.sid = sid;

@@ -149,3 +149,22 @@ Deno.test("verifyToken() requires typ JWT and refuses jku, x5u, x5c, jwk and cri
   }
   assert.deepEqual(await verifyToken(await sign({ typ: "JWT", kid: "2026-11" }), KEY, options), original);
 });
+
+Deno.test("verifyToken() refuses ids this system never writes: sub outside the subject set, jti and sid not UUIDs", async () => {
+  const refused: Record<string, unknown>[] = [
+    { sub: "a\u0000b" },
+    { sub: "x".repeat(129) },
+    { sub: "" },
+    { jti: "abc" },
+    { jti: `${crypto.randomUUID()}\u0000` },
+    { jti: crypto.randomUUID().toUpperCase() },
+    { sid: "x" },
+    { sid: "\u0000" },
+  ];
+  for (const overrides of refused) {
+    const token = await signRaw({ alg: "HS256", typ: "JWT" }, claims(overrides));
+    await assert.rejects(verifyToken(token, KEY, options), rejectsWith("invalid_token"), JSON.stringify(overrides));
+  }
+  const session = claims({ sid: crypto.randomUUID(), sub: crypto.randomUUID() });
+  assert.deepEqual(await verifyToken(await signToken(session, KEY), KEY, options), session);
+});

@@ -7,7 +7,9 @@
 
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { assertError, createHarness } from "./helpers/app_testing.ts";
+import { AUDIENCE, buildClaims } from "../lib/claims.ts";
+import { signToken } from "../lib/jwt.ts";
+import { assertError, createHarness, TEST_SIGNING_KEY } from "./helpers/app_testing.ts";
 import { everyStore, type StoreBackend } from "./helpers/every_store.ts";
 
 const stores = await everyStore("parity");
@@ -131,3 +133,39 @@ onEveryStore("a revoked admin token is refused by admin calls and /check, on eve
   assertError(await h.call("GET", "/api/v1/auth/check", { token: victim }), 401, "token_revoked");
   assert.equal((await h.call("GET", "/api/v1/auth/check", { token: manager })).status, 200);
 });
+
+onEveryStore(
+  "tokens signed with the key but carrying NULs or odd ids in sub, jti or sid are 401, on every store",
+  async (h) => {
+    const routes: [string, string][] = [
+      ["GET", "/auth/check"],
+      ["GET", "/auth/status"],
+      ["POST", "/auth/token/refresh"],
+      ["GET", "/auth/admin/waitlist"],
+    ];
+    for (const audience of Object.values(AUDIENCE)) {
+      for (const field of ["sub", "jti", "sid"]) {
+        for (const value of ["a\u0000b", "x".repeat(5000), "\ud800"]) {
+          const claims = buildClaims({
+            issuer: h.policy.issuer,
+            subject: "svc",
+            audience,
+            scope: "admin:manage",
+            ttlSeconds: 600,
+            now: h.clock.now,
+          });
+          const token = await signToken({ ...claims, [field]: value }, TEST_SIGNING_KEY);
+          for (const [method, path] of routes) {
+            const reply = await h.call(method, path, { token });
+            // A wrong audience may be named first; either way no store is asked about the odd id.
+            assertError(
+              reply,
+              401,
+              reply.body?.error === "token_wrong_audience" ? "token_wrong_audience" : "invalid_token",
+            );
+          }
+        }
+      }
+    }
+  },
+);
