@@ -44,6 +44,9 @@ export class ConflictError extends AuthError {}
 /** The request body is larger than the configured limit (HTTP 413). */
 export class PayloadTooLargeError extends AuthError {}
 
+/** The client did not send its request in time, for example a body that stopped arriving (HTTP 408). */
+export class RequestTimeoutError extends AuthError {}
+
 /** Too many requests; `retryAfterSeconds` says when to try again (HTTP 429). */
 export class RateLimitError extends AuthError {
   /** Whole seconds until the request may succeed; at least 1. */

@@ -6,10 +6,9 @@
  */
 
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { PayloadTooLargeError } from "../lib/errors.ts";
 import { type Cidr, resolveClientIp } from "../lib/ip.ts";
 import type { AuthContext } from "../lib/service/context.ts";
+import { bodyGuard } from "./body_guard.ts";
 import type { AppEnv, Logger } from "./env.ts";
 import { errorResponse } from "./error_response.ts";
 import { adminRoutes } from "./routes_admin.ts";
@@ -26,6 +25,8 @@ export interface AppDeps {
   routePrefix?: string | null;
   /** Largest request body in bytes (default 65536). */
   maxBodyBytes?: number;
+  /** Seconds a request body may take to arrive (default 30). */
+  bodyTimeoutSeconds?: number;
   /** Proxies whose `X-Forwarded-For` is believed. */
   trustedProxies?: readonly Cidr[];
   /** Receives one record per request and per failure (default: discard). */
@@ -70,12 +71,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
-  app.use(bodyLimit({
-    maxSize,
-    onError: () => {
-      throw new PayloadTooLargeError("body_too_large", `The request body is larger than ${maxSize} bytes`);
-    },
-  }));
+  app.use(bodyGuard({ maxBytes: maxSize, timeoutSeconds: deps.bodyTimeoutSeconds ?? 30 }));
 
   const prefixes = deps.routePrefix ? ["", deps.routePrefix] : [""];
   const user = userRoutes();

@@ -15,6 +15,14 @@ export type Logger = (record: LogRecord) => void;
 /** Connection facts the runtime hands to `app.fetch` as its env. */
 export interface ConnectionInfo {
   remoteAddr?: { hostname: string; port?: number };
+  /**
+   * Asks the server to close the connection once the current response is
+   * sent: the request's framing can no longer be trusted (a body that was
+   * too large, unreadable or late). `bodyLeft`: part of the body was never
+   * read, so the runtime would keep the connection open waiting for it.
+   * Absent under `app.request()`.
+   */
+  closeConnection?: (options: { bodyLeft: boolean }) => void;
 }
 
 /** The Hono environment of every route. */

@@ -18,17 +18,19 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   RateLimitError,
+  RequestTimeoutError,
   StoreUnavailableError,
 } from "../lib/errors.ts";
 import type { AppEnv } from "./env.ts";
 
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 502 | 503;
+type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 413 | 429 | 500 | 502 | 503;
 
 const STATUS_BY_CLASS: ReadonlyArray<[new (...args: never[]) => AuthError, ErrorStatus]> = [
   [InvalidInputError, 400],
   [AuthenticationError, 401],
   [ForbiddenError, 403],
   [NotFoundError, 404],
+  [RequestTimeoutError, 408],
   [ConflictError, 409],
   [PayloadTooLargeError, 413],
   [RateLimitError, 429],

@@ -7,7 +7,7 @@
  */
 
 import type { Context } from "hono";
-import { AuthenticationError, InvalidInputError } from "../lib/errors.ts";
+import { AuthenticationError, AuthError, InvalidInputError } from "../lib/errors.ts";
 import type { AppEnv } from "./env.ts";
 
 /** A parsed JSON object body. */
@@ -16,10 +16,17 @@ export type JsonBody = Record<string, unknown>;
 /**
  * Reads the body as one JSON object (whatever the Content-Type).
  *
- * @throws {InvalidInputError} `invalid_json` for an empty or unparsable body, `invalid_request` for a non-object
+ * @throws {InvalidInputError} `invalid_json` for an empty or unparsable body, `invalid_request` for a non-object,
+ *   `invalid_body` for bytes that cannot be read
  */
 export async function readJsonObject(c: Context<AppEnv>): Promise<JsonBody> {
-  const text = await c.req.text();
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch (error) {
+    if (error instanceof AuthError) throw error;
+    throw new InvalidInputError("invalid_body", "The request body could not be read");
+  }
   if (text.trim() === "") throw new InvalidInputError("invalid_json", "The request body is empty: send a JSON object");
   let value: unknown;
   try {

@@ -1,0 +1,147 @@
+/**
+ * Reads the request body once, before any route: at most `maxBytes`, within
+ * `timeoutSeconds`, and a body whose bytes cannot be read (broken chunked
+ * framing, a connection cut mid-body) is a 400, never a 500. A body that
+ * fails any of these asks the server to close the connection after the
+ * answer, since where the next request would start is no longer known.
+ *
+ * @module
+ */
+
+import type { Context, MiddlewareHandler } from "hono";
+import { type AuthError, InvalidInputError, PayloadTooLargeError, RequestTimeoutError } from "../lib/errors.ts";
+import type { AppEnv } from "./env.ts";
+
+/**
+ * Bytes past the limit that are still read and dropped, so that a client
+ * that sends its whole body before reading (most do) gets the 413 instead
+ * of a connection reset. Beyond it the answer is sent and the connection
+ * closed at once.
+ */
+export const DRAIN_BYTES = 16 * 1024 * 1024;
+
+/** Limits of {@link bodyGuard}. */
+export interface BodyGuardOptions {
+  maxBytes: number;
+  timeoutSeconds: number;
+  /** Default {@link DRAIN_BYTES}. */
+  drainBytes?: number;
+}
+
+/**
+ * The middleware: leaves the body read (as text, in Hono's body cache) or
+ * in memory in a replaced request, or throws `body_too_large` (413),
+ * `body_timeout` (408) or `invalid_body` (400) and asks for the connection
+ * to be closed.
+ */
+export function bodyGuard(options: BodyGuardOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const raw = c.req.raw;
+    const declared = raw.headers.get("content-length");
+    const chunked = raw.headers.has("transfer-encoding");
+    if (!chunked && declared === "0") return await next();
+    // The usual request: a declared length within the limit, often already
+    // buffered by the runtime. Hono caches the text for the route.
+    const failed = !chunked && declared !== null && Number(declared) <= options.maxBytes
+      ? await readDeclared(c.req.text(), options.timeoutSeconds)
+      : await readStreamed(c, options);
+    if (failed) {
+      c.env?.closeConnection?.({ bodyLeft: failed.bodyLeft });
+      c.header("Connection", "close");
+      throw failed.error;
+    }
+    await next();
+  };
+}
+
+/** Why a body is refused, and whether bytes of it are left unread. */
+type BodyFailure = { error: AuthError; bodyLeft: boolean };
+
+async function readDeclared(text: Promise<string>, timeoutSeconds: number): Promise<BodyFailure | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), timeoutSeconds * 1000));
+  try {
+    return await Promise.race([text, late]) === null ? timedOut(timeoutSeconds) : null;
+  } catch {
+    return unreadable();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readStreamed(c: Context<AppEnv>, options: BodyGuardOptions): Promise<BodyFailure | null> {
+  const raw = c.req.raw;
+  if (raw.body === null) return null;
+  const read = await readBody(raw, options);
+  if ("error" in read) return read;
+  const headers = new Headers(raw.headers);
+  headers.delete("transfer-encoding");
+  headers.set("content-length", String(read.bytes.byteLength));
+  c.req.raw = new Request(raw.url, { method: raw.method, headers, body: read.bytes });
+  return null;
+}
+
+function timedOut(timeoutSeconds: number): BodyFailure {
+  const message = `The request body did not arrive within ${timeoutSeconds} seconds`;
+  return { error: new RequestTimeoutError("body_timeout", message), bodyLeft: true };
+}
+
+/** The runtime has already dropped the connection's request stream: nothing is left to read. */
+function unreadable(): BodyFailure {
+  const message = "The request body could not be read: its framing is broken or it was cut short";
+  return { error: new InvalidInputError("invalid_body", message), bodyLeft: false };
+}
+
+/** What reading a streamed body gave. */
+type BodyRead = { bytes: Uint8Array<ArrayBuffer> } | BodyFailure;
+
+async function readBody(request: Request, options: BodyGuardOptions): Promise<BodyRead> {
+  const { maxBytes, timeoutSeconds } = options;
+  const drainBytes = Math.max(options.drainBytes ?? DRAIN_BYTES, maxBytes);
+  const tooLarge = (bodyLeft: boolean) => ({
+    error: new PayloadTooLargeError("body_too_large", `The request body is larger than ${maxBytes} bytes`),
+    bodyLeft,
+  });
+  const declared = Number(request.headers.get("content-length") ?? 0);
+  if (declared > drainBytes) return tooLarge(true);
+  const reader = request.body!.getReader();
+  let late = false;
+  const timer = setTimeout(() => {
+    late = true;
+    reader.cancel().catch(() => {});
+  }, timeoutSeconds * 1000);
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let size = 0;
+  let ended = false;
+  let broken = false;
+  try {
+    while (size <= drainBytes) {
+      const { done, value } = await reader.read();
+      if (done) {
+        ended = !late;
+        break;
+      }
+      size += value.byteLength;
+      if (size <= maxBytes) chunks.push(value as Uint8Array<ArrayBuffer>);
+    }
+  } catch {
+    broken = !late;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (size > maxBytes || declared > maxBytes) return tooLarge(!ended);
+  if (broken) return unreadable();
+  if (late) return timedOut(timeoutSeconds);
+  return { bytes: concat(chunks, size) };
+}
+
+function concat(chunks: Uint8Array<ArrayBuffer>[], size: number): Uint8Array<ArrayBuffer> {
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
