@@ -1,7 +1,8 @@
 /**
  * `bus-api-provider-auth serve`: opens the store and sender of a validated
- * configuration, serves the app until SIGINT/SIGTERM (or an abort signal),
- * and sweeps expired rows periodically.
+ * configuration, serves the app until SIGINT/SIGTERM (or an abort signal)
+ * through `serveGuarded` (stalled connections closed, accept failures
+ * survived), and sweeps expired rows periodically.
  *
  * @module
  */
@@ -15,6 +16,7 @@ import { describeStore, openStore } from "../lib/store/factory.ts";
 import { VERSION } from "../lib/version.ts";
 import { createApp } from "./app.ts";
 import type { Logger } from "./env.ts";
+import { serveGuarded } from "./guarded_server.ts";
 
 /** How often expired challenges, revocations and windows are deleted. */
 const PURGE_INTERVAL_MS = 5 * 60 * 1000;
@@ -76,6 +78,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
     ctx,
     routePrefix: config.routePrefix,
     maxBodyBytes: config.maxBodyBytes,
+    bodyTimeoutSeconds: config.bodyTimeoutSeconds,
     trustedProxies: config.trustedProxies,
     log,
   });
@@ -89,10 +92,12 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
     );
   }, PURGE_INTERVAL_MS);
   try {
-    const server = Deno.serve({
+    const server = serveGuarded({
       hostname: config.listen.hostname,
       port: config.listen.port,
+      headerTimeoutSeconds: config.headerTimeoutSeconds,
       signal: stop.signal,
+      log,
       onListen: ({ hostname, port }) => {
         const host = hostname.includes(":") ? `[${hostname}]` : hostname;
         log({
@@ -105,7 +110,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
           route_prefix: config.routePrefix,
         });
       },
-    }, (request, info) => app.fetch(request, { remoteAddr: info.remoteAddr }));
+    }, (request, env) => app.fetch(request, env));
     await server.finished;
     log({ level: "info", msg: "stopped" });
     return 0;

@@ -88,15 +88,18 @@ function collectLines(stream: ReadableStream<Uint8Array>, lines: string[], onLin
 
 /**
  * Starts `main.ts bus-api-provider-auth serve` on `127.0.0.1:0` and waits
- * for its "listening" log line (at most 30 s).
+ * for its "listening" log line (at most 30 s). `launcher` runs it through
+ * another program, such as `["prlimit", "--nofile=1024:1024", "--"]`.
  */
 export async function startProvider(
   env: Record<string, string>,
   args: string[] = [],
-  options: { cwd?: string } = {},
+  options: { cwd?: string; launcher?: string[] } = {},
 ): Promise<ProviderProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
+  const [program, ...launcherArgs] = [...options.launcher ?? [], Deno.execPath()];
+  const child = new Deno.Command(program, {
     args: [
+      ...launcherArgs,
       "run",
       ...testPermissions("bus-api-provider-auth"),
       "--config",
