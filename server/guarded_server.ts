@@ -5,7 +5,11 @@
  *
  * - keep serving when `accept()` fails (too many open files): one log line
  *   per {@link ACCEPT_LOG_INTERVAL_MS} with the count, a back-off of up to
- *   {@link MAX_ACCEPT_DELAY_MS} between attempts;
+ *   {@link MAX_ACCEPT_DELAY_MS} between attempts, and, when descriptors ran
+ *   out, the {@link SHED_COUNT} oldest connections still waiting for a
+ *   request head closed to make room (a flood of stalled connections would
+ *   otherwise keep every new client in the listen queue for a whole header
+ *   timeout);
  * - close a connection that has not delivered a complete request head
  *   within the header timeout, counted from its opening or from the end of
  *   its previous answer (slow or stalled clients, idle keep-alive);
@@ -31,6 +35,8 @@ import {
 export const ACCEPT_LOG_INTERVAL_MS = 10_000;
 /** Longest pause between two failed accepts. */
 export const MAX_ACCEPT_DELAY_MS = 1_000;
+/** Connections waiting for a request head that are closed, oldest first, when descriptors run out. */
+export const SHED_COUNT = 8;
 /** How long a stop waits for answers in flight. */
 const STOP_GRACE_MS = 5_000;
 /** How long a connection the app asked to close gets to take its last answer before it is closed at once. */
@@ -110,6 +116,7 @@ export function serveGuarded(options: GuardedServeOptions, handler: AppHandler):
       log: options.log,
       open,
       openCount: () => connections.size,
+      shed: () => shedOldestWaiting(connections, SHED_COUNT),
     });
     for (const connection of connections) connection.expire();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -131,6 +138,8 @@ interface AcceptLoopOptions {
   log: Logger;
   open: (conn: Deno.TcpConn) => void;
   openCount: () => number;
+  /** Closes some connections waiting for a request head; returns how many. */
+  shed: () => number;
 }
 
 /** Accepts until stopped; a failed accept is logged (rate-limited) and retried after a back-off. */
@@ -138,6 +147,7 @@ async function acceptLoop(listener: Deno.TcpListener, options: AcceptLoopOptions
   const { signal, stopped, log } = options;
   let delay = 0;
   let failures = 0;
+  let shed = 0;
   let lastLog = -Infinity;
   while (!signal.aborted) {
     let conn: Deno.TcpConn;
@@ -146,6 +156,7 @@ async function acceptLoop(listener: Deno.TcpListener, options: AcceptLoopOptions
     } catch (error) {
       if (signal.aborted) return;
       failures++;
+      if (OUT_OF_DESCRIPTORS.test(errorText(error))) shed += options.shed();
       const now = Date.now();
       if (now - lastLog >= ACCEPT_LOG_INTERVAL_MS) {
         log({
@@ -154,9 +165,11 @@ async function acceptLoop(listener: Deno.TcpListener, options: AcceptLoopOptions
           detail: errorText(error),
           failures,
           open_connections: options.openCount(),
+          closed_waiting: shed,
         });
         lastLog = now;
         failures = 0;
+        shed = 0;
       }
       delay = Math.min(MAX_ACCEPT_DELAY_MS, Math.max(10, delay * 2));
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -167,6 +180,18 @@ async function acceptLoop(listener: Deno.TcpListener, options: AcceptLoopOptions
     delay = 0;
     options.open(conn);
   }
+}
+
+/** EMFILE (this process) or ENFILE (the system), as the runtime words them. */
+const OUT_OF_DESCRIPTORS = /\(os error 2[34]\)/;
+
+/** Closes up to `count` connections waiting for a request head, the oldest first. */
+function shedOldestWaiting(connections: Set<Connection>, count: number): number {
+  const waiting = [...connections].filter((connection) => connection.waitingForHead);
+  waiting.sort((a, b) => a.deadline - b.deadline);
+  const chosen = waiting.slice(0, count);
+  for (const connection of chosen) connection.expire();
+  return chosen.length;
 }
 
 /**
@@ -206,6 +231,11 @@ class Connection {
       });
     }, () => {});
     this.finished = this.#server.finished.then(() => {}, () => {}).finally(() => this.#finished = true);
+  }
+
+  /** No request runs and none is being closed: the connection waits for (the rest of) a request head. */
+  get waitingForHead(): boolean {
+    return this.#active === 0 && !this.#closing && !this.#finished && this.#closeAfterAnswer === 0;
   }
 
   /** Closes now: at once if the app asked for it and no answer is in flight, else gracefully. */

@@ -129,7 +129,7 @@ function logRecords(provider: ProviderProcess): Record<string, unknown>[] {
 
 Deno.test({
   name:
-    "1,100 stalled connections under a 1024-descriptor limit: /healthz keeps answering, the stalled ones are closed after the header timeout, the provider stays up",
+    "1,100 stalled connections under a 1024-descriptor limit: /healthz keeps answering without waiting out the header timeout, the stalled ones are closed, the provider stays up",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -142,7 +142,6 @@ Deno.test({
     const partial = encoder.encode("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ");
     let attacking = true;
     let closedByServer = 0;
-    let firstCloseMs = Infinity;
     const attackStart = Date.now();
     const open = new Set<Deno.Conn>();
     async function attacker(): Promise<void> {
@@ -155,7 +154,6 @@ Deno.test({
           continue;
         }
         open.add(conn);
-        const opened = Date.now();
         try {
           await writeAll(conn, partial);
           // Held open, head never finished, until the server gives up on it.
@@ -166,7 +164,6 @@ Deno.test({
         open.delete(conn);
         if (!attacking) break;
         closedByServer++;
-        firstCloseMs = Math.min(firstCloseMs, Date.now() - opened);
         try {
           conn.close();
         } catch {
@@ -191,12 +188,14 @@ Deno.test({
 
       assert.ok(probes.length >= 3, `only ${probes.length} probes ran`);
       assert.deepEqual(probes.filter((probe) => probe.status !== 200), [], "every /healthz during the attack is 200");
-      // A probe may wait in the listen queue until a round of stalled connections is closed.
-      assert.ok(Math.max(...probes.map((p) => p.ms)) < HEADER_TIMEOUT_SECONDS * 1000 + 3_000, JSON.stringify(probes));
+      // Out of descriptors, the provider closes the oldest stalled connections
+      // to make room, so a probe does not wait in the listen queue for a
+      // whole header timeout (it took 2.2 to 2.8 s without that).
+      assert.ok(Math.max(...probes.map((p) => p.ms)) < 1_500, JSON.stringify(probes));
       assert.equal(after.status, 200);
       assert.ok(closedByServer >= ATTACKERS, `the server closed ${closedByServer} stalled connections`);
-      assert.ok(firstCloseMs >= HEADER_TIMEOUT_SECONDS * 1000 - 100, `closed after ${firstCloseMs} ms`);
       assert.ok(acceptFailures.length >= 1, "the descriptor limit was reached");
+      assert.ok(Number(acceptFailures[0].closed_waiting) > 0, JSON.stringify(acceptFailures[0]));
       assert.ok(acceptFailures.length <= Math.ceil(ATTACK_MS / 10_000) + 1, "accept failures are logged rate-limited");
       assert.equal(acceptFailures[0].level, "error");
       assert.match(String(acceptFailures[0].detail), /Too many open files/);
