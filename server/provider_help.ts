@@ -74,7 +74,7 @@ DESCRIPTION
         POST /api/internal/auth/token (also /internal/token)
 
     Errors are JSON {"error":"<code>","message":"<sentence>"} with 400, 401,
-    403, 404, 409, 413, 429 (with Retry-After), 502 or 503.
+    403, 404, 408, 409, 413, 429 (with Retry-After), 502 or 503.
 
 COMMANDS
     serve
