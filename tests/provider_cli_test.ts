@@ -157,7 +157,7 @@ Deno.test("migrate applies the SQLite schema once, then reports it up to date", 
     const env = { BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_STORE_PATH: join(dir, "auth.sqlite") };
     const first = await runProgram(PROGRAM, ["migrate"], { env });
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /^Applied migrations 1, 2, 3 to sqlite /);
+    assert.match(first.stdout, /^Applied migrations 1, 2, 3, 4, 5, 6 to sqlite /);
     const second = await runProgram(PROGRAM, ["migrate"], { env });
     assert.match(second.stdout, /is up to date\.$/m);
   } finally {

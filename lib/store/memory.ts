@@ -7,6 +7,10 @@
  */
 
 import { secretsEqual } from "../secret.ts";
+import type { AuditQuery, AuditRecord } from "./audit.ts";
+import type { ClientRecord, ClientStore, CreateClientResult } from "./clients.ts";
+import { MemoryAudit } from "./memory_audit.ts";
+import { MemoryClients } from "./memory_clients.ts";
 import {
   type CreateChallengeResult,
   type DecisionResult,
@@ -36,6 +40,8 @@ interface Challenge {
 /** A {@link Store} kept in process memory. */
 export class MemoryStore implements Store {
   readonly kind = "memory";
+  #clients = new MemoryClients();
+  #audit = new MemoryAudit();
   #users = new Map<string, UserRecord>();
   #userIdByEmail = new Map<string, string>();
   #challenges = new Map<string, Challenge>();
@@ -64,6 +70,7 @@ export class MemoryStore implements Store {
       accountId: null,
       rejectionReason: null,
       tokensNotBefore: null,
+      scopePolicy: null,
       createdAt: input.now,
       updatedAt: input.now,
     };
@@ -176,7 +183,9 @@ export class MemoryStore implements Store {
     return Promise.resolve(this.#revokedTokens.has(tokenId));
   }
 
-  approveUser(input: { email: string; accountId: string; now: number }): Promise<DecisionResult> {
+  approveUser(
+    input: { email: string; accountId: string; now: number; scopePolicy?: readonly string[] | null },
+  ): Promise<DecisionResult> {
     const user = this.#byEmail(input.email);
     if (!user) return Promise.resolve({ ok: false, reason: "not_found" });
     if (!user.verified) return Promise.resolve({ ok: false, reason: "not_verified" });
@@ -186,7 +195,23 @@ export class MemoryStore implements Store {
       user.accountId ??= input.accountId;
       user.updatedAt = input.now;
     }
-    return Promise.resolve({ ok: true, user: { ...user }, changed });
+    if (input.scopePolicy !== undefined) {
+      user.scopePolicy = input.scopePolicy === null ? null : [...input.scopePolicy];
+      user.updatedAt = input.now;
+    }
+    return Promise.resolve({ ok: true, user: copy(user)!, changed });
+  }
+
+  setScopePolicy(
+    input: { accountId: string; scopes: readonly string[] | null; now: number },
+  ): Promise<UserRecord | null> {
+    for (const user of this.#users.values()) {
+      if (user.accountId !== input.accountId) continue;
+      user.scopePolicy = input.scopes === null ? null : [...input.scopes];
+      user.updatedAt = input.now;
+      return Promise.resolve(copy(user));
+    }
+    return Promise.resolve(null);
   }
 
   rejectUser(input: { email: string; reason: string | null; now: number }): Promise<DecisionResult> {
@@ -256,8 +281,40 @@ export class MemoryStore implements Store {
     const userId = this.#userIdByEmail.get(email);
     return userId === undefined ? undefined : this.#users.get(userId);
   }
+
+  // Service clients and the audit trail live in their own modules.
+  createClient(input: Parameters<ClientStore["createClient"]>[0]): Promise<CreateClientResult> {
+    return this.#clients.createClient(input);
+  }
+  findClientById(clientId: string): Promise<ClientRecord | null> {
+    return this.#clients.findClientById(clientId);
+  }
+  findClientByName(name: string): Promise<ClientRecord | null> {
+    return this.#clients.findClientByName(name);
+  }
+  listClients(): Promise<ClientRecord[]> {
+    return this.#clients.listClients();
+  }
+  rotateClientKey(input: Parameters<ClientStore["rotateClientKey"]>[0]): Promise<ClientRecord | null> {
+    return this.#clients.rotateClientKey(input);
+  }
+  revokeClient(input: { clientId: string; now: number }): Promise<ClientRecord | null> {
+    return this.#clients.revokeClient(input);
+  }
+  touchClient(input: { clientId: string; now: number }): Promise<void> {
+    return this.#clients.touchClient(input);
+  }
+  appendAudit(record: AuditRecord): Promise<void> {
+    return this.#audit.appendAudit(record);
+  }
+  listAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    return this.#audit.listAudit(query);
+  }
+  pruneAudit(before: number): Promise<number> {
+    return this.#audit.pruneAudit(before);
+  }
 }
 
 function copy(user: UserRecord | undefined): UserRecord | null {
-  return user ? { ...user } : null;
+  return user ? { ...user, scopePolicy: user.scopePolicy === null ? null : [...user.scopePolicy] } : null;
 }

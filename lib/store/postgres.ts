@@ -55,6 +55,10 @@ import {
   type UserRecord,
   type UserStatus,
 } from "./store.ts";
+import type { AuditQuery, AuditRecord } from "./audit.ts";
+import type { ClientRecord, ClientStore, CreateClientResult } from "./clients.ts";
+import { PostgresAudit } from "./postgres_audit.ts";
+import { PostgresClients } from "./postgres_clients.ts";
 import {
   POSTGRES_MIGRATION_LOCK,
   POSTGRES_MIGRATIONS,
@@ -87,8 +91,17 @@ interface UserRow {
   account_id: string | null;
   rejection_reason: string | null;
   tokens_not_before: Date | null;
+  scope_policy: string | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** What the concern modules of the PostgreSQL store (clients, audit) use of it. */
+export interface PostgresAccess {
+  /** Runs one operation under the store's deadline; connection failures become `StoreUnavailableError`. */
+  run<T>(body: (sql: postgres.Sql) => Promise<T>): Promise<T>;
+  /** Runs `body` in a transaction. */
+  transaction<T>(sql: postgres.Sql, body: (tx: postgres.TransactionSql) => Promise<T>): Promise<T>;
 }
 
 /** Statements of a migration (DDL on large tables) may run this long, at least. */
@@ -106,12 +119,17 @@ export class PostgresStore implements Store {
   #client: ClientArguments;
   #deadlineMs: number;
   #closed = false;
+  #clients: PostgresClients;
+  #audit: PostgresAudit;
 
   private constructor(config: PostgresStoreConfig) {
     this.#config = config;
     this.#client = clientArguments(config);
     this.#sql = createPool(this.#client);
     this.#deadlineMs = (config.connectTimeoutSeconds + config.statementTimeoutSeconds) * 1000 + DEADLINE_MARGIN_MS;
+    const access: PostgresAccess = { run: (body) => this.#run(body), transaction };
+    this.#clients = new PostgresClients(access);
+    this.#audit = new PostgresAudit(access);
   }
 
   /**
@@ -354,21 +372,47 @@ export class PostgresStore implements Store {
     });
   }
 
-  approveUser(input: { email: string; accountId: string; now: number }): Promise<DecisionResult> {
+  approveUser(
+    input: { email: string; accountId: string; now: number; scopePolicy?: readonly string[] | null },
+  ): Promise<DecisionResult> {
     return this.#run((sql) =>
       transaction(sql, async (tx): Promise<DecisionResult> => {
-        const user = await userBy(tx, "email", input.email, true);
+        let user = await userBy(tx, "email", input.email, true);
         if (!user) return { ok: false, reason: "not_found" };
         if (!user.verified) return { ok: false, reason: "not_verified" };
-        if (user.status === "approved") return { ok: true, user, changed: false };
-        const [row] = await tx<UserRow[]>`
-          UPDATE bus_auth_users SET status = 'approved', account_id = COALESCE(account_id, ${input.accountId}),
-            updated_at = ${new Date(input.now)}
-          WHERE user_id = ${user.userId}
-          RETURNING ${tx.unsafe(USER_COLUMNS)}`;
-        return { ok: true, user: toUser(row), changed: true };
+        const changed = user.status !== "approved";
+        if (changed) {
+          const [row] = await tx<UserRow[]>`
+            UPDATE bus_auth_users SET status = 'approved', account_id = COALESCE(account_id, ${input.accountId}),
+              updated_at = ${new Date(input.now)}
+            WHERE user_id = ${user.userId}
+            RETURNING ${tx.unsafe(USER_COLUMNS)}`;
+          user = toUser(row);
+        }
+        if (input.scopePolicy !== undefined) {
+          const [row] = await tx<UserRow[]>`
+            UPDATE bus_auth_users SET scope_policy = ${input.scopePolicy === null ? null : input.scopePolicy.join(" ")},
+              updated_at = ${new Date(input.now)}
+            WHERE user_id = ${user.userId}
+            RETURNING ${tx.unsafe(USER_COLUMNS)}`;
+          user = toUser(row);
+        }
+        return { ok: true, user, changed };
       })
     );
+  }
+
+  setScopePolicy(
+    input: { accountId: string; scopes: readonly string[] | null; now: number },
+  ): Promise<UserRecord | null> {
+    return this.#run(async (sql) => {
+      const [row] = await sql<UserRow[]>`
+        UPDATE bus_auth_users SET scope_policy = ${input.scopes === null ? null : input.scopes.join(" ")},
+          updated_at = ${new Date(input.now)}
+        WHERE account_id = ${input.accountId}
+        RETURNING ${sql.unsafe(USER_COLUMNS)}`;
+      return row ? toUser(row) : null;
+    });
   }
 
   rejectUser(input: { email: string; reason: string | null; now: number }): Promise<DecisionResult> {
@@ -466,6 +510,38 @@ export class PostgresStore implements Store {
     this.#sql = createPool(this.#client);
     stale.end({ timeout: 0 }).catch(() => {});
   }
+
+  // Service clients and the audit trail live in their own modules.
+  createClient(input: Parameters<ClientStore["createClient"]>[0]): Promise<CreateClientResult> {
+    return this.#clients.createClient(input);
+  }
+  findClientById(clientId: string): Promise<ClientRecord | null> {
+    return this.#clients.findClientById(clientId);
+  }
+  findClientByName(name: string): Promise<ClientRecord | null> {
+    return this.#clients.findClientByName(name);
+  }
+  listClients(): Promise<ClientRecord[]> {
+    return this.#clients.listClients();
+  }
+  rotateClientKey(input: Parameters<ClientStore["rotateClientKey"]>[0]): Promise<ClientRecord | null> {
+    return this.#clients.rotateClientKey(input);
+  }
+  revokeClient(input: { clientId: string; now: number }): Promise<ClientRecord | null> {
+    return this.#clients.revokeClient(input);
+  }
+  touchClient(input: { clientId: string; now: number }): Promise<void> {
+    return this.#clients.touchClient(input);
+  }
+  appendAudit(record: AuditRecord): Promise<void> {
+    return this.#audit.appendAudit(record);
+  }
+  listAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    return this.#audit.listAudit(query);
+  }
+  pruneAudit(before: number): Promise<number> {
+    return this.#audit.pruneAudit(before);
+  }
 }
 
 /** The lock state of an email from its failures inside the budget's window. */
@@ -482,7 +558,7 @@ async function lockState(
 }
 
 const USER_COLUMNS =
-  "user_id, email, verified, status, account_id, rejection_reason, tokens_not_before, created_at, updated_at";
+  "user_id, email, verified, status, account_id, rejection_reason, tokens_not_before, scope_policy, created_at, updated_at";
 
 /** Reads one user by a unique column; `lock` takes the row lock for the rest of the transaction. */
 async function userBy(
@@ -498,7 +574,7 @@ async function userBy(
 }
 
 /** Runs `body` in a transaction (READ COMMITTED); typed without postgres.js's array unwrapping. */
-async function transaction<T>(sql: postgres.Sql, body: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+export async function transaction<T>(sql: postgres.Sql, body: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
   return await sql.begin(body) as T;
 }
 
@@ -511,6 +587,7 @@ function toUser(row: UserRow): UserRecord {
     accountId: row.account_id,
     rejectionReason: row.rejection_reason,
     tokensNotBefore: row.tokens_not_before === null ? null : row.tokens_not_before.getTime(),
+    scopePolicy: row.scope_policy === null ? null : row.scope_policy === "" ? [] : row.scope_policy.split(" "),
     createdAt: row.created_at.getTime(),
     updatedAt: row.updated_at.getTime(),
   };

@@ -96,6 +96,58 @@ CREATE INDEX bus_auth_otp_failures_email ON bus_auth_otp_failures (email, failed
 CREATE INDEX bus_auth_otp_failures_expiry ON bus_auth_otp_failures (failed_at);
 `,
   },
+  {
+    version: 4,
+    description: "users.scope_policy: the scopes an account may be issued (NULL: the whole global list)",
+    sql: `
+ALTER TABLE bus_auth_users ADD COLUMN scope_policy text;
+`,
+  },
+  {
+    version: 5,
+    description: "clients and client_keys: named service clients with hashed, display-once keys",
+    sql: `
+CREATE TABLE bus_auth_clients (
+  client_id text PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  audience text NOT NULL,
+  scopes text NOT NULL,
+  max_ttl_seconds integer NOT NULL,
+  created_at timestamptz NOT NULL,
+  last_used_at timestamptz,
+  revoked_at timestamptz
+);
+CREATE TABLE bus_auth_client_keys (
+  key_id text PRIMARY KEY,
+  client_id text NOT NULL REFERENCES bus_auth_clients (client_id),
+  prefix text NOT NULL,
+  key_hash text NOT NULL,
+  created_at timestamptz NOT NULL,
+  retires_at timestamptz
+);
+CREATE INDEX bus_auth_client_keys_client ON bus_auth_client_keys (client_id);
+`,
+  },
+  {
+    version: 6,
+    description: "bus_auth_audit: one append-only row per privileged or security-relevant act",
+    sql: `
+CREATE TABLE bus_auth_audit (
+  audit_id text PRIMARY KEY,
+  at timestamptz NOT NULL,
+  actor text NOT NULL,
+  action text NOT NULL,
+  target text,
+  detail text,
+  request_id text,
+  source_ip text,
+  outcome text NOT NULL
+);
+CREATE INDEX bus_auth_audit_at ON bus_auth_audit (at, audit_id);
+CREATE INDEX bus_auth_audit_actor ON bus_auth_audit (actor, at, audit_id);
+CREATE INDEX bus_auth_audit_target ON bus_auth_audit (target, at, audit_id);
+`,
+  },
 ];
 
 /**

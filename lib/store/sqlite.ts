@@ -27,11 +27,25 @@ import {
   type UserStatus,
 } from "./store.ts";
 import { SQLITE_MIGRATIONS } from "./sqlite_schema.ts";
+import type { AuditQuery, AuditRecord } from "./audit.ts";
+import type { ClientRecord, ClientStore, CreateClientResult } from "./clients.ts";
+import { SqliteAudit } from "./sqlite_audit.ts";
+import { SqliteClients } from "./sqlite_clients.ts";
+
+/** What the concern modules of the SQLite store (clients, audit) use of it. */
+export interface SqliteAccess {
+  /** Runs a body; engine failures become `StoreUnavailableError`. */
+  run<T>(body: () => T): Promise<T>;
+  /** A prepared statement, cached. */
+  prepare(sql: string): StatementSync;
+  /** Runs a body in a `BEGIN IMMEDIATE` transaction. */
+  transaction<T>(body: () => T): T;
+}
 
 type Row = Record<string, SQLInputValue>;
 
 const USER_COLUMNS =
-  "user_id, email, verified, status, account_id, rejection_reason, tokens_not_before, created_at, updated_at";
+  "user_id, email, verified, status, account_id, rejection_reason, tokens_not_before, scope_policy, created_at, updated_at";
 const BUSY_TIMEOUT_MS = 5000;
 // Messages of engine conditions (not programming errors) that mean "the store
 // cannot serve right now"; Deno's node:sqlite errors carry no numeric code.
@@ -54,9 +68,18 @@ export class SqliteStore implements Store {
   readonly kind = "sqlite";
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();
+  #clients: SqliteClients;
+  #audit: SqliteAudit;
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
+    const access: SqliteAccess = {
+      run: (body) => this.#run(body),
+      prepare: (sql) => this.#prepare(sql),
+      transaction: (body) => this.#transaction(body),
+    };
+    this.#clients = new SqliteClients(access);
+    this.#audit = new SqliteAudit(access);
   }
 
   /**
@@ -263,20 +286,43 @@ export class SqliteStore implements Store {
     return this.#run(() => this.#prepare("SELECT 1 FROM revoked_tokens WHERE token_id = ?").get(tokenId) !== undefined);
   }
 
-  approveUser(input: { email: string; accountId: string; now: number }): Promise<DecisionResult> {
+  approveUser(
+    input: { email: string; accountId: string; now: number; scopePolicy?: readonly string[] | null },
+  ): Promise<DecisionResult> {
     return this.#run(() =>
       this.#transaction((): DecisionResult => {
-        const user = this.#userBy("email", input.email);
+        let user = this.#userBy("email", input.email);
         if (!user) return { ok: false, reason: "not_found" };
         if (!user.verified) return { ok: false, reason: "not_verified" };
-        if (user.status === "approved") return { ok: true, user, changed: false };
-        const row = this.#prepare(
-          `UPDATE users SET status = 'approved', account_id = COALESCE(account_id, ?), updated_at = ?
-           WHERE email = ? RETURNING ${USER_COLUMNS}`,
-        ).get(input.accountId, input.now, input.email) as Row;
-        return { ok: true, user: toUser(row), changed: true };
+        const changed = user.status !== "approved";
+        if (changed) {
+          user = toUser(
+            this.#prepare(
+              `UPDATE users SET status = 'approved', account_id = COALESCE(account_id, ?), updated_at = ?
+               WHERE email = ? RETURNING ${USER_COLUMNS}`,
+            ).get(input.accountId, input.now, input.email) as Row,
+          );
+        }
+        if (input.scopePolicy !== undefined) {
+          user = toUser(
+            this.#prepare(`UPDATE users SET scope_policy = ?, updated_at = ? WHERE email = ? RETURNING ${USER_COLUMNS}`)
+              .get(input.scopePolicy === null ? null : input.scopePolicy.join(" "), input.now, input.email) as Row,
+          );
+        }
+        return { ok: true, user, changed };
       })
     );
+  }
+
+  setScopePolicy(
+    input: { accountId: string; scopes: readonly string[] | null; now: number },
+  ): Promise<UserRecord | null> {
+    return this.#run(() => {
+      const row = this.#prepare(
+        `UPDATE users SET scope_policy = ?, updated_at = ? WHERE account_id = ? RETURNING ${USER_COLUMNS}`,
+      ).get(input.scopes === null ? null : input.scopes.join(" "), input.now, input.accountId) as Row | undefined;
+      return row ? toUser(row) : null;
+    });
   }
 
   rejectUser(input: { email: string; reason: string | null; now: number }): Promise<DecisionResult> {
@@ -376,6 +422,38 @@ export class SqliteStore implements Store {
       return Promise.reject(asUnavailable(error, "The SQLite store failed"));
     }
   }
+
+  // Service clients and the audit trail live in their own modules.
+  createClient(input: Parameters<ClientStore["createClient"]>[0]): Promise<CreateClientResult> {
+    return this.#clients.createClient(input);
+  }
+  findClientById(clientId: string): Promise<ClientRecord | null> {
+    return this.#clients.findClientById(clientId);
+  }
+  findClientByName(name: string): Promise<ClientRecord | null> {
+    return this.#clients.findClientByName(name);
+  }
+  listClients(): Promise<ClientRecord[]> {
+    return this.#clients.listClients();
+  }
+  rotateClientKey(input: Parameters<ClientStore["rotateClientKey"]>[0]): Promise<ClientRecord | null> {
+    return this.#clients.rotateClientKey(input);
+  }
+  revokeClient(input: { clientId: string; now: number }): Promise<ClientRecord | null> {
+    return this.#clients.revokeClient(input);
+  }
+  touchClient(input: { clientId: string; now: number }): Promise<void> {
+    return this.#clients.touchClient(input);
+  }
+  appendAudit(record: AuditRecord): Promise<void> {
+    return this.#audit.appendAudit(record);
+  }
+  listAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    return this.#audit.listAudit(query);
+  }
+  pruneAudit(before: number): Promise<number> {
+    return this.#audit.pruneAudit(before);
+  }
 }
 
 function toUser(row: Row): UserRecord {
@@ -387,9 +465,15 @@ function toUser(row: Row): UserRecord {
     accountId: row.account_id === null ? null : String(row.account_id),
     rejectionReason: row.rejection_reason === null ? null : String(row.rejection_reason),
     tokensNotBefore: row.tokens_not_before === null ? null : Number(row.tokens_not_before),
+    scopePolicy: row.scope_policy === null ? null : scopeList(String(row.scope_policy)),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
+}
+
+/** A stored scope policy: space-separated scopes; `""` allows none. */
+function scopeList(text: string): string[] {
+  return text === "" ? [] : text.split(" ");
 }
 
 function prepareFile(path: string): void {

@@ -87,4 +87,57 @@ CREATE INDEX otp_failures_email ON otp_failures (email, failed_at);
 CREATE INDEX otp_failures_expiry ON otp_failures (failed_at);
 `,
   },
+  {
+    version: 4,
+    description: "users.scope_policy: the scopes an account may be issued (NULL: the whole global list)",
+    sql: `
+ALTER TABLE users ADD COLUMN scope_policy TEXT;
+`,
+  },
+  {
+    version: 5,
+    description: "clients and client_keys: named service clients with hashed, display-once keys",
+    sql: `
+CREATE TABLE clients (
+  client_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  audience TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  max_ttl_seconds INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER,
+  revoked_at INTEGER
+);
+CREATE TABLE client_keys (
+  key_id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients (client_id),
+  prefix TEXT NOT NULL,
+  key_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  retires_at INTEGER
+);
+CREATE INDEX client_keys_client ON client_keys (client_id);
+`,
+  },
+  {
+    version: 6,
+    description: "audit: one append-only row per privileged or security-relevant act",
+    sql: `
+CREATE TABLE audit (
+  audit_id TEXT PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT,
+  detail TEXT,
+  request_id TEXT,
+  source_ip TEXT,
+  outcome TEXT NOT NULL
+);
+CREATE INDEX audit_at ON audit (at, audit_id);
+CREATE INDEX audit_actor ON audit (actor, at, audit_id);
+CREATE INDEX audit_target ON audit (target, at, audit_id);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+`,
+  },
 ];

@@ -10,6 +10,9 @@
  * @module
  */
 
+import type { AuditStore } from "./audit.ts";
+import type { ClientStore } from "./clients.ts";
+
 /** Approval state of a registration. */
 export type UserStatus = "waitlisted" | "approved" | "rejected";
 
@@ -35,6 +38,11 @@ export interface UserRecord {
    * after a later approval. `null` until the first rejection.
    */
   tokensNotBefore: number | null;
+  /**
+   * The scopes the account may be issued, a subset of the global list;
+   * `null` means the whole global list (the default).
+   */
+  scopePolicy: readonly string[] | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -108,7 +116,7 @@ export interface RateLimitResult {
 }
 
 /** Persistent state of the auth provider. */
-export interface Store {
+export interface Store extends ClientStore, AuditStore {
   /** Backend name for health output: `memory`, `sqlite` or `postgres`. */
   readonly kind: string;
 
@@ -163,8 +171,19 @@ export interface Store {
   /**
    * Approves a verified user. The first approval stores `accountId`; later
    * ones keep the stored account id, so concurrent approvals yield one id.
+   * A given `scopePolicy` is set in the same step (also on a repeated
+   * approval); `undefined` leaves the policy as it is.
    */
-  approveUser(input: { email: string; accountId: string; now: number }): Promise<DecisionResult>;
+  approveUser(
+    input: { email: string; accountId: string; now: number; scopePolicy?: readonly string[] | null },
+  ): Promise<DecisionResult>;
+  /**
+   * Sets the scope policy of an account (`null`: back to the whole global
+   * list). @returns the user, or `null` when no user has that account id
+   */
+  setScopePolicy(
+    input: { accountId: string; scopes: readonly string[] | null; now: number },
+  ): Promise<UserRecord | null>;
   /**
    * Rejects a user and moves `tokensNotBefore` to `now` (never backwards),
    * in one transaction. The user's sessions stay usable. Rejecting a

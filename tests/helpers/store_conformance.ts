@@ -572,14 +572,141 @@ const CASES: Case[] = [
     const long = { max: 1, windowSeconds: 10 * 86400 };
     assert.deepEqual(await store.otpLockState({ email, now: T0 + 86_400_002, failureBudget: long }), { locked: false });
   }],
-];
-/**
+  [
+    "setScopePolicy narrows an account's scopes; approveUser sets one in the same step; null restores the default",
+    async (store) => {
+      const user = await verifiedUser(store, "policy@example.com");
+      assert.equal(user.scopePolicy, null);
+      const approved = await store.approveUser({
+        email: "policy@example.com",
+        accountId: crypto.randomUUID(),
+        now: T0 + 1,
+        scopePolicy: ["llm:proxy"],
+      });
+      assert.ok(approved.ok);
+      assert.deepEqual(approved.user.scopePolicy, ["llm:proxy"]);
+      const accountId = approved.user.accountId!;
+      const narrowed = await store.setScopePolicy({ accountId, scopes: [], now: T0 + 2 });
+      assert.deepEqual(narrowed?.scopePolicy, [], "an empty policy allows no scope at all");
+      assert.deepEqual((await store.findUserByAccountId(accountId))?.scopePolicy, []);
+      const again = await store.approveUser({
+        email: "policy@example.com",
+        accountId: crypto.randomUUID(),
+        now: T0 + 3,
+      });
+      assert.ok(again.ok && !again.changed);
+      assert.deepEqual(again.user.scopePolicy, [], "a repeated approval without a policy keeps it");
+      const reset = await store.setScopePolicy({ accountId, scopes: null, now: T0 + 4 });
+      assert.equal(reset?.scopePolicy, null);
+      assert.equal(await store.setScopePolicy({ accountId: crypto.randomUUID(), scopes: null, now: T0 }), null);
+    },
+  ],
+  ["createClient stores a client with its first key once per name; rotate, revoke and touch it", async (store) => {
+    const key = (n: number) => ({ keyId: crypto.randomUUID(), prefix: `bsk_key${n}`, hash: String(n).repeat(64) });
+    const clientId = crypto.randomUUID();
+    const base = { name: "billing-worker", audience: "ai.hg.fi/api", scopes: ["billing:read"], maxTtlSeconds: 600 };
+    const created = await store.createClient({ ...base, clientId, key: key(1), now: T0 });
+    assert.equal(created.created, true);
+    assert.deepEqual(
+      [created.client.name, created.client.audience, created.client.scopes, created.client.maxTtlSeconds],
+      ["billing-worker", "ai.hg.fi/api", ["billing:read"], 600],
+    );
+    assert.deepEqual(created.client.keys.map((k) => [k.prefix, k.retiresAt]), [["bsk_key1", null]]);
+    const taken = await store.createClient({ ...base, clientId: crypto.randomUUID(), key: key(9), now: T0 + 1 });
+    assert.equal(taken.created, false);
+    assert.equal(taken.client.clientId, clientId, "the existing client, unchanged");
+    assert.equal(taken.client.keys.length, 1);
+    assert.equal((await store.findClientByName("billing-worker"))?.clientId, clientId);
+    assert.equal((await store.findClientById(clientId))?.name, "billing-worker");
+    assert.equal(await store.findClientById(crypto.randomUUID()), null);
+    const rotated = await store.rotateClientKey({ clientId, key: key(2), retireOthersAt: T0 + 3600_000, now: T0 + 2 });
+    assert.deepEqual(rotated?.keys.map((k) => [k.prefix, k.retiresAt]), [["bsk_key1", T0 + 3600_000], [
+      "bsk_key2",
+      null,
+    ]]);
+    const again = await store.rotateClientKey({ clientId, key: key(3), retireOthersAt: T0 + 7200_000, now: T0 + 3 });
+    assert.deepEqual(again?.keys.map((k) => k.retiresAt), [T0 + 3600_000, T0 + 7200_000, null], "never later");
+    await store.touchClient({ clientId, now: T0 + 10 });
+    await store.touchClient({ clientId, now: T0 + 5 });
+    assert.equal((await store.findClientById(clientId))?.lastUsedAt, T0 + 10);
+    const revoked = await store.revokeClient({ clientId, now: T0 + 20 });
+    assert.equal(revoked?.revokedAt, T0 + 20);
+    assert.equal((await store.revokeClient({ clientId, now: T0 + 30 }))?.revokedAt, T0 + 20, "the first time stays");
+    assert.equal(await store.rotateClientKey({ clientId, key: key(4), retireOthersAt: T0, now: T0 + 40 }), null);
+    await store.createClient({ ...base, name: "alpha", clientId: crypto.randomUUID(), key: key(5), now: T0 });
+    assert.deepEqual((await store.listClients()).map((client) => client.name), ["alpha", "billing-worker"]);
+  }],
+  ["20 concurrent createClient calls of one name create one client", async (store) => {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      store.createClient({
+        clientId: crypto.randomUUID(),
+        name: "racer",
+        audience: "ai.hg.fi/internal",
+        scopes: [],
+        maxTtlSeconds: 60,
+        key: { keyId: crypto.randomUUID(), prefix: `bsk_r${i}`, hash: "f".repeat(64) },
+        now: T0,
+      })));
+    assert.equal(results.filter((result) => result.created).length, 1);
+    assert.equal(new Set(results.map((result) => result.client.clientId)).size, 1);
+    assert.equal((await store.listClients()).length, 1);
+  }],
+  ["the audit trail lists records oldest first with filters and a keyset cursor, and prunes by age", async (store) => {
+    const record = (n: number, actor: string, action: string, target: string | null) => ({
+      auditId: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+      at: T0 + Math.floor(n / 2) * 1000,
+      actor,
+      action,
+      target,
+      detail: n === 1 ? "pending@example.com" : null,
+      requestId: `req-${n}`,
+      sourceIp: "192.0.2.1",
+      outcome: "ok",
+    });
+    for (let n = 1; n <= 6; n++) {
+      await store.appendAudit(record(n, n % 2 ? "admin:ops" : "user:u1", n <= 2 ? "user.approve" : "otp.verify", "u1"));
+    }
+    const all = await store.listAudit({ since: null, actor: null, target: null, action: null, after: null, limit: 10 });
+    assert.deepEqual(all.map((r) => r.requestId), ["req-1", "req-2", "req-3", "req-4", "req-5", "req-6"]);
+    assert.deepEqual(all[0], record(1, "admin:ops", "user.approve", "u1"));
+    const page = await store.listAudit({ since: null, actor: null, target: null, action: null, after: null, limit: 2 });
+    const next = await store.listAudit({
+      since: null,
+      actor: null,
+      target: null,
+      action: null,
+      after: { at: page[1].at, auditId: page[1].auditId },
+      limit: 2,
+    });
+    assert.deepEqual(next.map((r) => r.requestId), ["req-3", "req-4"]);
+    const filtered = await store.listAudit({
+      since: T0 + 1000,
+      actor: "admin:ops",
+      target: "u1",
+      action: "otp.verify",
+      after: null,
+      limit: 10,
+    });
+    assert.deepEqual(filtered.map((r) => r.requestId), ["req-3", "req-5"]);
+    assert.equal(await store.pruneAudit(T0 + 2000), 3, "records 1 to 3 are older than T0 + 2 s");
+    const left = await store.listAudit({
+      since: null,
+      actor: null,
+      target: null,
+      action: null,
+      after: null,
+      limit: 10,
+    });
+    assert.deepEqual(left.map((r) => r.requestId), ["req-4", "req-5", "req-6"]);
+  }],
+]; /**
  * Registers the conformance suite as one `Deno.test` with a step per case.
  *
  * @param backend name shown in the test output, such as `sqlite`
  * @param factory makes a fresh, empty store for every case
  * @param options `ignore` skips the suite, with the reason printed by the caller
  */
+
 export function storeConformance(backend: string, factory: StoreFactory, options: { ignore?: boolean } = {}): void {
   Deno.test({
     name: `Store conformance: ${backend}`,

@@ -1,0 +1,83 @@
+/**
+ * The {@link AuditStore} part of the SQLite store. A trigger refuses every
+ * UPDATE of the `audit` table; rows leave only through {@link SqliteAudit.pruneAudit}.
+ *
+ * @module
+ */
+
+import type { SQLInputValue } from "node:sqlite";
+import type { AuditQuery, AuditRecord, AuditStore } from "./audit.ts";
+import type { SqliteAccess } from "./sqlite.ts";
+
+type Row = Record<string, SQLInputValue>;
+
+const AUDIT_COLUMNS = "audit_id, at, actor, action, target, detail, request_id, source_ip, outcome";
+
+/** The audit trail in the `audit` table. */
+export class SqliteAudit implements AuditStore {
+  #db: SqliteAccess;
+
+  constructor(access: SqliteAccess) {
+    this.#db = access;
+  }
+
+  appendAudit(record: AuditRecord): Promise<void> {
+    return this.#db.run(() => {
+      this.#db.prepare(`INSERT INTO audit (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        record.auditId,
+        record.at,
+        record.actor,
+        record.action,
+        record.target,
+        record.detail,
+        record.requestId,
+        record.sourceIp,
+        record.outcome,
+      );
+    });
+  }
+
+  listAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    return this.#db.run(() => {
+      const where: string[] = [];
+      const params: SQLInputValue[] = [];
+      const filter = (clause: string, value: SQLInputValue | null) => {
+        if (value === null) return;
+        where.push(clause);
+        params.push(value);
+      };
+      filter("at >= ?", query.since);
+      filter("actor = ?", query.actor);
+      filter("target = ?", query.target);
+      filter("action = ?", query.action);
+      if (query.after !== null) {
+        where.push("(at, audit_id) > (?, ?)");
+        params.push(query.after.at, query.after.auditId);
+      }
+      const rows = this.#db.prepare(
+        `SELECT ${AUDIT_COLUMNS} FROM audit ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+         ORDER BY at, audit_id LIMIT ?`,
+      ).all(...params, query.limit) as Row[];
+      return rows.map(toRecord);
+    });
+  }
+
+  pruneAudit(before: number): Promise<number> {
+    return this.#db.run(() => Number(this.#db.prepare("DELETE FROM audit WHERE at < ?").run(before).changes));
+  }
+}
+
+function toRecord(row: Row): AuditRecord {
+  const text = (value: SQLInputValue) => value === null ? null : String(value);
+  return {
+    auditId: String(row.audit_id),
+    at: Number(row.at),
+    actor: String(row.actor),
+    action: String(row.action),
+    target: text(row.target),
+    detail: text(row.detail),
+    requestId: text(row.request_id),
+    sourceIp: text(row.source_ip),
+    outcome: String(row.outcome),
+  };
+}
