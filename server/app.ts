@@ -7,7 +7,7 @@
 
 import { Hono } from "hono";
 import { type Cidr, resolveClientIp } from "../lib/ip.ts";
-import type { AuthContext } from "../lib/service/context.ts";
+import { type AuthContext, withOrigin } from "../lib/service/context.ts";
 import { bodyGuard } from "./body_guard.ts";
 import type { AppEnv, Logger } from "./env.ts";
 import { errorResponse } from "./error_response.ts";
@@ -51,7 +51,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     const peer = c.env?.remoteAddr?.hostname ?? "unknown";
     const clientIp = resolveClientIp(peer, c.req.header("X-Forwarded-For") ?? null, trusted);
-    c.set("ctx", deps.ctx);
+    c.set("ctx", withOrigin(deps.ctx, { requestId, sourceIp: clientIp }));
     c.set("requestId", requestId);
     c.set("clientIp", clientIp);
     c.set("log", log);

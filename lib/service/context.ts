@@ -12,6 +12,12 @@ import { cryptoRandomBytes, deriveOtpKey, type RandomBytes } from "../otp/code.t
 /** Something an operator should hear about, such as a mailbox locked against OTP guessing. */
 export type SecurityEvent = { kind: "otp_locked"; email: string; at: number };
 
+/** Where a request came from, for the audit trail. */
+export interface RequestOrigin {
+  requestId: string;
+  sourceIp: string;
+}
+
 /** What the auth operations need: store, sender, policy, keys, clock and randomness. */
 export interface AuthContext {
   readonly store: Store;
@@ -30,6 +36,8 @@ export interface AuthContext {
   newId(): string;
   /** Hears security events (the server logs them); never throws. */
   onSecurityEvent(event: SecurityEvent): void;
+  /** The request being served, when there is one (see {@link withOrigin}). */
+  readonly origin: RequestOrigin | null;
 }
 
 /** Input of {@link createAuthContext}; clock and randomness default to the real ones. */
@@ -65,5 +73,11 @@ export function createAuthContext(input: AuthContextInput): AuthContext {
     randomBytes: input.randomBytes ?? cryptoRandomBytes,
     newId: input.newId ?? (() => crypto.randomUUID()),
     onSecurityEvent: input.onSecurityEvent ?? (() => {}),
+    origin: null,
   });
+}
+
+/** The context of one request: the same dependencies, with the request's id and source address for the audit trail. */
+export function withOrigin(ctx: AuthContext, origin: RequestOrigin): AuthContext {
+  return { ...ctx, origin };
 }
