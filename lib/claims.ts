@@ -53,6 +53,8 @@ export interface TokenClaims {
   jti: string;
   /** Session id; only in auth-service session tokens. */
   sid?: string;
+  /** The service client that obtained the token (RFC 9068 §2.2); only in tokens of the client-credentials grant. */
+  client_id?: string;
 }
 
 /** Input of {@link buildClaims}. */
@@ -70,6 +72,8 @@ export interface ClaimsInput {
   jti?: string;
   /** Session id for auth-service session tokens. */
   sid?: string;
+  /** Id of the service client the token is issued to (client-credentials grant). */
+  clientId?: string;
 }
 
 /**
@@ -104,6 +108,7 @@ export function buildClaims(input: ClaimsInput): TokenClaims {
     jti: input.jti ?? crypto.randomUUID(),
   };
   if (input.sid !== undefined) claims.sid = input.sid;
+  if (input.clientId !== undefined) claims.client_id = input.clientId;
   return claims;
 }
 

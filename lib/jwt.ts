@@ -3,7 +3,7 @@
  * compact serialization (three unpadded, canonical base64url segments), the
  * header `typ: "JWT"` without key-locating or critical-extension parameters,
  * pins the algorithm, requires `exp`, `iat`, `sub` and `jti` (a subject of
- * `[A-Za-z0-9._:@-]{1,128}`, UUIDs for `jti` and `sid`), refuses an
+ * `[A-Za-z0-9._:@-]{1,128}`, UUIDs for `jti`, `sid` and `client_id`), refuses an
  * `iat` more than {@link MAX_CLOCK_SKEW_SECONDS} in the future, and checks
  * the issuer and audience; the revocation store is consulted by the callers
  * that own it.
@@ -103,20 +103,25 @@ function checkHeader(token: string): void {
 }
 
 function readClaims(payload: Record<string, unknown>): TokenClaims {
-  const { iss, sub, aud, scope, iat, exp, jti, sid } = payload;
+  const { iss, sub, aud, scope, iat, exp, jti, sid, client_id: clientId } = payload;
   if (
     typeof iss !== "string" || typeof sub !== "string" || typeof aud !== "string" ||
     typeof iat !== "number" || typeof exp !== "number" || typeof jti !== "string" ||
-    (scope !== undefined && typeof scope !== "string") || (sid !== undefined && typeof sid !== "string")
+    (scope !== undefined && typeof scope !== "string") || (sid !== undefined && typeof sid !== "string") ||
+    (clientId !== undefined && typeof clientId !== "string")
   ) {
     throw invalidToken("claims have the wrong types");
   }
   // Ids as this system writes them: no store is ever asked about anything else.
-  if (!isValidSubject(sub) || !isCanonicalUuid(jti) || (sid !== undefined && !isCanonicalUuid(sid))) {
+  if (
+    !isValidSubject(sub) || !isCanonicalUuid(jti) || (sid !== undefined && !isCanonicalUuid(sid)) ||
+    (clientId !== undefined && !isCanonicalUuid(clientId))
+  ) {
     throw invalidToken("claims have the wrong form");
   }
   const claims: TokenClaims = { iss, sub, aud, scope: scope ?? "", iat, exp, jti };
   if (sid !== undefined) claims.sid = sid;
+  if (clientId !== undefined) claims.client_id = clientId;
   return claims;
 }
 

@@ -150,7 +150,7 @@ Deno.test("verifyToken() requires typ JWT and refuses jku, x5u, x5c, jwk and cri
   assert.deepEqual(await verifyToken(await sign({ typ: "JWT", kid: "2026-11" }), KEY, options), original);
 });
 
-Deno.test("verifyToken() refuses ids this system never writes: sub outside the subject set, jti and sid not UUIDs", async () => {
+Deno.test("verifyToken() refuses ids this system never writes: sub outside the subject set, jti, sid and client_id not UUIDs", async () => {
   const refused: Record<string, unknown>[] = [
     { sub: "a\u0000b" },
     { sub: "x".repeat(129) },
@@ -160,6 +160,9 @@ Deno.test("verifyToken() refuses ids this system never writes: sub outside the s
     { jti: crypto.randomUUID().toUpperCase() },
     { sid: "x" },
     { sid: "\u0000" },
+    { client_id: "billing-worker" },
+    { client_id: 7 },
+    { client_id: crypto.randomUUID().toUpperCase() },
   ];
   for (const overrides of refused) {
     const token = await signRaw({ alg: "HS256", typ: "JWT" }, claims(overrides));
@@ -167,4 +170,20 @@ Deno.test("verifyToken() refuses ids this system never writes: sub outside the s
   }
   const session = claims({ sid: crypto.randomUUID(), sub: crypto.randomUUID() });
   assert.deepEqual(await verifyToken(await signToken(session, KEY), KEY, options), session);
+});
+
+Deno.test("buildClaims() adds client_id for a client's token and verifyToken() keeps it", async () => {
+  const clientId = crypto.randomUUID();
+  const built = buildClaims({
+    issuer: "bus-api-provider-auth",
+    subject: "billing-worker",
+    audience: AUDIENCE.api,
+    scope: "billing:entitlement:check",
+    ttlSeconds: 60,
+    now: NOW,
+    clientId,
+  });
+  assert.equal(built.client_id, clientId);
+  assert.equal(claims().client_id, undefined, "no client_id unless a client is named");
+  assert.deepEqual(await verifyToken(await signToken(built, KEY), KEY, options), built);
 });
