@@ -31,6 +31,8 @@ export const ADMIN_SCOPES = Object.freeze({
   approve: Object.freeze(["waitlist:approve", "admin:manage"]),
   reject: Object.freeze(["waitlist:approve", "waitlist:reject", "admin:manage"]),
   revoke: Object.freeze(["admin:manage"]),
+  /** Reading or setting an account's scope policy, also as part of an approval. */
+  policy: Object.freeze(["admin:manage"]),
 });
 
 /**

@@ -6,6 +6,8 @@
  */
 
 import type { TokenClaims } from "../lib/claims.ts";
+import { formatScope } from "../lib/scopes.ts";
+import type { AccountPolicy } from "../lib/service/account_policy.ts";
 import type { UserPage } from "../lib/service/admin.ts";
 import type { InternalTokenGrant } from "../lib/service/internal_token.ts";
 import type { IssuedToken, SessionGrant } from "../lib/service/session.ts";
@@ -88,6 +90,22 @@ export function approvalJson(user: UserRecord) {
 /** `admin/reject`. */
 export function rejectionJson(user: UserRecord) {
   return { user_id: user.userId, email: user.email, status: user.status, reason: user.rejectionReason };
+}
+
+/**
+ * `admin/accounts/…/policy`: the policy (`scopes`, `null` for the default)
+ * and the scopes it allows under the global list now.
+ */
+export function accountPolicyJson(view: AccountPolicy) {
+  return {
+    account_id: view.accountId,
+    user_id: view.user.userId,
+    email: view.user.email,
+    status: view.user.status,
+    scopes: view.policy === null ? null : formatScope(view.policy),
+    default: view.policy === null,
+    effective_scopes: formatScope(view.effective),
+  };
 }
 
 /** `admin/tokens/revoke`: the same answer however often it is repeated. */

@@ -82,3 +82,18 @@ export function bearerToken(c: Context<AppEnv>): string {
   if (!match) throw new AuthenticationError("invalid_token", "The Authorization header must be Bearer <token>");
   return match[1];
 }
+
+/**
+ * A field that may be a string or an explicit `null` (such as `"scopes": null`
+ * for "back to the default"); `undefined` when absent.
+ *
+ * @throws {InvalidInputError} `invalid_request` when present but neither a string nor null
+ */
+export function nullableString(body: JsonBody, name: string): string | null | undefined {
+  const value = body[name];
+  if (value === undefined || value === null) return value;
+  if (typeof value !== "string") {
+    throw new InvalidInputError("invalid_request", `The field "${name}" must be a string or null`);
+  }
+  return value;
+}

@@ -11,7 +11,7 @@ import { approveUser, listUsers, rejectUser, revokeTokenId } from "../lib/servic
 import { USER_STATUSES, type UserStatus } from "../lib/store/store.ts";
 import type { AppEnv } from "./env.ts";
 import { approvalJson, rejectionJson, revocationJson, userPageJson } from "./presenters.ts";
-import { bearerToken, optionalString, readJsonObject, requireString } from "./request.ts";
+import { bearerToken, nullableString, optionalString, readJsonObject, requireString } from "./request.ts";
 
 /** Admin routes of one auth base. */
 export function adminRoutes(): Hono<AppEnv> {
@@ -34,7 +34,13 @@ export function adminRoutes(): Hono<AppEnv> {
   routes.post("/admin/approve", async (c) => {
     const token = bearerToken(c);
     const body = await readJsonObject(c);
-    return c.json(approvalJson(await approveUser(c.get("ctx"), token, requireString(body, "email"))));
+    const approved = await approveUser(
+      c.get("ctx"),
+      token,
+      requireString(body, "email"),
+      nullableString(body, "scopes"),
+    );
+    return c.json(approvalJson(approved));
   });
 
   routes.post("/admin/reject", async (c) => {

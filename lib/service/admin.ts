@@ -9,9 +9,11 @@ import { AUDIENCE, MAX_TOKEN_LIFETIME_SECONDS, type TokenClaims } from "../claim
 import { normalizeEmail } from "../email.ts";
 import { AuthenticationError, ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { MAX_CLOCK_SKEW_SECONDS, verifyToken } from "../jwt.ts";
+import { parseScopePolicy, policyAuditDetail } from "../scope_policy.ts";
 import { ADMIN_SCOPES, hasAnyScope } from "../scopes.ts";
 import type { DecisionResult, UserRecord, UserStatus } from "../store/store.ts";
 import { isCanonicalUuid } from "../uuid.ts";
+import { adminActor, recordAudit } from "./audit.ts";
 import type { AuthContext } from "./context.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 
@@ -84,15 +86,34 @@ export async function listUsers(
 
 /**
  * Approves a verified user; the first approval creates the account UUID.
+ * Given `scopes`, it sets the account's scope policy in the same step (as
+ * `setAccountPolicy` does: a subset of the global list, `null` for the
+ * default), which needs `admin:manage`.
  *
  * @throws {NotFoundError} `user_not_found`
  * @throws {ConflictError} `not_verified`
+ * @throws {ForbiddenError} `scope_not_allowed`, `insufficient_scope`
  */
-export async function approveUser(ctx: AuthContext, token: string, rawEmail: string): Promise<UserRecord> {
-  await authorizeAdmin(ctx, token, ADMIN_SCOPES.approve);
+export async function approveUser(
+  ctx: AuthContext,
+  token: string,
+  rawEmail: string,
+  scopes?: string | null,
+): Promise<UserRecord> {
+  const claims = await authorizeAdmin(ctx, token, scopes === undefined ? ADMIN_SCOPES.approve : ADMIN_SCOPES.policy);
   const email = normalizeEmail(rawEmail);
-  const result = await ctx.store.approveUser({ email, accountId: ctx.newId(), now: ctx.now() });
-  return decided(result, email, "approve");
+  const scopePolicy = scopes === undefined ? undefined : parseScopePolicy(scopes, ctx.policy.apiUserScopes);
+  const result = await ctx.store.approveUser({ email, accountId: ctx.newId(), now: ctx.now(), scopePolicy });
+  const user = decided(result, email, "approve");
+  if (scopePolicy !== undefined) {
+    await recordAudit(ctx, {
+      actor: adminActor(claims),
+      action: "account.policy",
+      target: user.accountId,
+      detail: policyAuditDetail(scopePolicy),
+    });
+  }
+  return user;
 }
 
 /**

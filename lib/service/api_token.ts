@@ -1,6 +1,7 @@
 /**
  * Bus API tokens for approved users: audience `ai.hg.fi/api`, subject the
- * account UUID (never the email), scopes from the allow-list only.
+ * account UUID (never the email), scopes that both the allow-list and the
+ * account's scope policy allow.
  *
  * @module
  */
@@ -8,6 +9,7 @@
 import { AUDIENCE, buildClaims } from "../claims.ts";
 import { ForbiddenError, InvalidInputError } from "../errors.ts";
 import { signToken } from "../jwt.ts";
+import { requirePolicyAllows } from "../scope_policy.ts";
 import { formatScope, parseScope, requireAllowedScopes } from "../scopes.ts";
 import type { UserRecord } from "../store/store.ts";
 import type { AuthContext } from "./context.ts";
@@ -39,6 +41,7 @@ export async function issueApiToken(
   }
   const accountId = requireApproved(user);
   requireAllowedScopes(scopes, ctx.policy.apiUserScopes);
+  requirePolicyAllows(scopes, user.scopePolicy, ctx.policy.apiUserScopes);
   const maxTtl = ctx.policy.apiTokenMaxTtlSeconds;
   const claims = buildClaims({
     issuer: ctx.policy.issuer,

@@ -8,7 +8,8 @@
 import { AUDIENCE, KNOWN_AUDIENCES, type TokenClaims } from "../claims.ts";
 import { AuthenticationError, ForbiddenError, InvalidInputError } from "../errors.ts";
 import { verifyToken } from "../jwt.ts";
-import { parseScope } from "../scopes.ts";
+import { scopesOutsidePolicy } from "../scope_policy.ts";
+import { formatScope, parseScope } from "../scopes.ts";
 import type { AuthContext } from "./context.ts";
 
 /** Optional expectations of the caller. */
@@ -23,8 +24,9 @@ export interface CheckExpectations {
  * Verifies any token of this system and returns its claims: signature,
  * algorithm, expiry, issuer and audience, then the revocation list, the
  * session of session tokens, and, for user API tokens, that the account is
- * still approved and the token was issued after the account's latest
- * rejection (a re-approval does not revive older tokens).
+ * still approved, the token was issued after the account's latest
+ * rejection (a re-approval does not revive older tokens), and the account's
+ * scope policy, under the global list, still allows every scope it holds.
  *
  * @throws {AuthenticationError} `invalid_token`, `token_expired`, `token_wrong_audience`, `token_revoked`
  * @throws {ForbiddenError} `insufficient_scope` when an expected scope is missing
@@ -46,7 +48,8 @@ export async function checkToken(
     audiences: expect.audience === undefined ? KNOWN_AUDIENCES : [expect.audience],
     now: ctx.now(),
   });
-  if (await isRevoked(ctx, claims)) throw new AuthenticationError("token_revoked", "The token was revoked");
+  const revoked = await revocationOf(ctx, claims);
+  if (revoked !== null) throw new AuthenticationError("token_revoked", revoked);
   const held = claims.scope.split(" ");
   const missing = required.filter((scope) => !held.includes(scope));
   if (missing.length > 0) {
@@ -55,18 +58,27 @@ export async function checkToken(
   return claims;
 }
 
-async function isRevoked(ctx: AuthContext, claims: TokenClaims): Promise<boolean> {
-  if (await ctx.store.isTokenRevoked(claims.jti)) return true;
+/** Why a verified token no longer counts (the message of `token_revoked`), or `null`. */
+async function revocationOf(ctx: AuthContext, claims: TokenClaims): Promise<string | null> {
+  const revoked = "The token was revoked";
+  if (await ctx.store.isTokenRevoked(claims.jti)) return revoked;
   if (claims.sid !== undefined) {
     const session = await ctx.store.findSession(claims.sid);
-    return session === null || session.revokedAt !== null;
+    return session === null || session.revokedAt !== null ? revoked : null;
   }
   if (claims.aud === AUDIENCE.api) {
     const user = await ctx.store.findUserByAccountId(claims.sub);
-    if (user === null) return false;
-    return user.status !== "approved" || issuedNoLaterThan(claims, user.tokensNotBefore);
+    if (user === null) return null;
+    if (user.status !== "approved" || issuedNoLaterThan(claims, user.tokensNotBefore)) return revoked;
+    const held = claims.scope.split(" ").filter((scope) => scope !== "");
+    const dropped = scopesOutsidePolicy(held, user.scopePolicy, ctx.policy.apiUserScopes);
+    if (dropped.length > 0) {
+      return `The token was revoked: the account may no longer hold scope "${
+        formatScope(dropped)
+      }" (its scope policy or BUS_AUTH_API_USER_SCOPES dropped it)`;
+    }
   }
-  return false;
+  return null;
 }
 
 /**
