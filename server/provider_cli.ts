@@ -1,6 +1,6 @@
 /**
  * The `bus-api-provider-auth` program: `serve` (default), `migrate`,
- * `config`, `healthcheck`, `--help`, `--version`.
+ * `config`, `healthcheck`, `audit prune`, `--help`, `--version`.
  *
  * @module
  */
@@ -17,10 +17,13 @@ import { versionLine } from "../lib/version.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { DEFAULT_HEALTHCHECK_TIMEOUT_SECONDS, defaultHealthUrl, probeHealth } from "./healthcheck.ts";
 import { jsonLineLogger } from "./logger.ts";
+import { pruneAudit } from "./audit_prune.ts";
 import { PROVIDER_SYNOPSIS, providerHelp } from "./provider_help.ts";
 import { serve } from "./serve.ts";
 
-const COMMANDS: readonly string[] = ["serve", "migrate", "config", "healthcheck"];
+const COMMANDS: readonly string[] = ["serve", "migrate", "config", "healthcheck", "audit"];
+/** The words after `audit`. */
+const AUDIT_COMMANDS: readonly string[] = ["prune"];
 
 /** The options below, as typed on the command line, for "did you mean" answers. */
 const OPTIONS = {
@@ -37,7 +40,7 @@ const OPTIONS = {
 /** `bus-api-provider-auth`. */
 export const providerProgram: Program = {
   name: "bus-api-provider-auth",
-  summary: "run the auth provider (serve, migrate, config, healthcheck)",
+  summary: "run the auth provider (serve, migrate, config, healthcheck, audit prune)",
   run: runProvider,
 };
 
@@ -59,7 +62,12 @@ async function runProvider(args: string[], io: Io): Promise<number> {
   if (!COMMANDS.includes(command)) {
     return usage(io, `unknown command "${command}"${didYouMean(command, [...COMMANDS, "help"])}`);
   }
-  if (rest.length > 0) return usage(io, `unexpected argument "${rest[0]}"`);
+  const [word, ...extra] = command === "audit" ? rest : [undefined, ...rest];
+  if (command === "audit" && word === undefined) return usage(io, "audit needs a command: prune");
+  if (word !== undefined && !AUDIT_COMMANDS.includes(word)) {
+    return usage(io, `unknown audit command "${word}"${didYouMean(word, AUDIT_COMMANDS)}`);
+  }
+  if (extra.length > 0) return usage(io, `unexpected argument "${extra[0]}"`);
   if (values["print-sql"] && command !== "migrate") return usage(io, "--print-sql only goes with migrate");
   if (values.listen !== undefined && command !== "serve") return usage(io, "--listen only goes with serve");
   for (const option of ["url", "timeout"] as const) {
@@ -96,6 +104,8 @@ async function runProvider(args: string[], io: Io): Promise<number> {
       return EXIT.ok;
     case "migrate":
       return await migrate(config, io);
+    case "audit":
+      return await pruneAudit(config, io);
     default:
       return await serve(config, { log, writeOtpLine: (line) => io.stdout(`${line}\n`) });
   }
@@ -106,10 +116,11 @@ async function runProvider(args: string[], io: Io): Promise<number> {
  * (none has a help of its own); an unknown topic is a usage error.
  */
 function help(io: Io, topics: string[]): number {
-  const [topic, extra] = topics;
+  const [topic, ...words] = topics;
   if (topic !== undefined && topic !== "help" && !COMMANDS.includes(topic)) {
     return usage(io, `unknown command "${topic}"${didYouMean(topic, [...COMMANDS, "help"])}`);
   }
+  const extra = topic === "audit" && AUDIT_COMMANDS.includes(words[0]) ? words[1] : words[0];
   if (extra !== undefined) return usage(io, `unexpected argument "${extra}"`);
   io.stdout(providerHelp());
   return EXIT.ok;
@@ -246,6 +257,7 @@ function describeConfig(config: Config): string {
     ["BUS_AUTH_INTERNAL_TOKEN_TTL_SECONDS", policy.internalTokenTtlSeconds],
     ["BUS_AUTH_ISSUER", policy.issuer],
     ["BUS_AUTH_MAX_BODY_BYTES", config.maxBodyBytes],
+    ["BUS_AUTH_AUDIT_RETENTION_DAYS", config.auditRetentionDays],
   );
   const dev = config.devDefaults.length > 0
     ? `# development defaults (not secret): ${config.devDefaults.join(" ")}\n`

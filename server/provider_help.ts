@@ -13,6 +13,7 @@ export const PROVIDER_SYNOPSIS = `usage: bus-api-provider-auth [serve] [--listen
        bus-api-provider-auth migrate [--print-sql]
        bus-api-provider-auth config [--dev | --dev-in-container]
        bus-api-provider-auth healthcheck [--url URL] [--timeout DURATION]
+       bus-api-provider-auth audit prune
        bus-api-provider-auth help [COMMAND] | --help | --version
 `;
 
@@ -53,6 +54,7 @@ SYNOPSIS
     bus-api-provider-auth migrate [--print-sql]
     bus-api-provider-auth config [--dev | --dev-in-container]
     bus-api-provider-auth healthcheck [--url URL] [--timeout DURATION]
+    bus-api-provider-auth audit prune
     bus-api-provider-auth help [COMMAND] | --help | --version
 
 DESCRIPTION
@@ -96,9 +98,18 @@ COMMANDS
         0.0.0.0 and :: are asked on loopback). Needs no secret and reads no
         other variable, so it serves as a container HEALTHCHECK.
 
+    audit prune
+        Delete the audit records older than BUS_AUTH_AUDIT_RETENTION_DAYS
+        and print how many went; exit 1 when the store cannot be reached.
+        serve never prunes: run this daily from a systemd timer or cron job
+        (deploy/systemd/bus-api-provider-auth-audit-prune.timer). On
+        PostgreSQL the trail is append-only for the provider's role; this
+        command grants its role DELETE, deletes and revokes it again in one
+        transaction.
+
     help [COMMAND]
-        Print this help, as --help does; COMMAND is serve, migrate, config or
-        healthcheck.
+        Print this help, as --help does; COMMAND is serve, migrate, config,
+        healthcheck or audit.
         A mistyped command or option is answered with the nearest known one.
 
 OPTIONS
@@ -162,6 +173,9 @@ EXAMPLES
 
     Schema for a database administrator:
         bus-api-provider-auth migrate --print-sql > bus-auth-schema.sql
+
+    Audit retention, run daily with the provider's environment:
+        bus-api-provider-auth audit prune
 
 SEE ALSO
     bus-auth(1), bus-operator(1), bus-operator-token(1), README.md

@@ -65,6 +65,8 @@ export interface Config {
   headerTimeoutSeconds: number;
   /** Seconds a request may take to send its body. */
   bodyTimeoutSeconds: number;
+  /** Days an audit record is kept; `audit prune` deletes older ones. */
+  auditRetentionDays: number;
   /** Names of the variables that took a development default (only with `dev`). */
   devDefaults: readonly string[];
   /** Non-fatal findings to print at start-up. */
@@ -137,6 +139,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     maxBodyBytes: readInteger(read, "BUS_AUTH_MAX_BODY_BYTES"),
     headerTimeoutSeconds: readInteger(read, "BUS_AUTH_HEADER_TIMEOUT_SECONDS"),
     bodyTimeoutSeconds: readInteger(read, "BUS_AUTH_BODY_TIMEOUT_SECONDS"),
+    auditRetentionDays: readInteger(read, "BUS_AUTH_AUDIT_RETENTION_DAYS"),
     devDefaults,
     warnings: read.warnings,
   };

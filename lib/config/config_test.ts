@@ -215,6 +215,7 @@ const RANGES: [name: string, min: number, max: number, value: (config: Config) =
   ["BUS_AUTH_MAX_BODY_BYTES", 1024, 10_485_760, (c) => c.maxBodyBytes],
   ["BUS_AUTH_HEADER_TIMEOUT_SECONDS", 1, 300, (c) => c.headerTimeoutSeconds],
   ["BUS_AUTH_BODY_TIMEOUT_SECONDS", 1, 600, (c) => c.bodyTimeoutSeconds],
+  ["BUS_AUTH_AUDIT_RETENTION_DAYS", 30, 3650, (c) => c.auditRetentionDays],
 ];
 
 /** A configuration in which every whole-number variable takes effect (PostgreSQL store, SMTP sender). */
@@ -284,6 +285,7 @@ Deno.test("loadConfig() takes listen ports from 0 to 65535 and refuses 65536", (
 Deno.test("loadConfig() reads the connection timeouts, the per-email guess budget and SQLite durability", () => {
   const defaults = loadConfig({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_STORE_PATH: "/tmp/a.sqlite" }, noFiles);
   assert.deepEqual([defaults.headerTimeoutSeconds, defaults.bodyTimeoutSeconds], [10, 30]);
+  assert.equal(defaults.auditRetentionDays, 365);
   assert.equal(defaults.policy.otpMaxFailuresPerDay, 20);
   assert.deepEqual(defaults.store, { kind: "sqlite", path: "/tmp/a.sqlite", synchronous: "NORMAL" });
   const set = loadConfig({

@@ -168,6 +168,13 @@ export const PROVIDER_VARIABLES: readonly VariableDoc[] = [
     help: "A request whose body has not arrived within this time is closed.",
   },
   {
+    name: "BUS_AUTH_AUDIT_RETENTION_DAYS",
+    default: "365",
+    range: [30, 3650],
+    help:
+      "Days the audit trail keeps a record; bus-api-provider-auth audit prune deletes older ones (serve never does).",
+  },
+  {
     name: "BUS_AUTH_SQLITE_SYNCHRONOUS",
     default: "NORMAL",
     help:

@@ -1,11 +1,15 @@
 /**
- * The {@link AuditStore} part of the PostgreSQL store.
+ * The {@link AuditStore} part of the PostgreSQL store. Migration 6 revokes
+ * UPDATE, DELETE and TRUNCATE on `bus_auth_audit` from the role that
+ * creates it, so the provider's connections may only insert and select;
+ * {@link PostgresAudit.pruneAudit} is the one way out, by age.
  *
  * @module
  */
 
 import type { AuditQuery, AuditRecord, AuditStore } from "./audit.ts";
 import type { PostgresAccess } from "./postgres.ts";
+import { POSTGRES_AUDIT_PRUNE_LOCK } from "./postgres_schema.ts";
 
 interface AuditRow {
   audit_id: string;
@@ -53,11 +57,28 @@ export class PostgresAudit implements AuditStore {
     });
   }
 
+  /**
+   * Deletes the records older than `before`. Migration 6 revoked DELETE
+   * from the role that owns the table; when this role lacks it, the owner's
+   * right to grant it back is used inside the transaction, so DELETE is
+   * never held outside it. A role that was granted DELETE explicitly (a
+   * separate pruning role) just deletes. Runs are serialised by an
+   * advisory lock, since two concurrent GRANTs on one table collide.
+   *
+   * @throws Error (`permission denied`) for a role that neither may delete nor owns the table
+   */
   pruneAudit(before: number): Promise<number> {
-    return this.#db.run(async (sql) => {
-      const result = await sql`DELETE FROM bus_auth_audit WHERE at < ${new Date(before)}`;
-      return result.count;
-    });
+    return this.#db.run((sql) =>
+      this.#db.transaction(sql, async (tx) => {
+        await tx`SELECT pg_advisory_xact_lock(${POSTGRES_AUDIT_PRUNE_LOCK})`;
+        const [{ granted }] = await tx<{ granted: boolean }[]>`
+          SELECT has_table_privilege('bus_auth_audit', 'DELETE') AS granted`;
+        if (!granted) await tx`GRANT DELETE ON bus_auth_audit TO CURRENT_USER`;
+        const result = await tx`DELETE FROM bus_auth_audit WHERE at < ${new Date(before)}`;
+        if (!granted) await tx`REVOKE DELETE ON bus_auth_audit FROM CURRENT_USER`;
+        return result.count;
+      })
+    );
   }
 }
 

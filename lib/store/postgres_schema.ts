@@ -130,7 +130,8 @@ CREATE INDEX bus_auth_client_keys_client ON bus_auth_client_keys (client_id);
   },
   {
     version: 6,
-    description: "bus_auth_audit: one append-only row per privileged or security-relevant act",
+    description: "bus_auth_audit: one append-only row per privileged or security-relevant act " +
+      "(UPDATE, DELETE and TRUNCATE revoked from the migrating role)",
     sql: `
 CREATE TABLE bus_auth_audit (
   audit_id text PRIMARY KEY,
@@ -146,9 +147,24 @@ CREATE TABLE bus_auth_audit (
 CREATE INDEX bus_auth_audit_at ON bus_auth_audit (at, audit_id);
 CREATE INDEX bus_auth_audit_actor ON bus_auth_audit (actor, at, audit_id);
 CREATE INDEX bus_auth_audit_target ON bus_auth_audit (target, at, audit_id);
+REVOKE UPDATE, DELETE, TRUNCATE ON bus_auth_audit FROM CURRENT_USER;
 `,
   },
 ];
+
+/** Key of the advisory lock that serialises `audit prune` runs across processes. */
+export const POSTGRES_AUDIT_PRUNE_LOCK = 0x6275_7370; // "busp"
+
+/** What migration 6 does to the privileges of `bus_auth_audit`, as `migrate --print-sql` says it. */
+export const AUDIT_APPEND_ONLY_NOTE = `--
+-- The audit trail bus_auth_audit is append-only (migration 6): the script revokes UPDATE, DELETE and
+-- TRUNCATE on it from the role that applies it (CURRENT_USER), which keeps SELECT and INSERT. Apply it as
+-- the role the provider connects as; if another role applies it, grant the provider's role only
+-- SELECT, INSERT on bus_auth_audit. The table's owner keeps the right to grant them back:
+-- "bus-api-provider-auth audit prune" grants its own role DELETE, deletes the records older than
+-- BUS_AUTH_AUDIT_RETENTION_DAYS and revokes DELETE again, in one transaction. A superuser bypasses
+-- privileges: never let the provider connect as one.
+--`;
 
 /**
  * The whole DDL as one idempotent script for manual application with
@@ -172,6 +188,7 @@ END
 $migration$;`;
   });
   return `-- bus-api-provider-auth PostgreSQL schema (apply with: psql -v ON_ERROR_STOP=1 -f schema.sql)
+${AUDIT_APPEND_ONLY_NOTE}
 BEGIN;
 SELECT pg_advisory_xact_lock(${POSTGRES_MIGRATION_LOCK});
 CREATE TABLE IF NOT EXISTS ${POSTGRES_MIGRATIONS_TABLE} (

@@ -1,6 +1,9 @@
 /**
- * The {@link AuditStore} part of the SQLite store. A trigger refuses every
- * UPDATE of the `audit` table; rows leave only through {@link SqliteAudit.pruneAudit}.
+ * The {@link AuditStore} part of the SQLite store. Triggers refuse every
+ * UPDATE of the `audit` table and every DELETE outside
+ * {@link SqliteAudit.pruneAudit}, so rows leave only by age. SQLite has no
+ * roles: whoever can write the file can still drop the triggers; they guard
+ * against code paths, not against a hostile writer.
  *
  * @module
  */
@@ -62,8 +65,20 @@ export class SqliteAudit implements AuditStore {
     });
   }
 
+  /**
+   * Deletes the records older than `before`. The `audit_no_delete` trigger
+   * refuses any DELETE of a record not older than a cutoff in `audit_prune`,
+   * so the cutoff is put there for the length of this transaction only.
+   */
   pruneAudit(before: number): Promise<number> {
-    return this.#db.run(() => Number(this.#db.prepare("DELETE FROM audit WHERE at < ?").run(before).changes));
+    return this.#db.run(() =>
+      this.#db.transaction(() => {
+        this.#db.prepare("INSERT INTO audit_prune (before) VALUES (?)").run(before);
+        const pruned = Number(this.#db.prepare("DELETE FROM audit WHERE at < ?").run(before).changes);
+        this.#db.prepare("DELETE FROM audit_prune").run();
+        return pruned;
+      })
+    );
   }
 }
 

@@ -121,7 +121,9 @@ CREATE INDEX client_keys_client ON client_keys (client_id);
   },
   {
     version: 6,
-    description: "audit: one append-only row per privileged or security-relevant act",
+    description:
+      "audit: one append-only row per privileged or security-relevant act; triggers refuse UPDATE, and DELETE " +
+      "outside a prune (audit_prune holds the prune's cutoff while it runs)",
     sql: `
 CREATE TABLE audit (
   audit_id TEXT PRIMARY KEY,
@@ -138,6 +140,10 @@ CREATE INDEX audit_at ON audit (at, audit_id);
 CREATE INDEX audit_actor ON audit (actor, at, audit_id);
 CREATE INDEX audit_target ON audit (target, at, audit_id);
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TABLE audit_prune (before INTEGER NOT NULL);
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  WHEN NOT EXISTS (SELECT 1 FROM audit_prune WHERE OLD.at < audit_prune.before)
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: records leave only through audit prune'); END;
 `,
   },
 ];
