@@ -63,6 +63,19 @@ export class RateLimitError extends AuthError {
   }
 }
 
+/**
+ * A refusal of the OAuth 2.0 token endpoint (RFC 6749 §5.2), whose `code` is
+ * one of its error codes: `invalid_client` is HTTP 401 (with
+ * `WWW-Authenticate: Basic`), every other code 400; the body carries
+ * `error_description` beside `message`, so OAuth clients read it too.
+ */
+export class OAuthError extends AuthError {}
+
+/** A value from a request, safe to quote in a message: at most 64 characters, anything unprintable as `?`. */
+export function quotable(value: string): string {
+  return value.slice(0, 64).replace(/[^\x20-\x7e]/g, "?");
+}
+
 /** The OTP could not be handed to the delivery service (HTTP 502). */
 export class DeliveryError extends AuthError {}
 

@@ -12,6 +12,7 @@ import { bodyGuard } from "./body_guard.ts";
 import type { AppEnv, Logger } from "./env.ts";
 import { errorResponse } from "./error_response.ts";
 import { adminRoutes } from "./routes_admin.ts";
+import { clientRoutes } from "./routes_clients.ts";
 import { policyRoutes } from "./routes_policy.ts";
 import { rootRoutes } from "./routes_root.ts";
 import { userRoutes } from "./routes_user.ts";
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     for (const base of AUTH_BASES) {
       app.route(prefix + base, user);
       app.route(prefix + base, admin);
+      app.route(prefix + base, clientRoutes());
       app.route(prefix + base, policyRoutes());
     }
     app.route(prefix || "/", root);

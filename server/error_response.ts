@@ -16,6 +16,7 @@ import {
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
+  OAuthError,
   PayloadTooLargeError,
   RateLimitError,
   RequestTimeoutError,
@@ -26,6 +27,7 @@ import type { AppEnv } from "./env.ts";
 type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 413 | 429 | 500 | 502 | 503;
 
 const STATUS_BY_CLASS: ReadonlyArray<[new (...args: never[]) => AuthError, ErrorStatus]> = [
+  [OAuthError, 400],
   [InvalidInputError, 400],
   [AuthenticationError, 401],
   [ForbiddenError, 403],
@@ -40,6 +42,7 @@ const STATUS_BY_CLASS: ReadonlyArray<[new (...args: never[]) => AuthError, Error
 
 /** The HTTP status of a domain error (500 for anything unknown). */
 export function statusOf(error: unknown): ErrorStatus {
+  if (error instanceof OAuthError && error.code === "invalid_client") return 401;
   for (const [errorClass, status] of STATUS_BY_CLASS) {
     if (error instanceof errorClass) return status;
   }
@@ -64,6 +67,12 @@ export function errorResponse(error: unknown, c: Context<AppEnv>): Response {
   if (domain instanceof RateLimitError) c.header("Retry-After", String(domain.retryAfterSeconds));
   if (status === 401 && /token|session/.test(domain.code)) {
     c.header("WWW-Authenticate", `Bearer realm="bus-auth", error="invalid_token"`);
+  }
+  if (domain instanceof OAuthError) {
+    // RFC 6749 §5.2: OAuth clients read error_description, the provider's own clients message.
+    if (status === 401) c.header("WWW-Authenticate", `Basic realm="bus-auth", charset="UTF-8"`);
+    c.header("Pragma", "no-cache");
+    return c.json({ error: domain.code, error_description: domain.message, message: domain.message }, status);
   }
   const message = status === 503 ? "The auth store is unavailable: try again shortly" : domain.message;
   return send(c, status, domain.code, message);

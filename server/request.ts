@@ -14,20 +14,32 @@ import type { AppEnv } from "./env.ts";
 export type JsonBody = Record<string, unknown>;
 
 /**
- * Reads the body as one JSON object (whatever the Content-Type).
+ * Reads the body as text.
  *
- * @throws {InvalidInputError} `invalid_json` for an empty or unparsable body, `invalid_request` for a non-object,
- *   `invalid_body` for bytes that cannot be read
+ * @throws {InvalidInputError} `invalid_body` for bytes that cannot be read
  */
-export async function readJsonObject(c: Context<AppEnv>): Promise<JsonBody> {
-  let text: string;
+export async function readBodyText(c: Context<AppEnv>): Promise<string> {
   try {
-    text = await c.req.text();
+    return await c.req.text();
   } catch (error) {
     if (error instanceof AuthError) throw error;
     throw new InvalidInputError("invalid_body", "The request body could not be read");
   }
-  if (text.trim() === "") throw new InvalidInputError("invalid_json", "The request body is empty: send a JSON object");
+}
+
+/**
+ * Reads the body as one JSON object (whatever the Content-Type). With
+ * `optional`, an empty body is the empty object.
+ *
+ * @throws {InvalidInputError} `invalid_json` for an empty or unparsable body, `invalid_request` for a non-object,
+ *   `invalid_body` for bytes that cannot be read
+ */
+export async function readJsonObject(c: Context<AppEnv>, options: { optional?: boolean } = {}): Promise<JsonBody> {
+  const text = await readBodyText(c);
+  if (text.trim() === "") {
+    if (options.optional) return {};
+    throw new InvalidInputError("invalid_json", "The request body is empty: send a JSON object");
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,6 +1,7 @@
 /**
  * Routes outside the auth bases: health, the `/me` alias, and the internal
- * token endpoint with its `/internal/token` alias.
+ * token endpoint with its `/internal/token` alias (the internal shared key,
+ * or a service client's credentials).
  *
  * @module
  */
@@ -8,6 +9,7 @@
 import { type Context, Hono } from "hono";
 import { authorizeInternalKey, issueInternalToken } from "../lib/service/internal_token.ts";
 import { VERSION } from "../lib/version.ts";
+import { clientCredentialsToken, isFormEncoded } from "./client_credentials.ts";
 import type { AppEnv } from "./env.ts";
 import { internalTokenJson } from "./presenters.ts";
 import { optionalString, optionalTtl, readJsonObject } from "./request.ts";
@@ -38,6 +40,8 @@ export function rootRoutes(): Hono<AppEnv> {
   const internalToken = async (c: Context<AppEnv>) => {
     const ctx = c.get("ctx");
     const key = c.req.header("X-Bus-Internal-Key") ?? null;
+    // OAuth2 client credentials (a form); with the internal key, the JSON bootstrap path whatever the Content-Type.
+    if (key === null && isFormEncoded(c)) return await clientCredentialsToken(c);
     // The key is checked before the body is read: strangers learn nothing.
     authorizeInternalKey(ctx, key);
     const body = await readJsonObject(c);

@@ -14,6 +14,7 @@ import { ADMIN_SCOPES, hasAnyScope } from "../scopes.ts";
 import type { DecisionResult, UserRecord, UserStatus } from "../store/store.ts";
 import { isCanonicalUuid } from "../uuid.ts";
 import { adminActor, recordAudit } from "./audit.ts";
+import { clientTokenRevoked } from "./client_credentials.ts";
 import type { AuthContext } from "./context.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 
@@ -39,7 +40,8 @@ export interface UserPage {
 }
 
 /**
- * Verifies an admin token and checks that it holds one of `anyOf`.
+ * Verifies an admin token and checks that it holds one of `anyOf`; the
+ * token of a service client counts only while the client is not revoked.
  *
  * @throws {AuthenticationError} for a bad, expired, revoked or wrong-audience token
  * @throws {ForbiddenError} `insufficient_scope`
@@ -50,7 +52,7 @@ export async function authorizeAdmin(ctx: AuthContext, token: string, anyOf: rea
     audiences: [AUDIENCE.auth],
     now: ctx.now(),
   });
-  if (await ctx.store.isTokenRevoked(claims.jti)) {
+  if (await ctx.store.isTokenRevoked(claims.jti) || await clientTokenRevoked(ctx, claims)) {
     throw new AuthenticationError("token_revoked", "The token was revoked");
   }
   if (!hasAnyScope(claims.scope, anyOf)) {

@@ -10,6 +10,7 @@ import { AuthenticationError, ForbiddenError, InvalidInputError } from "../error
 import { verifyToken } from "../jwt.ts";
 import { scopesOutsidePolicy } from "../scope_policy.ts";
 import { formatScope, parseScope } from "../scopes.ts";
+import { clientTokenRevoked } from "./client_credentials.ts";
 import type { AuthContext } from "./context.ts";
 
 /** Optional expectations of the caller. */
@@ -23,7 +24,8 @@ export interface CheckExpectations {
 /**
  * Verifies any token of this system and returns its claims: signature,
  * algorithm, expiry, issuer and audience, then the revocation list, the
- * session of session tokens, and, for user API tokens, that the account is
+ * session of session tokens, that the service client of a client's token
+ * is not revoked, and, for user API tokens, that the account is
  * still approved, the token was issued after the account's latest
  * rejection (a re-approval does not revive older tokens), and the account's
  * scope policy, under the global list, still allows every scope it holds.
@@ -48,6 +50,12 @@ export async function checkToken(
     audiences: expect.audience === undefined ? KNOWN_AUDIENCES : [expect.audience],
     now: ctx.now(),
   });
+  if (await clientTokenRevoked(ctx, claims)) {
+    throw new AuthenticationError(
+      "token_revoked",
+      "The token was revoked: the service client it was issued to was revoked",
+    );
+  }
   const revoked = await revocationOf(ctx, claims);
   if (revoked !== null) throw new AuthenticationError("token_revoked", revoked);
   const held = claims.scope.split(" ");

@@ -4,11 +4,12 @@
  * @module
  */
 
-import { AUDIENCE, buildClaims, isKnownAudience, isValidSubject } from "../claims.ts";
+import { AUDIENCE, buildClaims, isKnownAudience, isValidSubject, type TokenClaims } from "../claims.ts";
 import { ForbiddenError, InvalidInputError } from "../errors.ts";
 import { signToken } from "../jwt.ts";
 import { formatScope, parseScope } from "../scopes.ts";
 import { secretsEqual } from "../secret.ts";
+import { BOOTSTRAP_KEY_ACTOR, recordAudit } from "./audit.ts";
 import type { AuthContext } from "./context.ts";
 import type { IssuedToken } from "./session.ts";
 
@@ -47,7 +48,7 @@ export function authorizeInternalKey(ctx: AuthContext, presentedKey: string | nu
 
 /**
  * Issues an internal token when `presentedKey` matches the internal shared
- * key (compared in constant time).
+ * key (compared in constant time), and records the mint.
  *
  * @throws {ForbiddenError} `internal_tokens_disabled`, `internal_key_invalid`, `invalid_subject`, `invalid_audience`
  * @throws {InvalidInputError} `invalid_scope`, `invalid_ttl`
@@ -83,9 +84,21 @@ export async function issueInternalToken(
     ttlSeconds: Math.min(requested ?? maxTtl, maxTtl),
     now: ctx.now(),
   });
-  return {
-    token: await signToken(claims, ctx.signingKey),
-    claims,
-    ttlCapped: requested !== undefined && requested > maxTtl,
-  };
+  const token = await signToken(claims, ctx.signingKey);
+  await recordMint(ctx, BOOTSTRAP_KEY_ACTOR, claims);
+  return { token, claims, ttlCapped: requested !== undefined && requested > maxTtl };
+}
+
+/**
+ * Records a minted internal token in the audit trail: `token.mint` by
+ * `actor`, on the token's client id (or its subject when no client obtained
+ * it), with its audience, scope and id (never the token).
+ */
+export async function recordMint(ctx: AuthContext, actor: string, claims: TokenClaims): Promise<void> {
+  await recordAudit(ctx, {
+    actor,
+    action: "token.mint",
+    target: claims.client_id ?? claims.sub,
+    detail: `aud=${claims.aud} scope=${claims.scope} jti=${claims.jti}`,
+  });
 }
