@@ -61,7 +61,8 @@ DESCRIPTION
     Users register an email into a waitlist, prove the mailbox with a one-time
     code, and wait for an operator to approve them. Approved users request
     short-lived HS256 JWTs (aud=ai.hg.fi/api) with scopes from
-    BUS_AUTH_API_USER_SCOPES; the token subject is the stable account UUID,
+    BUS_AUTH_API_USER_SCOPES that the account's scope policy allows (by
+    default all of them); the token subject is the stable account UUID,
     never the email. OTP verification returns an auth-service session token
     (aud=ai.hg.fi/auth) that grants no API access by itself.
 
@@ -73,6 +74,7 @@ DESCRIPTION
         POST {A}/token, {A}/token/refresh, {A}/logout
         GET  {A}/admin/waitlist    POST {A}/admin/approve, {A}/admin/reject
         POST {A}/admin/tokens/revoke
+        GET|PUT {A}/admin/accounts/{account_id}/policy, {A}/admin/accounts/policy?email=
         POST /api/internal/auth/token (also /internal/token)
 
     Errors are JSON {"error":"<code>","message":"<sentence>"} with 400, 401,

@@ -22,7 +22,8 @@ const SESSION_HINTS: Readonly<Record<string, string>> = {
   not_approved: "bus auth status shows when an operator has approved it",
   account_rejected: "an operator rejected this registration; bus auth status shows it, and the operator can approve it",
   not_verified: "verify the email first: bus auth login --email <email>, then bus auth verify",
-  scope_not_allowed: "ask only for scopes this provider allows users (its operator sets BUS_AUTH_API_USER_SCOPES)",
+  scope_not_allowed:
+    "ask only for scopes this provider allows your account (its operator sets BUS_AUTH_API_USER_SCOPES and each account's scope policy)",
 };
 
 /** Hints by provider error code for `verify`. */
@@ -37,7 +38,8 @@ const OTP_HINTS: Readonly<Record<string, string>> = {
 /** Hints by provider error code for `check --api`. */
 const API_TOKEN_HINTS: Readonly<Record<string, string>> = {
   token_expired: 'request a new one with bus auth token --scope "<scopes>"',
-  token_revoked: "the account's tokens were revoked; bus auth status shows why",
+  token_revoked:
+    "the account's tokens were revoked (bus auth status shows a rejection), or its scope policy dropped a scope of this token",
 };
 
 /** Which hints apply to a command. */

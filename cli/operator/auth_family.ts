@@ -19,6 +19,7 @@ import { runGuarded } from "../shared/run.ts";
 import { readSecretFile } from "../shared/secret_input.ts";
 import type { OperatorAuthCommand, OperatorAuthRun } from "./auth/command.ts";
 import { approveCommand, rejectCommand, waitlistCommand } from "./auth/decisions.ts";
+import { policyCommand } from "./auth/policy.ts";
 import { OPERATOR_AUTH_SYNOPSIS, operatorAuthHelp } from "./help.ts";
 
 /** Every command of the family, in help order. */
@@ -26,6 +27,7 @@ export const OPERATOR_AUTH_COMMANDS: Readonly<Record<string, OperatorAuthCommand
   waitlist: waitlistCommand,
   approve: approveCommand,
   reject: rejectCommand,
+  policy: policyCommand,
 };
 
 /** `bus operator auth`. */

@@ -27,7 +27,8 @@ export const OPERATOR_AUTH_SYNOPSIS =
   `usage: bus operator auth [--api-url <url>] --token-file <path> [--timeout <duration>]
                          [--format text|json] [--output <file>] [--quiet]
                          waitlist [--status <status>] [--limit <n>] [--cursor <cursor>]
-                         | approve --email <email> | reject --email <email> [--reason <text>]
+                         | approve --email <email> [--scopes "<scopes>"] | reject --email <email> [--reason <text>]
+                         | policy show|set (--email <email> | --account-id <id>) [--scopes "<scopes>" | --default]
 `;
 
 /** Short synopsis of `bus operator token`. */
@@ -124,8 +125,11 @@ export function operatorAuthHelp(): string {
 SYNOPSIS
     bus operator auth [<options>] waitlist [--status waitlisted|approved|rejected|all]
                                            [--limit <n>] [--cursor <cursor>]
-    bus operator auth [<options>] approve --email <email>
+    bus operator auth [<options>] approve --email <email> [--scopes "<scopes>"]
     bus operator auth [<options>] reject --email <email> [--reason <text>]
+    bus operator auth [<options>] policy show (--email <email> | --account-id <id>)
+    bus operator auth [<options>] policy set (--email <email> | --account-id <id>)
+                                             (--scopes "<scopes>" | --default)
 
 DESCRIPTION
     Calls the admin endpoints of the auth provider with an auth-service admin
@@ -136,12 +140,22 @@ DESCRIPTION
     stable account id used as the subject of API tokens; repeating a decision
     is harmless.
 
+    Each account has a scope policy: by default every scope of the
+    provider's BUS_AUTH_API_USER_SCOPES. policy set narrows it to a subset
+    (never wider than that list, never operator scopes); the account is then
+    issued only those, and its live API tokens holding a dropped scope are
+    refused by the provider from then on. policy show prints the policy and
+    what it allows now; policy, and approve --scopes, need admin:manage.
+
 COMMANDS
     waitlist  print pending registrations as a table (every page, or one page
               with --limit/--cursor)
-    approve   approve a verified registration and print the account id
+    approve   approve a verified registration and print the account id;
+              --scopes also sets its scope policy
     reject    reject a registration: its API tokens stop working and new ones
               are refused; the user can still sign in to read the status
+    policy    show an account's scope policy, or set it (--scopes) or
+              restore the default (--default)
 
 OPTIONS
     --api-url <url>
@@ -176,6 +190,17 @@ OPTIONS
     --email <email>, --reason <text>
         The registration to decide on, and an optional operator note for reject.
 
+    --scopes "<scopes>"
+        approve and policy set: the account's scope policy, space-separated
+        scopes from BUS_AUTH_API_USER_SCOPES ("" allows none).
+
+    --default
+        policy set only: restore the default policy, the whole
+        BUS_AUTH_API_USER_SCOPES list.
+
+    --account-id <id>
+        policy only: name the account by its id instead of --email.
+
     -h, --help
         Print this help.
 
@@ -186,12 +211,14 @@ ENVIRONMENT
 EXIT STATUS
     0 success; 1 network failure, provider error or unreadable token file;
     2 usage error; 3 the provider refused (for example 403 insufficient_scope,
-    404 user_not_found, 409 not_verified).
+    403 scope_not_allowed, 404 user_not_found, 409 not_verified).
 
 EXAMPLES
     bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/admin-token waitlist
     bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/admin-token approve --email user@example.com
     bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/admin-token reject --email user@example.com
+    bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/manager-token \\
+      policy set --email user@example.com --scopes "llm:proxy"
 
 SEE ALSO
     bus-operator-token(1), bus-auth(1), bus-api-provider-auth(1)

@@ -12,12 +12,15 @@ import { FailureError, RefusedError } from "./errors.ts";
 
 /** One request. */
 export interface JsonRequest {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PUT";
   url: string;
   /** Sent as `Authorization: Bearer …`. */
   bearer?: string;
   headers?: Record<string, string>;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent form-encoded (`application/x-www-form-urlencoded`) instead, as OAuth token requests are. */
+  form?: Record<string, string>;
   timeoutSeconds: number;
 }
 
@@ -30,13 +33,20 @@ export interface JsonRequest {
 export async function requestJson(request: JsonRequest): Promise<unknown> {
   const headers: Record<string, string> = { Accept: "application/json", ...request.headers };
   if (request.bearer !== undefined) headers.Authorization = `Bearer ${request.bearer}`;
-  if (request.body !== undefined) headers["Content-Type"] = "application/json";
+  let payload: string | undefined;
+  if (request.form !== undefined) {
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+    payload = new URLSearchParams(request.form).toString();
+  } else if (request.body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(request.body);
+  }
   let response: Response;
   try {
     response = await fetch(request.url, {
       method: request.method,
       headers,
-      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      body: payload,
       signal: AbortSignal.timeout(request.timeoutSeconds * 1000),
       redirect: "manual",
     });
@@ -58,9 +68,9 @@ export async function requestJson(request: JsonRequest): Promise<unknown> {
   if (response.status >= 200 && response.status < 300 && body !== null) return body;
   const error = typeof body === "object" && body !== null ? body as Record<string, unknown> : {};
   const code = typeof error.error === "string" ? error.error : `http_${response.status}`;
-  const message = typeof error.message === "string"
-    ? error.message
-    : `${response.status} ${response.statusText}`.trim();
+  // OAuth servers (RFC 6749 §5.2) say error_description; the auth provider says both.
+  const description = error.message ?? error.error_description;
+  const message = typeof description === "string" ? description : `${response.status} ${response.statusText}`.trim();
   if (response.status >= 400 && response.status < 500) {
     throw new RefusedError(`${message} (${code}, HTTP ${response.status})`, code, response.status);
   }

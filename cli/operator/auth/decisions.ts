@@ -68,18 +68,22 @@ export const waitlistCommand: OperatorAuthCommand = {
   },
 };
 
-/** `approve --email E`. */
+/** `approve --email E [--scopes S]`: with `--scopes`, the account's scope policy is set in the same step. */
 export const approveCommand: OperatorAuthCommand = {
-  summary: "approve a verified registration and print the account id",
-  options: { email: { type: "string" } },
+  summary: "approve a verified registration and print the account id (--scopes also sets its scope policy)",
+  options: { email: { type: "string" }, scopes: { type: "string" } },
   run: async (run) => {
-    const decided = await decide(run, "approve", { email: requiredEmail(run, "approve") });
+    const email = requiredEmail(run, "approve");
+    const scopes = stringValue(run.values, "scopes");
+    const decided = await decide(run, "approve", scopes === undefined ? { email } : { email, scopes });
+    const listed = scopes?.trim().split(/\s+/).join(" ");
+    const policy = listed === undefined ? "" : `Scope policy: ${listed === "" ? "none (no scope at all)" : listed}.\n`;
     emit(
       run.io,
       run.target,
       run.json
         ? jsonText(decided)
-        : `Approved ${decided.email}: account ${decided.account_id} (user ${decided.user_id}).\n`,
+        : `Approved ${decided.email}: account ${decided.account_id} (user ${decided.user_id}).\n${policy}`,
     );
     return EXIT.ok;
   },
