@@ -1,8 +1,8 @@
 /**
  * HTTP behaviours that must not depend on the store: crafted waitlist
- * cursors, API tokens of a rejected and re-approved account, and revoked
- * admin tokens, each through `app.request()` on memory, SQLite and
- * PostgreSQL.
+ * cursors, API tokens of a rejected and re-approved account, revoked admin
+ * tokens, and account scope policies, each through `app.request()` on
+ * memory, SQLite and PostgreSQL.
  */
 
 import assert from "node:assert/strict";
@@ -167,5 +167,37 @@ onEveryStore(
         }
       }
     }
+  },
+);
+
+onEveryStore(
+  "an account scope policy narrows /token and /check and survives a re-approval, on every store",
+  async (h) => {
+    const admin = await h.mintToken({ scope: "admin:manage" });
+    const { token: session, accountId } = await h.approvedUser("a@example.com");
+    const issue = (scope: string) => h.call("POST", "/api/v1/auth/token", { token: session, body: { scope } });
+    const wide = (await issue("llm:proxy billing:read")).body.access_token;
+    const policy = `/api/v1/auth/admin/accounts/${accountId}/policy`;
+    const set = await h.call("PUT", policy, { token: admin, body: { scopes: "llm:proxy" } });
+    assert.deepEqual(
+      [set.status, set.body.scopes, set.body.effective_scopes],
+      [200, "llm:proxy", "llm:proxy"],
+      set.text,
+    );
+    assertError(await h.call("GET", "/api/v1/auth/check", { token: wide }), 401, "token_revoked");
+    assertError(await issue("billing:read"), 403, "scope_not_allowed");
+    assert.equal((await issue("llm:proxy")).status, 200);
+    h.clock.now += 1_000;
+    assert.equal(
+      (await h.call("POST", "/auth/admin/approve", { token: admin, body: { email: "a@example.com" } })).status,
+      200,
+    );
+    const kept = await h.call("GET", "/api/v1/auth/admin/accounts/policy?email=a@example.com", { token: admin });
+    assert.equal(kept.body.scopes, "llm:proxy", "a repeated approval without scopes keeps the policy");
+    const empty = await h.call("PUT", policy, { token: admin, body: { scopes: "" } });
+    assert.deepEqual([empty.body.scopes, empty.body.default], ["", false], "the empty policy is not the default");
+    const reset = await h.call("PUT", policy, { token: admin, body: { scopes: null } });
+    assert.deepEqual([reset.body.scopes, reset.body.default], [null, true]);
+    assert.equal((await issue("llm:proxy billing:read")).status, 200);
   },
 );
