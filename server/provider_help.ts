@@ -75,10 +75,14 @@ DESCRIPTION
         GET  {A}/admin/waitlist    POST {A}/admin/approve, {A}/admin/reject
         POST {A}/admin/tokens/revoke
         GET|PUT {A}/admin/accounts/{account_id}/policy, {A}/admin/accounts/policy?email=
-        POST /api/internal/auth/token (also /internal/token)
+        GET|POST {A}/admin/clients    POST {A}/admin/clients/{client_id}/rotate,
+             {A}/admin/clients/{client_id}/revoke, {A}/admin/clients/{client_id}/verify-key
+        POST /api/internal/auth/token (also /internal/token): X-Bus-Internal-Key
+             with JSON, or a service client's grant_type=client_credentials form
 
     Errors are JSON {"error":"<code>","message":"<sentence>"} with 400, 401,
-    403, 404, 408, 409, 413, 429 (with Retry-After), 502 or 503.
+    403, 404, 408, 409, 413, 429 (with Retry-After), 502 or 503; the
+    client-credentials grant adds OAuth's error_description (RFC 6749 §5.2).
 
 COMMANDS
     serve

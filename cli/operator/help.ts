@@ -29,6 +29,7 @@ export const OPERATOR_AUTH_SYNOPSIS =
                          waitlist [--status <status>] [--limit <n>] [--cursor <cursor>]
                          | approve --email <email> [--scopes "<scopes>"] | reject --email <email> [--reason <text>]
                          | policy show|set (--email <email> | --account-id <id>) [--scopes "<scopes>" | --default]
+                         | client create|list|rotate|revoke [--name <name>] [--key-file <path>] ...
 `;
 
 /** Short synopsis of `bus operator token`. */
@@ -36,6 +37,8 @@ export const OPERATOR_TOKEN_SYNOPSIS =
   `usage: bus operator token [--api-url <url>] [--internal-key-file <path>] [--format json|token]
                           [--output <file>] [--quiet] [--timeout <duration>]
                           issue --subject <id> [--audience <aud>] [--scope "<scopes>"] [--ttl <duration>]
+       bus operator token [--api-url <url>] [--format json|token] [--output <file>]
+                          issue --client-id <id> --client-secret-file <path> [--scope "<scopes>"] [--ttl <duration>]
        bus operator token [--format json|token] issue --local [--hs256-secret-file <path>] --subject <id> ...
        bus operator token [--api-url <url>] --token-file <path> [--format json] revoke --jti <id>
 `;
@@ -120,7 +123,7 @@ SEE ALSO
 /** `bus operator auth --help`. */
 export function operatorAuthHelp(): string {
   return `NAME
-    bus-operator-auth - review the waitlist and approve or reject registrations
+    bus-operator-auth - review the waitlist, approve or reject registrations, manage service clients
 
 SYNOPSIS
     bus operator auth [<options>] waitlist [--status waitlisted|approved|rejected|all]
@@ -130,6 +133,11 @@ SYNOPSIS
     bus operator auth [<options>] policy show (--email <email> | --account-id <id>)
     bus operator auth [<options>] policy set (--email <email> | --account-id <id>)
                                              (--scopes "<scopes>" | --default)
+    bus operator auth [<options>] client create --name <name> --audience <aud> --scopes "<scopes>"
+                                                [--ttl-max <duration>] --key-file <path> [--if-missing]
+    bus operator auth [<options>] client list
+    bus operator auth [<options>] client rotate --name <name> --key-file <path> [--retire-after <duration>]
+    bus operator auth [<options>] client revoke --name <name>
 
 DESCRIPTION
     Calls the admin endpoints of the auth provider with an auth-service admin
@@ -147,6 +155,21 @@ DESCRIPTION
     refused by the provider from then on. policy show prints the policy and
     what it allows now; policy, and approve --scopes, need admin:manage.
 
+    Service clients get internal tokens with the OAuth2 client-credentials
+    grant (bus operator token issue --client-id) instead of the shared
+    internal key, each within its own audience, scopes and longest lifetime.
+    client create writes the client's key once to --key-file (0600,
+    atomically; never under a repository-local .bus/) and prints only the
+    client id, the key's first 8 characters and the path; the provider keeps
+    only a hash. It creates or reuses: for a client that exists, a key file
+    that holds one of its working keys is reused (exit 0, "Reused", no new
+    key); with --if-missing and no key file (or an empty one) nothing changes
+    (exit 0); otherwise it exits 1 and names the ways on: rotate, a key file
+    with the working key, or --if-missing. client rotate writes a new key to
+    --key-file while the old keys keep working for --retire-after; client
+    revoke ends the client's keys and every token issued to it at once. The
+    client commands need admin:manage.
+
 COMMANDS
     waitlist  print pending registrations as a table (every page, or one page
               with --limit/--cursor)
@@ -156,6 +179,8 @@ COMMANDS
               are refused; the user can still sign in to read the status
     policy    show an account's scope policy, or set it (--scopes) or
               restore the default (--default)
+    client    service clients for the client-credentials grant: create (or
+              reuse) with a key file, list, rotate a key, revoke
 
 OPTIONS
     --api-url <url>
@@ -192,7 +217,8 @@ OPTIONS
 
     --scopes "<scopes>"
         approve and policy set: the account's scope policy, space-separated
-        scopes from BUS_AUTH_API_USER_SCOPES ("" allows none).
+        scopes from BUS_AUTH_API_USER_SCOPES ("" allows none). client create:
+        the scopes the client's tokens may hold (internal scopes allowed).
 
     --default
         policy set only: restore the default policy, the whole
@@ -200,6 +226,29 @@ OPTIONS
 
     --account-id <id>
         policy only: name the account by its id instead of --email.
+
+    --name <name>
+        client: the client's name (lowercase letters, digits and dashes, at
+        most 64), which is also the subject of its tokens.
+
+    --audience <aud>
+        client create: ai.hg.fi/auth, ai.hg.fi/api or ai.hg.fi/internal.
+
+    --ttl-max <duration>
+        client create: the longest lifetime of its tokens (at least 60s).
+        Default, and ceiling: the provider's BUS_AUTH_INTERNAL_TOKEN_TTL_SECONDS.
+
+    --key-file <path>
+        client create and rotate: the file the key is written to (never
+        printed); for create, a file that already holds the client's key.
+
+    --if-missing
+        client create only: a client that exists is left as it is when no
+        key file holds its key.
+
+    --retire-after <duration>
+        client rotate only: how long the old keys keep working. Default: 1h;
+        0 ends them at once.
 
     -h, --help
         Print this help.
@@ -209,9 +258,11 @@ ENVIRONMENT
         Auth provider base URL when --api-url is not given.
 
 EXIT STATUS
-    0 success; 1 network failure, provider error or unreadable token file;
-    2 usage error; 3 the provider refused (for example 403 insufficient_scope,
-    403 scope_not_allowed, 404 user_not_found, 409 not_verified).
+    0 success; 1 network failure, provider error or unreadable token file, or
+    a client that exists without a key file holding its key; 2 usage error;
+    3 the provider refused (for example 403 insufficient_scope, 403
+    scope_not_allowed, 404 user_not_found, 409 not_verified) or no client has
+    the name.
 
 EXAMPLES
     bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/admin-token waitlist
@@ -219,6 +270,9 @@ EXAMPLES
     bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/admin-token reject --email user@example.com
     bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/manager-token \\
       policy set --email user@example.com --scopes "llm:proxy"
+    bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/manager-token \\
+      client create --name billing-worker --audience ai.hg.fi/api \\
+      --scopes "billing:entitlement:check" --ttl-max 10m --key-file ./local/billing-worker.key
 
 SEE ALSO
     bus-operator-token(1), bus-auth(1), bus-api-provider-auth(1)
@@ -232,6 +286,8 @@ export function operatorTokenHelp(): string {
 
 SYNOPSIS
     bus operator token [<options>] issue --subject <id> [--audience <aud>] [--scope "<scopes>"] [--ttl <duration>]
+    bus operator token [<options>] issue --client-id <id> --client-secret-file <path> [--scope "<scopes>"]
+                                         [--ttl <duration>]
     bus operator token [<options>] issue --local [--hs256-secret-file <path>] --subject <id> [...]
     bus operator token [<options>] --token-file <path> revoke --jti <id>
     bus-operator-token [<options>] issue ... | revoke ...
@@ -246,6 +302,14 @@ DESCRIPTION
     never accepted as flag values; every secret file may be - for standard
     input (pass show key | bus operator token --internal-key-file - ...).
     Options may stand before or after issue.
+
+    With --client-id and --client-secret-file, issue uses a service client
+    (bus operator auth client create) instead of the shared key: the OAuth2
+    client-credentials grant (RFC 6749 §4.4), a form with the client's id
+    and key as HTTP Basic credentials, posted to the same endpoint. The token
+    gets the client's name as subject, its audience and, unless --scope
+    names a subset, all its scopes; --ttl shortens it within the client's
+    longest lifetime. --subject and --audience do not go with it.
 
     The token itself is printed only with --format token. The default JSON
     shows the claims, the expiry and the token's first 8 characters
@@ -272,6 +336,11 @@ OPTIONS
     --internal-key-file <path>
         File with the provider's internal shared key (- for standard input).
 
+    --client-id <id>, --client-secret-file <path>
+        A service client's id (the UUID client create prints) and the file
+        with its key (- for standard input): issue with the client-credentials
+        grant instead of the shared key.
+
     --local
         Sign locally instead of calling the provider.
 
@@ -286,6 +355,7 @@ OPTIONS
 
     --scope "<scopes>"
         Space-separated scopes, such as "usage:read" or "waitlist:read waitlist:approve".
+        With --client-id: a subset of the client's scopes (default: all of them).
 
     --ttl <duration>
         Lifetime (90s, 10m, 1h). Default: the provider's maximum remotely, 10m
@@ -341,7 +411,9 @@ ENVIRONMENT
 EXIT STATUS
     0 success; 1 network failure, provider error or unreadable secret file;
     2 usage error; 3 the provider refused (403 for a wrong key, subject or
-    audience, or an admin token without admin:manage).
+    audience, or an admin token without admin:manage; with --client-id 401
+    invalid_client for an unknown or revoked client or a wrong or retired
+    key, 400 invalid_scope for a scope the client may not hold).
 
 EXAMPLES
     bus operator token --api-url http://127.0.0.1:8080 --internal-key-file ./local/internal-key \\
@@ -353,6 +425,9 @@ EXAMPLES
     pass show bus/internal-key | bus operator token --internal-key-file - --format token \\
       --output /run/secrets/billing-worker.token issue --subject billing-worker \\
       --audience ai.hg.fi/api --scope "billing:entitlement:check"
+
+    bus operator token --api-url http://127.0.0.1:8080 --format token --output /run/secrets/billing.token \\
+      issue --client-id 0b6f9a52-1c3d-4e5f-8a9b-0c1d2e3f4a5b --client-secret-file ./local/billing-worker.key
 
     bus operator token --api-url http://127.0.0.1:8080 --token-file ./local/admin-token \\
       revoke --jti 6f1c2a0e-3b4d-4e5f-8a9b-0c1d2e3f4a5b

@@ -51,11 +51,25 @@ const OPTIONS = {
   ttl: { type: "string" },
   "token-file": { type: "string" },
   jti: { type: "string" },
+  "client-id": { type: "string" },
+  "client-secret-file": { type: "string" },
 } as const;
 
 const COMMANDS = ["issue", "revoke"];
 /** Options of issue that revoke does not take. */
-const ISSUE_ONLY = ["local", "internal-key-file", "hs256-secret-file", "subject", "audience", "scope", "ttl"] as const;
+const ISSUE_ONLY = [
+  "local",
+  "internal-key-file",
+  "hs256-secret-file",
+  "subject",
+  "audience",
+  "scope",
+  "ttl",
+  "client-id",
+  "client-secret-file",
+] as const;
+/** Options of issue that the client-credentials grant does not take: the client fixes subject and audience. */
+const NOT_WITH_CLIENT = ["local", "internal-key-file", "hs256-secret-file", "subject", "audience"] as const;
 /** Options of revoke that issue does not take. */
 const REVOKE_ONLY = ["token-file", "jti"] as const;
 
@@ -100,20 +114,22 @@ async function runOperatorToken(args: string[], io: Io): Promise<number> {
   if (values.output !== undefined) refuseRepositoryLocalBus(values.output);
   if (command === "revoke") return await revoke(values, target, io);
   const format = choiceOption("format", values.format ?? "json", ["json", "token"]);
-  const request = readRequest(values);
 
   let envelope: Record<string, unknown>;
-  if (values.local) {
+  if (values["client-id"] !== undefined || values["client-secret-file"] !== undefined) {
+    envelope = await issueAsClient(values, io);
+  } else if (values.local) {
+    const request = readRequest(values);
     for (const remoteOnly of ["api-url", "internal-key-file", "timeout"] as const) {
       if (values[remoteOnly] !== undefined) throw new UsageError(`--${remoteOnly} does not go with --local`);
     }
     envelope = await issueLocally(request, values["hs256-secret-file"], io);
   } else {
     if (values["hs256-secret-file"] !== undefined) throw new UsageError("--hs256-secret-file only goes with --local");
-    envelope = await issueRemotely(request, values, io);
-    if (envelope.ttl_capped === true) {
-      io.stderr(`warning: the provider capped the token lifetime to ${envelope.expires_in} s\n`);
-    }
+    envelope = await issueRemotely(readRequest(values), values, io);
+  }
+  if (envelope.ttl_capped === true) {
+    io.stderr(`warning: the provider capped the token lifetime to ${envelope.expires_in} s\n`);
   }
   const token = String(envelope.access_token);
   envelope = { ...envelope, jti: tokenId(token) };
@@ -189,6 +205,52 @@ function readRequest(values: Values): IssueRequest {
   const scope = formatScope(parseScope((values.scope) ?? ""));
   const ttlSeconds = values.ttl === undefined ? undefined : durationOption("ttl", values.ttl);
   return { subject, audience, scope, ttlSeconds };
+}
+
+/**
+ * `issue --client-id … --client-secret-file …`: the OAuth2 client-credentials
+ * grant (RFC 6749 §4.4) on the internal endpoint, the client authenticated
+ * with HTTP Basic (§2.3.1); `--scope` and `--ttl` narrow within the client's
+ * limits.
+ */
+async function issueAsClient(values: Values, io: Io): Promise<Record<string, unknown>> {
+  for (const option of NOT_WITH_CLIENT) {
+    if (values[option] !== undefined) {
+      throw new UsageError(
+        `--${option} does not go with --client-id: the provider issues the client's own subject and audience`,
+      );
+    }
+  }
+  const clientId = values["client-id"];
+  const secretFile = values["client-secret-file"];
+  if (clientId === undefined || secretFile === undefined) {
+    throw new UsageError("the client-credentials grant needs both --client-id <id> and --client-secret-file <path>");
+  }
+  const shownId = clientId.slice(0, 64);
+  if (!isCanonicalUuid(clientId)) {
+    throw new UsageError(`--client-id "${shownId}" is not a client id: the UUID that client create shows`);
+  }
+  const scope = values.scope === undefined ? undefined : formatScope(parseScope(values.scope));
+  const ttlSeconds = values.ttl === undefined ? undefined : durationOption("ttl", values.ttl);
+  const apiUrl = values["api-url"] ?? io.env.BUS_AUTH_API_URL;
+  if (!apiUrl) throw new UsageError("no auth provider URL: pass --api-url <url> or set BUS_AUTH_API_URL");
+  const timeoutSeconds = durationOption("timeout", values.timeout ?? "30s");
+  const secret = await readSecretFile(secretFile, "client secret file", io);
+  const form: Record<string, string> = { grant_type: "client_credentials" };
+  if (scope) form.scope = scope;
+  if (ttlSeconds !== undefined) form.ttl_seconds = String(ttlSeconds);
+  return await requestJson({
+    method: "POST",
+    url: resolveProviderUrls(apiUrl).internalToken,
+    headers: { Authorization: `Basic ${btoa(`${formEncode(clientId)}:${formEncode(secret)}`)}` },
+    form,
+    timeoutSeconds,
+  }) as Record<string, unknown>;
+}
+
+/** application/x-www-form-urlencoded encoding of one value (RFC 6749 §2.3.1 asks it of Basic credentials). */
+function formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2);
 }
 
 async function issueRemotely(

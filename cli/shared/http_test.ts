@@ -66,3 +66,34 @@ Deno.test("requestJson() names an untrusted server certificate", async () => {
     await server.shutdown();
   }
 });
+
+Deno.test("requestJson() sends a form when given one and reads an OAuth error's error_description", async () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const body = await request.text();
+    if (body.includes("grant_type=password")) {
+      return Response.json({ error: "unsupported_grant_type", error_description: "Use client_credentials" }, {
+        status: 400,
+      });
+    }
+    return Response.json({ type: request.headers.get("Content-Type"), body });
+  });
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/token`;
+    const answer = await requestJson({
+      method: "POST",
+      url,
+      form: { grant_type: "client_credentials", scope: "a:b c" },
+      timeoutSeconds: 5,
+    });
+    assert.deepEqual(answer, {
+      type: "application/x-www-form-urlencoded",
+      body: "grant_type=client_credentials&scope=a%3Ab+c",
+    });
+    await assert.rejects(
+      requestJson({ method: "POST", url, form: { grant_type: "password" }, timeoutSeconds: 5 }),
+      /^RefusedError: Use client_credentials \(unsupported_grant_type, HTTP 400\)$/,
+    );
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -35,12 +35,15 @@ const SECRET_FLAGS: Record<string, string> = {
   "--hs256-secret": "--hs256-secret-file or BUS_AUTH_HS256_SECRET",
   "--secret": "--hs256-secret-file or BUS_AUTH_HS256_SECRET",
   "--password": "a file or the environment",
+  "--client-secret": "--client-secret-file",
 };
 const JWT_SHAPE = /^(Bearer\s+)?eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+/** A service client's key (`bsk_…`, lib/client_keys.ts), anywhere in an argument. */
+const CLIENT_KEY_SHAPE = /bsk_[A-Za-z0-9_-]{43}/;
 
 /**
  * Refuses literal secrets on the command line: secret-carrying flags and
- * any argument shaped like a JWT. The value is never echoed.
+ * any argument shaped like a JWT or holding a client key. The value is never echoed.
  *
  * @throws {UsageError}
  */
@@ -54,6 +57,9 @@ export function refuseLiteralSecrets(args: readonly string[]): void {
     }
     if (JWT_SHAPE.test(arg)) {
       throw new UsageError("A token was given on the command line and refused: use --token-file or BUS_AUTH_TOKEN");
+    }
+    if (CLIENT_KEY_SHAPE.test(arg)) {
+      throw new UsageError("A client key was given on the command line and refused: use --client-secret-file");
     }
   }
 }
