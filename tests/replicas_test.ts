@@ -133,6 +133,56 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a service client revoked on one replica is refused on the other: its keys and its tokens",
+  ignore: skipped !== null,
+  sanitizeResources: false,
+  fn: async () => {
+    const [a, b] = await replicas("replicas_clients");
+    // The client-credentials grant: a form, the credentials as HTTP Basic.
+    const exchange = (url: string, clientId: string, key: string) =>
+      fetch(`${url}/api/internal/auth/token`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          Authorization: `Basic ${btoa(`${clientId}:${key}`)}`,
+        },
+        body: "grant_type=client_credentials",
+        signal: AbortSignal.timeout(30_000),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    try {
+      const admin = (await call(`${a.url}/api/internal/auth/token`, { key: KEY, body: { scope: "admin:manage" } })).body
+        .access_token;
+      const created = await call(`${a.url}/api/v1/auth/admin/clients`, {
+        token: admin,
+        body: { name: "ops-manager", audience: "ai.hg.fi/auth", scopes: "admin:manage" },
+      });
+      assert.equal(created.status, 200);
+      const { client_id: clientId, key } = created.body;
+      const minted = await exchange(b.url, clientId, key);
+      assert.equal(minted.status, 200, JSON.stringify(minted.body));
+      const token = minted.body.access_token;
+      assert.equal((await call(`${a.url}/api/v1/auth/check`, { token })).status, 200);
+      assert.equal((await call(`${a.url}/api/v1/auth/admin/clients`, { token })).status, 200);
+      const listed = await call(`${a.url}/api/v1/auth/admin/clients`, { token: admin });
+      assert.notEqual(listed.body.clients[0].last_used_at, null, "the use on B is seen on A");
+
+      assert.equal(
+        (await call(`${a.url}/api/v1/auth/admin/clients/${clientId}/revoke`, { token: admin, method: "POST" })).status,
+        200,
+      );
+      const refused = await exchange(b.url, clientId, key);
+      assert.deepEqual([refused.status, refused.body.error], [401, "invalid_client"]);
+      for (const url of [`${b.url}/api/v1/auth/check`, `${b.url}/api/v1/auth/admin/clients`]) {
+        const after = await call(url, { token });
+        assert.deepEqual([after.status, after.body.error], [401, "token_revoked"], url);
+      }
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  },
+});
+
+Deno.test({
   name: "postgres cluster cleanup (replicas)",
   ignore: skipped !== null,
   sanitizeResources: false,

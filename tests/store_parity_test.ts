@@ -1,7 +1,8 @@
 /**
  * HTTP behaviours that must not depend on the store: crafted waitlist
  * cursors, API tokens of a rejected and re-approved account, revoked admin
- * tokens, and account scope policies, each through `app.request()` on
+ * tokens, account scope policies, and service clients with their grant,
+ * rotation and revocation, each through `app.request()` on
  * memory, SQLite and PostgreSQL.
  */
 
@@ -199,5 +200,58 @@ onEveryStore(
     const reset = await h.call("PUT", policy, { token: admin, body: { scopes: null } });
     assert.deepEqual([reset.body.scopes, reset.body.default], [null, true]);
     assert.equal((await issue("llm:proxy billing:read")).status, 200);
+  },
+);
+
+onEveryStore(
+  "service clients: the grant, rotation with a retirement, and revocation behave alike on every store",
+  async (h) => {
+    const admin = await h.mintToken({ scope: "admin:manage", ttlSeconds: 86400 });
+    const clients = "/api/v1/auth/admin/clients";
+    const created = await h.call("POST", clients, {
+      token: admin,
+      body: { name: "billing-worker", audience: AUDIENCE.api, scopes: ["usage:read", "billing:entitlement:check"] },
+    });
+    assert.equal(created.status, 200, created.text);
+    const { client_id: clientId, key } = created.body;
+    const exchange = (secret: string, scope?: string) =>
+      h.call("POST", "/api/internal/auth/token", {
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "client_credentials",
+          client_id: clientId,
+          client_secret: secret,
+          ...(scope === undefined ? {} : { scope }),
+        }).toString(),
+      });
+    const first = await exchange(key, "usage:read");
+    assert.deepEqual([first.status, first.body.scope], [200, "usage:read"], first.text);
+    const start = h.clock.now;
+    const rotated = await h.call("POST", `${clients}/${clientId}/rotate`, {
+      token: admin,
+      body: { retire_after_seconds: 60 },
+    });
+    assert.equal(rotated.status, 200, rotated.text);
+    assert.equal((await exchange(key)).status, 200, "the old key works until its retirement");
+    h.clock.now = start + 60_000;
+    assertError(await exchange(key), 401, "invalid_client");
+    const fresh = await exchange(rotated.body.key);
+    assert.equal(fresh.status, 200, fresh.text);
+    const listed = (await h.call("GET", clients, { token: admin })).body.clients[0];
+    assert.deepEqual(
+      [listed.keys.length, listed.last_used_at, listed.scopes],
+      [1, new Date(h.clock.now).toISOString(), ["usage:read", "billing:entitlement:check"]],
+    );
+    assert.equal((await h.call("POST", `${clients}/${clientId}/revoke`, { token: admin })).status, 200);
+    assertError(await exchange(rotated.body.key), 401, "invalid_client");
+    assertError(await h.call("GET", "/api/v1/auth/check", { token: fresh.body.access_token }), 401, "token_revoked");
+    assertError(
+      await h.call("POST", clients, {
+        token: admin,
+        body: { name: "billing-worker", audience: AUDIENCE.api, scopes: "a" },
+      }),
+      409,
+      "client_exists",
+    );
   },
 );
