@@ -61,10 +61,10 @@ export function apiTokenJson(issued: IssuedToken) {
   return { ...tokenFields(issued), audience: issued.claims.aud, scope: issued.claims.scope };
 }
 
-/** `check`. */
+/** `check`; `client_id` for a token of a service client. */
 export function claimsJson(claims: TokenClaims) {
-  const { sub, aud, scope, iat, exp, iss, jti } = claims;
-  return { sub, aud, scope, iat, exp, iss, jti };
+  const { sub, aud, scope, iat, exp, iss, jti, client_id: clientId } = claims;
+  return { sub, aud, scope, iat, exp, iss, jti, ...(clientId === undefined ? {} : { client_id: clientId }) };
 }
 
 /** `admin/waitlist`. */
