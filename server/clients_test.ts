@@ -211,7 +211,7 @@ Deno.test("the client-credentials grant issues a token with the credentials in t
         token: reply.body.access_token,
       });
       assert.equal(check.status, 200, check.text);
-    assert.equal(check.body.client_id, clientId, "check shows the client");
+      assert.equal(check.body.client_id, clientId, "check shows the client");
       assert.equal((await h.store.findClientById(clientId))?.lastUsedAt, h.clock.now, "touched");
       const minted = await auditOf(h, "token.mint");
       assert.deepEqual(minted.map((r) => [r.actor, r.target, r.detail]), [[
