@@ -83,8 +83,8 @@ Deno.test({
       await t.step("create writes the key once, 0600, and prints only the id, the prefix and the path", async () => {
         const created = await create();
         assert.equal(created.code, 0, created.stderr);
-        key = Deno.readTextFileSync(keyFile).trim();
-        assert.match(key, KEY);
+        key = Deno.readTextFileSync(keyFile);
+        assert.match(key, KEY, "the key alone, without a line break (curl --data-urlencode client_secret@FILE)");
         assert.equal(Deno.statSync(keyFile).mode! & 0o777, 0o600);
         noKeyIn(created, key);
         const match =
@@ -109,7 +109,7 @@ Deno.test({
           key_file: keyFile,
           action: "reused",
         });
-        assert.equal(Deno.readTextFileSync(keyFile).trim(), key);
+        assert.equal(Deno.readTextFileSync(keyFile), key);
         assert.equal(Deno.statSync(keyFile).mtime?.getTime(), before, "the file is left alone");
         const text = await create();
         assert.equal(
@@ -269,7 +269,7 @@ Deno.test({
           new RegExp(
             `^Rotated the key of client billing-worker \\(client_id ${clientId}\\): wrote the new key ${
               newKey.slice(0, 8)
-            }… to \\./local/new\\.key; the old keys work until \\d{4}-.+Z\\.\\n$`,
+            }… to \\./local/new\\.key; the old keys work until \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\.\\n$`,
           ),
         );
         for (const file of [keyFile, "./local/new.key"]) {

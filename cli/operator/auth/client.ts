@@ -162,7 +162,7 @@ async function rotate(run: OperatorAuthRun): Promise<number> {
   };
   const old = retireAfter === 0
     ? "the old keys stopped working"
-    : `the old keys work until ${rotated.old_keys_retire_at}`;
+    : `the old keys work until ${shortTime(rotated.old_keys_retire_at)}`;
   emit(
     run.io,
     run.target,
@@ -184,7 +184,7 @@ async function revoke(run: OperatorAuthRun): Promise<number> {
     run.json
       ? jsonText(answer)
       : `Revoked client ${name} (client_id ${client.client_id}): its keys and every token issued to it are refused ` +
-        `from ${answer.revoked_at} on.\n`,
+        `from ${shortTime(String(answer.revoked_at))} on.\n`,
   );
   return EXIT.ok;
 }
@@ -226,10 +226,14 @@ async function heldKey(run: OperatorAuthRun, keyFile: string): Promise<string | 
   return await readSecretFile(keyFile, "client key file", run.io);
 }
 
-/** Writes a key that exists nowhere else yet; a failure says what happened at the provider. */
+/**
+ * Writes a key that exists nowhere else yet, without a line break, so that
+ * `curl --data-urlencode client_secret@FILE` and secret stores that read the
+ * file take it as it is; a failure says what happened at the provider.
+ */
 function storeKey(keyFile: string, key: string, done: string, name: string): void {
   try {
-    writeSecretFile(keyFile, `${key}\n`);
+    writeSecretFile(keyFile, key);
   } catch (error) {
     if (!(error instanceof FailureError)) throw error;
     throw new FailureError(
@@ -270,7 +274,9 @@ function undecided(client: Client, keyFile: string, why: string): FailureError {
 
 function revokedClient(client: Client): FailureError {
   return new FailureError(
-    `The client "${client.name}" (client_id ${client.client_id}) was revoked at ${client.revoked_at}: ` +
+    `The client "${client.name}" (client_id ${client.client_id}) was revoked at ${
+      shortTime(String(client.revoked_at))
+    }: ` +
       "create a client of another name",
     "client_revoked",
   );
@@ -296,9 +302,14 @@ function retireAfterSeconds(value: string): number {
   return /^0+[smhd]?$/.test(value.trim()) ? 0 : durationOption("retire-after", value);
 }
 
+/** An ISO time without its milliseconds. */
+function shortTime(iso: string): string {
+  return iso.replace(/\.\d+Z$/, "Z");
+}
+
 function clientsText(clients: readonly Client[]): string {
   if (clients.length === 0) return "No service clients.\n";
-  const time = (iso: string | null) => iso === null ? "never" : iso.replace(/\.\d+Z$/, "Z");
+  const time = (iso: string | null) => iso === null ? "never" : shortTime(iso);
   const rows = clients.map((client) => [
     client.client_id,
     client.name,
