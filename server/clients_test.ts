@@ -490,3 +490,10 @@ Deno.test("a token naming a client this provider does not know is refused", asyn
   assertError(await h.call("GET", "/api/v1/auth/check", { token }), 401, "token_revoked");
   assertError(await h.call("GET", CLIENTS, { token }), 401, "token_revoked");
 });
+
+Deno.test("the grant works on a provider without BUS_AUTH_INTERNAL_SHARED_KEY", async () => {
+  const { h, admin } = await setup({ internalKey: null });
+  const { clientId, key } = await createClient(h, admin);
+  assert.equal((await exchange(h, clientId, key)).status, 200);
+  assertError(await h.call("POST", TOKEN, { body: { subject: "x" } }), 403, "internal_tokens_disabled");
+});
