@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ForbiddenError, InvalidInputError } from "./errors.ts";
+import { ForbiddenError, InvalidInputError, quotable } from "./errors.ts";
 
 /** Longest scope string a request may carry, in characters. */
 export const MAX_SCOPE_STRING_LENGTH = 2048;
@@ -58,7 +58,7 @@ export function parseScope(value: string): string[] {
     if (!SCOPE_TOKEN.test(scope)) {
       throw new InvalidInputError(
         "invalid_scope",
-        `Cannot parse scope "${scope.slice(0, 64).replace(/[^\x20-\x7e]/g, "?")}": use letters, digits and . _ : * -`,
+        `Cannot parse scope "${quotable(scope)}": use letters, digits and . _ : * -`,
       );
     }
     if (!scopes.includes(scope)) scopes.push(scope);

@@ -9,7 +9,7 @@
  */
 
 import { isKnownAudience, KNOWN_AUDIENCES, MAX_TOKEN_LIFETIME_SECONDS } from "../claims.ts";
-import { generateClientKey, type GeneratedClientKey, isClientKey, matchesClientKey } from "../client_keys.ts";
+import { generateClientKey, type GeneratedClientKey, matchesClientKey } from "../client_keys.ts";
 import { ConflictError, InvalidInputError, NotFoundError, quotable } from "../errors.ts";
 import { parseScope } from "../scopes.ts";
 import type { ClientRecord } from "../store/clients.ts";
@@ -210,7 +210,7 @@ export async function verifyServiceClientKey(
 ): Promise<{ client: ClientRecord; valid: boolean }> {
   await authorizeAdmin(ctx, token, CLIENT_ADMIN_SCOPES);
   const client = await existingClient(ctx, clientId, "check a key of");
-  const valid = client.revokedAt === null && isClientKey(key) && matchesClientKey(key, client.keys, ctx.now());
+  const valid = client.revokedAt === null && matchesClientKey(key, client.keys, ctx.now());
   return { client, valid };
 }
 
