@@ -12,6 +12,7 @@ import { bodyGuard } from "./body_guard.ts";
 import type { AppEnv, Logger } from "./env.ts";
 import { errorResponse } from "./error_response.ts";
 import { adminRoutes } from "./routes_admin.ts";
+import { auditRoutes } from "./routes_audit.ts";
 import { clientRoutes } from "./routes_clients.ts";
 import { policyRoutes } from "./routes_policy.ts";
 import { rootRoutes } from "./routes_root.ts";
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       app.route(prefix + base, admin);
       app.route(prefix + base, clientRoutes());
       app.route(prefix + base, policyRoutes());
+      app.route(prefix + base, auditRoutes());
     }
     app.route(prefix || "/", root);
   }

@@ -77,6 +77,7 @@ DESCRIPTION
         GET|PUT {A}/admin/accounts/{account_id}/policy, {A}/admin/accounts/policy?email=
         GET|POST {A}/admin/clients    POST {A}/admin/clients/{client_id}/rotate,
              {A}/admin/clients/{client_id}/revoke, {A}/admin/clients/{client_id}/verify-key
+        GET  {A}/admin/audit?since=&actor=&target=&action=&cursor=&limit=
         POST /api/internal/auth/token (also /internal/token): X-Bus-Internal-Key
              with JSON, or a service client's grant_type=client_credentials form
 

@@ -71,7 +71,7 @@ export async function listUsers(
   token: string,
   query: { status: UserStatus | null; limit?: number; cursor?: string },
 ): Promise<UserPage> {
-  await authorizeAdmin(ctx, token, ADMIN_SCOPES.waitlist);
+  await authorizeAdminAct(ctx, token, { action: "waitlist.read", anyOf: ADMIN_SCOPES.waitlist });
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
     throw new InvalidInputError("invalid_limit", `Cannot list users: limit must be between 1 and ${MAX_PAGE_SIZE}`);
@@ -102,11 +102,18 @@ export async function approveUser(
   rawEmail: string,
   scopes?: string | null,
 ): Promise<UserRecord> {
-  const claims = await authorizeAdmin(ctx, token, scopes === undefined ? ADMIN_SCOPES.approve : ADMIN_SCOPES.policy);
+  const anyOf = scopes === undefined ? ADMIN_SCOPES.approve : ADMIN_SCOPES.policy;
+  const claims = await authorizeAdminAct(ctx, token, { action: "user.approve", anyOf });
   const email = normalizeEmail(rawEmail);
   const scopePolicy = scopes === undefined ? undefined : parseScopePolicy(scopes, ctx.policy.apiUserScopes);
   const result = await ctx.store.approveUser({ email, accountId: ctx.newId(), now: ctx.now(), scopePolicy });
   const user = decided(result, email, "approve");
+  await recordAudit(ctx, {
+    actor: adminActor(claims),
+    action: "user.approve",
+    target: user.userId,
+    detail: `${user.email}; account ${user.accountId}${result.ok && !result.changed ? "; already approved" : ""}`,
+  });
   if (scopePolicy !== undefined) {
     await recordAudit(ctx, {
       actor: adminActor(claims),
@@ -132,7 +139,7 @@ export async function rejectUser(
   rawEmail: string,
   reason: string | null,
 ): Promise<UserRecord> {
-  await authorizeAdmin(ctx, token, ADMIN_SCOPES.reject);
+  const claims = await authorizeAdminAct(ctx, token, { action: "user.reject", anyOf: ADMIN_SCOPES.reject });
   const email = normalizeEmail(rawEmail);
   const note = reason?.trim() || null;
   // deno-lint-ignore no-control-regex
@@ -143,7 +150,15 @@ export async function rejectUser(
     );
   }
   const result = await ctx.store.rejectUser({ email, reason: note, now: ctx.now() });
-  return decided(result, email, "reject");
+  const user = decided(result, email, "reject");
+  const kept = result.ok && !result.changed ? "; already rejected" : "";
+  await recordAudit(ctx, {
+    actor: adminActor(claims),
+    action: "user.reject",
+    target: user.userId,
+    detail: `${user.email}${note === null ? "" : `; reason: ${note}`}${kept}`,
+  });
+  return user;
 }
 
 function decided(result: DecisionResult, email: string, verb: string): UserRecord {
@@ -163,7 +178,7 @@ function decided(result: DecisionResult, email: string, verb: string): UserRecor
  * @throws {InvalidInputError} `invalid_jti` unless the id is a UUID
  */
 export async function revokeTokenId(ctx: AuthContext, token: string, rawJti: string): Promise<string> {
-  await authorizeAdmin(ctx, token, ADMIN_SCOPES.revoke);
+  const claims = await authorizeAdminAct(ctx, token, { action: "token.revoke", anyOf: ADMIN_SCOPES.revoke });
   const jti = rawJti.toLowerCase();
   if (!isCanonicalUuid(jti)) {
     throw new InvalidInputError(
@@ -172,6 +187,56 @@ export async function revokeTokenId(ctx: AuthContext, token: string, rawJti: str
     );
   }
   const now = ctx.now();
-  await ctx.store.revokeToken({ tokenId: jti, expiresAt: now + REVOCATION_KEEP_SECONDS * 1000, now });
+  const revokedNow = await ctx.store.revokeToken({
+    tokenId: jti,
+    expiresAt: now + REVOCATION_KEEP_SECONDS * 1000,
+    now,
+  });
+  await recordAudit(ctx, {
+    actor: adminActor(claims),
+    action: "token.revoke",
+    target: jti,
+    detail: revokedNow ? null : "already revoked",
+  });
   return jti;
+}
+
+/**
+ * {@link authorizeAdmin} for an act of the audit trail: when the token is
+ * good but lacks the scope, the refusal is recorded as `act.action` with the
+ * outcome `insufficient_scope`, the scopes the act needs and the token's
+ * id (so it can be revoked). Refusals of user session tokens (they carry a
+ * `sid`) and of tokens that fail verification are not recorded, only
+ * logged per request: anyone who signs up holds a session, so recording
+ * them would let anyone grow the trail.
+ *
+ * @throws as {@link authorizeAdmin}
+ */
+export async function authorizeAdminAct(
+  ctx: AuthContext,
+  token: string,
+  act: { action: string; anyOf: readonly string[] },
+): Promise<TokenClaims> {
+  const { action, anyOf } = act;
+  try {
+    return await authorizeAdmin(ctx, token, anyOf);
+  } catch (error) {
+    if (error instanceof ForbiddenError && error.code === "insufficient_scope") {
+      // The token passed verification a moment ago; only its claims are needed.
+      const claims = await verifyToken(token, ctx.signingKey, {
+        issuer: ctx.policy.issuer,
+        audiences: [AUDIENCE.auth],
+        now: ctx.now(),
+      }).catch(() => null);
+      if (claims !== null && claims.sid === undefined) {
+        await recordAudit(ctx, {
+          actor: adminActor(claims),
+          action,
+          detail: `needs ${anyOf.join(" or ")}; token ${claims.jti}`,
+          outcome: "insufficient_scope",
+        });
+      }
+    }
+    throw error;
+  }
 }

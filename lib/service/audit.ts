@@ -7,11 +7,15 @@
  */
 
 import type { TokenClaims } from "../claims.ts";
+import { auditRecordId } from "./audit_id.ts";
 import type { AuthContext } from "./context.ts";
 
 /** What one audit record says; time, id and origin come from the context. */
 export interface AuditEntry {
-  /** Who acted; see {@link adminActor}, {@link userActor}, {@link clientActor}, {@link BOOTSTRAP_KEY_ACTOR}. */
+  /**
+   * Who acted; see {@link adminActor}, {@link userActor}, {@link clientActor}, {@link BOOTSTRAP_KEY_ACTOR},
+   * {@link ANONYMOUS_ACTOR}.
+   */
   actor: string;
   /** Dotted action name, such as `user.approve`. */
   action: string;
@@ -25,6 +29,9 @@ export interface AuditEntry {
 
 /** The actor of an act done with the internal shared key (the spec's bootstrap path). */
 export const BOOTSTRAP_KEY_ACTOR = "bootstrap-key";
+
+/** The actor of an act by someone who presented no credential, such as the wrong guesses that lock an email. */
+export const ANONYMOUS_ACTOR = "anonymous";
 
 /** The actor of an act done with an admin token: its subject. */
 export function adminActor(claims: TokenClaims): string {
@@ -41,11 +48,17 @@ export function clientActor(clientId: string): string {
   return `client:${clientId}`;
 }
 
-/** Appends one record to the audit trail. @throws `StoreUnavailableError` when the store cannot take it */
+/**
+ * Appends one record to the audit trail; records of one process and one
+ * millisecond keep their order (see {@link auditRecordId}).
+ *
+ * @throws `StoreUnavailableError` when the store cannot take it
+ */
 export async function recordAudit(ctx: AuthContext, entry: AuditEntry): Promise<void> {
+  const at = ctx.now();
   await ctx.store.appendAudit({
-    auditId: ctx.newId(),
-    at: ctx.now(),
+    auditId: auditRecordId(at),
+    at,
     actor: entry.actor,
     action: entry.action,
     target: entry.target ?? null,

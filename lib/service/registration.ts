@@ -13,6 +13,7 @@ import {
   type OtpFailureBudget,
   type UserRecord,
 } from "../store/store.ts";
+import { ANONYMOUS_ACTOR, recordAudit, userActor } from "./audit.ts";
 import type { AuthContext } from "./context.ts";
 import { type SessionGrant, startSession } from "./session.ts";
 
@@ -82,7 +83,9 @@ export async function requestOtp(ctx: AuthContext, rawEmail: string): Promise<nu
 
 /**
  * Checks a code; the first correct one consumes the challenge, marks the user
- * verified and starts a session.
+ * verified and starts a session. The audit trail gets `otp.verify` for a
+ * correct code, and `otp.locked` once, for the wrong guess that spends the
+ * email's budget (by `anonymous`: the guesser proved nothing).
  *
  * @throws {import("../errors.ts").InvalidInputError} `invalid_email`, `invalid_otp`
  * @throws {AuthenticationError} `otp_invalid`, `otp_expired`, `otp_used`, `otp_not_requested`, `otp_attempts_exceeded`
@@ -102,9 +105,18 @@ export async function verifyOtp(ctx: AuthContext, rawEmail: string, rawCode: str
   if (!result.ok && result.reason === "locked") throw lockedError(email, result.retryAfterSeconds);
   if (!result.ok && result.reason === "mismatch" && result.lockedNow) {
     ctx.onSecurityEvent({ kind: "otp_locked", email, at: now });
+    const user = await ctx.store.findUserByEmail(email);
+    await recordAudit(ctx, {
+      actor: ANONYMOUS_ACTOR,
+      action: "otp.locked",
+      target: user?.userId ?? null,
+      detail: `${ctx.policy.otpMaxFailuresPerDay} wrong codes in 24 h`,
+    });
   }
   if (!result.ok) throw otpRefusal(email, result);
-  return await startSession(ctx, result.user);
+  const grant = await startSession(ctx, result.user);
+  await recordAudit(ctx, { actor: userActor(result.user.userId), action: "otp.verify", target: result.user.userId });
+  return grant;
 }
 
 /** The budget of wrong guesses per email: the policy's daily maximum in a rolling 24 h. */

@@ -9,6 +9,7 @@ import { AUDIENCE, buildClaims, type TokenClaims } from "../claims.ts";
 import { AuthenticationError, ForbiddenError } from "../errors.ts";
 import { signToken, verifyToken } from "../jwt.ts";
 import type { SessionRecord, UserRecord } from "../store/store.ts";
+import { recordAudit, userActor } from "./audit.ts";
 import type { AuthContext } from "./context.ts";
 
 /** A signed token with its claims. */
@@ -88,12 +89,16 @@ export async function refreshSession(ctx: AuthContext, token: string): Promise<S
   return { ...await signSessionToken(ctx, user, session.sessionId, session.absoluteExpiresAt), user };
 }
 
-/** Ends the session of a token: every token of that session stops working. */
+/**
+ * Ends the session of a token: every token of that session stops working.
+ * Recorded in the audit trail as `session.logout`.
+ */
 export async function endSession(ctx: AuthContext, token: string): Promise<void> {
-  const { claims, session } = await authenticateSession(ctx, token);
+  const { claims, session, user } = await authenticateSession(ctx, token);
   const now = ctx.now();
   await ctx.store.revokeSession(session.sessionId, now);
   await ctx.store.revokeToken({ tokenId: claims.jti, expiresAt: claims.exp * 1000, now });
+  await recordAudit(ctx, { actor: userActor(user.userId), action: "session.logout", target: user.userId });
 }
 
 async function signSessionToken(

@@ -11,7 +11,7 @@
 export interface AuditRecord {
   auditId: string;
   at: number;
-  /** Who acted: `admin:<token subject>`, `client:<client id>`, `bootstrap-key`, or `user:<user id>`. */
+  /** Who acted: `admin:<token subject>`, `client:<client id>`, `bootstrap-key`, `user:<user id>` or `anonymous`. */
   actor: string;
   /** What was done, such as `user.approve`, `client.create`, `otp.locked`. */
   action: string;

@@ -68,6 +68,7 @@ const BEARER_ROUTES: [string, string][] = [
   ["POST", "admin/approve"],
   ["POST", "admin/reject"],
   ["POST", "admin/tokens/revoke"],
+  ["GET", "admin/audit"],
 ];
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "FOO", "get", "M-SEARCH"];
 /** Draws one malformed request. */
@@ -79,6 +80,7 @@ export function fuzzRequest(r: Random, f: FuzzFixtures): FuzzRequest {
     hugeBody,
     streamedBody,
     badWaitlistQuery,
+    badAuditQuery,
     badCheckQuery,
     wrongMethodOrType,
     badAuthorization,
@@ -233,6 +235,35 @@ function badWaitlistQuery(r: Random, f: FuzzFixtures): FuzzRequest {
     what: "bad waitlist query",
     method: "GET",
     path: `${base(r, f)}/admin/waitlist?${params.join("&")}`,
+    headers: { Authorization: `Bearer ${f.admin}` },
+  };
+}
+
+function badAuditQuery(r: Random, f: FuzzFixtures): FuzzRequest {
+  const uuid = r.uuid();
+  const cursor = () =>
+    r.pick([
+      () => badQueryValue(r),
+      () => base64url.encode(JSON.stringify(["audit", r.int(-1e16, 1e16), r.pick([uuid, uuid.toUpperCase()])])),
+      () => base64url.encode(JSON.stringify(["audit", r.pick([Number.MAX_SAFE_INTEGER, 8.64e15, 0.5]), "\u0000"])),
+      () => base64url.encode(JSON.stringify([0, uuid])),
+      () => base64url.encode(r.bytes(r.int(1, 90))),
+      () => `${base64url.encode(JSON.stringify(["audit", 0, uuid]))}=`,
+    ])();
+  const value = () => r.pick(["", "%20", "a%00b", "%C3%A9", "x".repeat(257), badQueryValue(r)]);
+  const params = [
+    ...(r.chance(0.5) ? [`cursor=${cursor()}`] : []),
+    ...(r.chance(0.4) ? [`limit=${r.pick(["0", "501", "-1", "1.5", "ten", "", badQueryValue(r)])}`] : []),
+    ...(r.chance(0.5)
+      ? [`since=${r.pick(["", "-1h", "2026-02-30", "2026-11-24T08:00:00", "99999-01-01", "9".repeat(20), value()])}`]
+      : []),
+    ...(r.chance(0.4) ? [`${r.pick(["actor", "target", "action"])}=${value()}`] : []),
+  ];
+  if (params.length === 0) params.push("limit=x");
+  return {
+    what: "bad audit query",
+    method: "GET",
+    path: `${base(r, f)}/admin/audit?${params.join("&")}`,
     headers: { Authorization: `Bearer ${f.admin}` },
   };
 }
