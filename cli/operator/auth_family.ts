@@ -17,6 +17,7 @@ import { choiceOption, CLIENT_OPTIONS, durationOption, type OptionSpec, parseCom
 import type { OutputTarget } from "../shared/output.ts";
 import { runGuarded } from "../shared/run.ts";
 import { readSecretFile } from "../shared/secret_input.ts";
+import { auditCommand } from "./auth/audit.ts";
 import { clientCommand } from "./auth/client.ts";
 import type { OperatorAuthCommand, OperatorAuthRun } from "./auth/command.ts";
 import { approveCommand, rejectCommand, waitlistCommand } from "./auth/decisions.ts";
@@ -30,6 +31,7 @@ export const OPERATOR_AUTH_COMMANDS: Readonly<Record<string, OperatorAuthCommand
   reject: rejectCommand,
   policy: policyCommand,
   client: clientCommand,
+  audit: auditCommand,
 };
 
 /** `bus operator auth`. */

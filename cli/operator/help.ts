@@ -30,6 +30,7 @@ export const OPERATOR_AUTH_SYNOPSIS =
                          | approve --email <email> [--scopes "<scopes>"] | reject --email <email> [--reason <text>]
                          | policy show|set (--email <email> | --account-id <id>) [--scopes "<scopes>" | --default]
                          | client create|list|rotate|revoke [--name <name>] [--key-file <path>] ...
+                         | audit [--since <time|duration>] [--actor <a>] [--target <t>] [--action <x>]
 `;
 
 /** Short synopsis of `bus operator token`. */
@@ -138,6 +139,8 @@ SYNOPSIS
     bus operator auth [<options>] client list
     bus operator auth [<options>] client rotate --name <name> --key-file <path> [--retire-after <duration>]
     bus operator auth [<options>] client revoke --name <name>
+    bus operator auth [<options>] audit [--since <time|duration>] [--actor <actor>] [--target <id>]
+                                        [--action <action>]
 
 DESCRIPTION
     Calls the admin endpoints of the auth provider with an auth-service admin
@@ -170,6 +173,13 @@ DESCRIPTION
     revoke ends the client's keys and every token issued to it at once. The
     client commands need admin:manage.
 
+    audit prints the provider's audit trail, oldest first, following every
+    page: who (admin:<token subject>, client:<id>, bootstrap-key,
+    user:<id>, anonymous) did what (user.approve, user.reject,
+    token.revoke, otp.verify, otp.locked, session.logout, ...) to which
+    target, when, from which address and request, and the outcome (ok, or
+    the refusal's code). It needs admin:manage.
+
 COMMANDS
     waitlist  print pending registrations as a table (every page, or one page
               with --limit/--cursor)
@@ -181,6 +191,8 @@ COMMANDS
               restore the default (--default)
     client    service clients for the client-credentials grant: create (or
               reuse) with a key file, list, rotate a key, revoke
+    audit     print the audit trail (every page, oldest first) as a table, or
+              JSON lines with --format json
 
 OPTIONS
     --api-url <url>
@@ -195,7 +207,8 @@ OPTIONS
 
     --format text|json
         Human output (default) or JSON ({"users":[...],"next_cursor":...} for
-        waitlist). With json, a failure is a JSON object on stdout too:
+        waitlist; for audit one record object per line). With json, a failure
+        is a JSON object on stdout too:
         {"error":<code>,"message":...,"http_status":<n or null>,"exit_code":<n>}.
 
     --output <file>
@@ -250,6 +263,16 @@ OPTIONS
         client rotate only: how long the old keys keep working. Default: 1h;
         0 ends them at once.
 
+    --since <time|duration>
+        audit only: records from this time on: an ISO time with its offset
+        (2026-11-24T08:00:00Z), a date (2026-11-24, midnight UTC), or a
+        duration back from now (90m, 24h, 7d).
+
+    --actor <actor>, --target <id>, --action <action>
+        audit only: records of this actor (such as admin:ops or
+        user:<user id>), on this target (a user id, account id, token id or
+        client id), or of this action (such as user.approve); exact matches.
+
     -h, --help
         Print this help.
 
@@ -273,6 +296,8 @@ EXAMPLES
     bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/manager-token \\
       client create --name billing-worker --audience ai.hg.fi/api \\
       --scopes "billing:entitlement:check" --ttl-max 10m --key-file ./local/billing-worker.key
+    bus operator auth --api-url http://127.0.0.1:8080 --token-file ./local/manager-token \\
+      audit --since 24h --action user.approve
 
 SEE ALSO
     bus-operator-token(1), bus-auth(1), bus-api-provider-auth(1)
