@@ -183,6 +183,48 @@ pgTest(
   },
 );
 
+pgTest(
+  "PostgreSQL: with the table owned by another role the provider cannot win the rights back; the owner prunes",
+  async () => {
+    const { dsn, role, name } = await ownedDatabase();
+    const provider = await PostgresStore.open({
+      dsn,
+      poolMax: 2,
+      connectTimeoutSeconds: 2,
+      statementTimeoutSeconds: 10,
+    });
+    await provider.appendAudit(record(1, NOW - 400 * DAY));
+    const owner = `${role}_owner`;
+    await cluster!.query(`CREATE ROLE ${owner} LOGIN NOSUPERUSER`);
+    // As the README says: another role owns the trail, the provider's role may only select and insert.
+    await cluster!.query(
+      `ALTER TABLE bus_auth_audit OWNER TO ${owner}; GRANT SELECT, INSERT ON bus_auth_audit TO ${role}`,
+      name,
+    );
+    const sql = postgres(dsn, { max: 1, onnotice: () => {} });
+    try {
+      await provider.appendAudit(record(2, NOW));
+      await sql`GRANT DELETE ON bus_auth_audit TO CURRENT_USER`; // only a warning: no privileges were granted
+      assert.equal(await refusal(sql`DELETE FROM bus_auth_audit`), "42501");
+      await assert.rejects(provider.pruneAudit(NOW - 365 * DAY), /permission denied/);
+      const ownerDsn = dsn.replace(`postgres://${role}@`, `postgres://${owner}@`);
+      const pruner = await PostgresStore.open(
+        { dsn: ownerDsn, poolMax: 1, connectTimeoutSeconds: 2, statementTimeoutSeconds: 10 },
+        { migrate: false },
+      );
+      try {
+        assert.equal(await pruner.pruneAudit(NOW - 365 * DAY), 1);
+      } finally {
+        await pruner.close();
+      }
+      assert.equal((await provider.listAudit(ALL)).length, 1);
+    } finally {
+      await sql.end();
+      await provider.close();
+    }
+  },
+);
+
 Deno.test({
   name: "PostgreSQL append-only tests: stop the cluster",
   ignore: cluster === null,
