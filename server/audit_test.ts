@@ -177,6 +177,24 @@ Deno.test("a good admin token without the scope is refused and recorded with out
     ],
     ["POST", "admin/tokens/revoke", { jti: crypto.randomUUID() }, "token.revoke", "admin:manage"],
     ["GET", "admin/audit", undefined, "audit.read", "admin:manage"],
+    [
+      "PUT",
+      "admin/accounts/policy?email=dave%40example.com",
+      { scopes: "llm:proxy" },
+      "account.policy",
+      "admin:manage",
+    ],
+    ["GET", "admin/accounts/policy?email=dave%40example.com", undefined, "account.policy.read", "admin:manage"],
+    [
+      "POST",
+      "admin/clients",
+      { name: "x", audience: "ai.hg.fi/api", scopes: "llm:proxy" },
+      "client.create",
+      "admin:manage",
+    ],
+    ["GET", "admin/clients", undefined, "client.list", "admin:manage"],
+    ["POST", `admin/clients/${crypto.randomUUID()}/rotate`, {}, "client.rotate", "admin:manage"],
+    ["POST", `admin/clients/${crypto.randomUUID()}/revoke`, {}, "client.revoke", "admin:manage"],
   ];
   for (const [method, path, body, action, needs] of cases) {
     assertError(await h.call(method, `/api/v1/auth/${path}`, { token: reader, body }), 403, "insufficient_scope");

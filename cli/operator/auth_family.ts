@@ -37,7 +37,7 @@ export const OPERATOR_AUTH_COMMANDS: Readonly<Record<string, OperatorAuthCommand
 /** `bus operator auth`. */
 export const operatorAuthProgram: Program = {
   name: "bus-operator-auth",
-  summary: "waitlist, approve, reject",
+  summary: "waitlist, approve, reject, policy, client, audit",
   run: (args, io) => runGuarded("bus-operator-auth", OPERATOR_AUTH_SYNOPSIS, io, args, () => runOperatorAuth(args, io)),
 };
 

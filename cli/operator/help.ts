@@ -52,7 +52,7 @@ export const OPERATOR_TOKEN_SYNOPSIS =
 export function operatorHelp(onPath: readonly string[] | null): string {
   const missing = onPath === null ? "" : ", not found on PATH";
   const entries: [string, string][] = [
-    ["auth", "waitlist, approve, reject (bus-operator-auth)"],
+    ["auth", "waitlist, approve, reject, policy, client, audit (bus-operator-auth)"],
     ["token", "issue service tokens, remotely or --local (bus-operator-token)"],
   ];
   for (const name of onPath ?? []) {

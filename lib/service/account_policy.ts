@@ -13,7 +13,7 @@ import { effectiveScopes, parseScopePolicy, policyAuditDetail, type ScopePolicy 
 import { ADMIN_SCOPES } from "../scopes.ts";
 import type { UserRecord } from "../store/store.ts";
 import { isCanonicalUuid } from "../uuid.ts";
-import { authorizeAdmin } from "./admin.ts";
+import { authorizeAdminAct } from "./admin.ts";
 import { adminActor, recordAudit } from "./audit.ts";
 import type { AuthContext } from "./context.ts";
 
@@ -37,7 +37,7 @@ export interface AccountPolicy {
  * @throws {NotFoundError} `account_not_found`, `user_not_found`
  */
 export async function readAccountPolicy(ctx: AuthContext, token: string, ref: AccountRef): Promise<AccountPolicy> {
-  await authorizeAdmin(ctx, token, ADMIN_SCOPES.policy);
+  await authorizeAdminAct(ctx, token, { action: "account.policy.read", anyOf: ADMIN_SCOPES.policy });
   return policyOf(ctx, await findAccount(ctx, ref, "read"));
 }
 
@@ -57,7 +57,7 @@ export async function setAccountPolicy(
   ref: AccountRef,
   scopes: string | null,
 ): Promise<AccountPolicy> {
-  const claims = await authorizeAdmin(ctx, token, ADMIN_SCOPES.policy);
+  const claims = await authorizeAdminAct(ctx, token, { action: "account.policy", anyOf: ADMIN_SCOPES.policy });
   const policy = parseScopePolicy(scopes, ctx.policy.apiUserScopes);
   const found = await findAccount(ctx, ref, "set");
   const user = await ctx.store.setScopePolicy({ accountId: found.accountId, scopes: policy, now: ctx.now() });

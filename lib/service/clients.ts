@@ -14,7 +14,7 @@ import { ConflictError, InvalidInputError, NotFoundError, quotable } from "../er
 import { parseScope } from "../scopes.ts";
 import type { ClientRecord } from "../store/clients.ts";
 import { isCanonicalUuid } from "../uuid.ts";
-import { authorizeAdmin } from "./admin.ts";
+import { authorizeAdminAct } from "./admin.ts";
 import { adminActor, recordAudit } from "./audit.ts";
 import type { AuthContext } from "./context.ts";
 
@@ -63,7 +63,7 @@ export async function createServiceClient(
   token: string,
   input: NewServiceClient,
 ): Promise<ClientWithNewKey> {
-  const claims = await authorizeAdmin(ctx, token, CLIENT_ADMIN_SCOPES);
+  const claims = await authorizeAdminAct(ctx, token, { action: "client.create", anyOf: CLIENT_ADMIN_SCOPES });
   if (!CLIENT_NAME.test(input.name)) {
     throw new InvalidInputError(
       "invalid_client_name",
@@ -123,7 +123,7 @@ export async function createServiceClient(
 
 /** Every client, by name. */
 export async function listServiceClients(ctx: AuthContext, token: string): Promise<ClientRecord[]> {
-  await authorizeAdmin(ctx, token, CLIENT_ADMIN_SCOPES);
+  await authorizeAdminAct(ctx, token, { action: "client.list", anyOf: CLIENT_ADMIN_SCOPES });
   return await ctx.store.listClients();
 }
 
@@ -142,7 +142,7 @@ export async function rotateServiceClientKey(
   clientId: string,
   retireAfterSeconds: number = DEFAULT_RETIRE_AFTER_SECONDS,
 ): Promise<ClientRotation> {
-  const claims = await authorizeAdmin(ctx, token, CLIENT_ADMIN_SCOPES);
+  const claims = await authorizeAdminAct(ctx, token, { action: "client.rotate", anyOf: CLIENT_ADMIN_SCOPES });
   if (
     !Number.isSafeInteger(retireAfterSeconds) || retireAfterSeconds < 0 ||
     retireAfterSeconds > MAX_TOKEN_LIFETIME_SECONDS
@@ -181,7 +181,7 @@ export async function rotateServiceClientKey(
  * @throws {NotFoundError} `client_not_found`
  */
 export async function revokeServiceClient(ctx: AuthContext, token: string, clientId: string): Promise<ClientRecord> {
-  const claims = await authorizeAdmin(ctx, token, CLIENT_ADMIN_SCOPES);
+  const claims = await authorizeAdminAct(ctx, token, { action: "client.revoke", anyOf: CLIENT_ADMIN_SCOPES });
   requireClientId(clientId, "revoke");
   const revoked = await ctx.store.revokeClient({ clientId, now: ctx.now() });
   if (revoked === null) throw clientNotFound(clientId, "revoke");
@@ -208,7 +208,7 @@ export async function verifyServiceClientKey(
   clientId: string,
   key: string,
 ): Promise<{ client: ClientRecord; valid: boolean }> {
-  await authorizeAdmin(ctx, token, CLIENT_ADMIN_SCOPES);
+  await authorizeAdminAct(ctx, token, { action: "client.verify-key", anyOf: CLIENT_ADMIN_SCOPES });
   const client = await existingClient(ctx, clientId, "check a key of");
   const valid = client.revokedAt === null && matchesClientKey(key, client.keys, ctx.now());
   return { client, valid };
