@@ -190,7 +190,7 @@ Deno.test("bus operator --help lists the bus-operator-* families on PATH and the
     assert.equal(
       commands,
       [
-        "    auth       waitlist, approve, reject (bus-operator-auth)",
+        "    auth       waitlist, approve, reject, policy, client, audit (bus-operator-auth)",
         "    token      issue service tokens, remotely or --local (bus-operator-token)",
         "    deploy     complete deployment flows (bus-operator-deploy on PATH)",
         "    zeta       bus-operator-zeta on PATH",
