@@ -1,36 +1,19 @@
 /**
- * HS256 signing and verification. Verification accepts exactly the JWS
- * compact serialization (three unpadded, canonical base64url segments), the
- * header `typ: "JWT"` without key-locating or critical-extension parameters,
- * pins the algorithm, requires `exp`, `iat`, `sub` and `jti` (a subject of
- * `[A-Za-z0-9._:@-]{1,128}`, UUIDs for `jti`, `sid` and `client_id`), refuses an
- * `iat` more than {@link MAX_CLOCK_SKEW_SECONDS} in the future, and checks
- * the issuer and audience; the revocation store is consulted by the callers
- * that own it.
+ * HS256 signing and verification of this system's tokens. Verification
+ * follows the strict rules of `./jwt_rules.ts` (one compact spelling,
+ * `typ: "JWT"`, no key-locating headers, required and well-formed claims,
+ * `iat` at most {@link MAX_CLOCK_SKEW_SECONDS} ahead) with the algorithm
+ * pinned to HS256; the revocation store is consulted by the callers that own
+ * it.
  *
  * @module
  */
 
-import { base64url, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from "jose";
-import { isValidSubject, type TokenClaims } from "./claims.ts";
-import { AuthenticationError } from "./errors.ts";
-import { isCanonicalUuid } from "./uuid.ts";
+import { SignJWT } from "jose";
+import type { TokenClaims } from "./claims.ts";
+import { verifyStrictly } from "./jwt_rules.ts";
 
-/** Longest bearer token accepted, in characters; anything longer is refused unparsed. */
-export const MAX_TOKEN_LENGTH = 8192;
-
-/** How far in the future a token's `iat` may lie (clocks of two hosts disagree a little). */
-export const MAX_CLOCK_SKEW_SECONDS = 60;
-
-/** Three base64url segments, nothing else: no padding, no whitespace. */
-const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
-/**
- * Header parameters that point verification elsewhere (a key or certificate
- * to fetch or trust) or demand extensions; none of this system's tokens has
- * them. `kid` stays allowed.
- */
-const FOREIGN_HEADERS = ["jku", "x5u", "x5c", "jwk", "crit"] as const;
+export { MAX_CLOCK_SKEW_SECONDS, MAX_TOKEN_LENGTH } from "./jwt_rules.ts";
 
 /** Signs claims as a compact HS256 JWT with header `{"alg":"HS256","typ":"JWT"}`. */
 export async function signToken(claims: TokenClaims, key: Uint8Array): Promise<string> {
@@ -50,97 +33,11 @@ export interface VerifyOptions {
 }
 
 /**
- * Verifies a compact JWT and returns its claims. A token has exactly one
- * accepted spelling: the one {@link signToken} wrote.
+ * Verifies a compact HS256 JWT and returns its claims. A token has exactly
+ * one accepted spelling: the one {@link signToken} wrote.
  *
  * @throws {AuthenticationError} `token_expired`, `token_wrong_audience` or `invalid_token`
  */
 export async function verifyToken(token: string, key: Uint8Array, options: VerifyOptions): Promise<TokenClaims> {
-  if (token.length > MAX_TOKEN_LENGTH || !COMPACT.test(token) || !token.split(".").every(isCanonicalBase64url)) {
-    throw invalidToken("not a compact JWT");
-  }
-  checkHeader(token);
-  let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await jwtVerify(token, key, {
-      algorithms: ["HS256"],
-      issuer: options.issuer,
-      audience: [...options.audiences],
-      currentDate: new Date(options.now),
-      requiredClaims: ["exp", "iat", "sub", "jti"],
-      typ: undefined,
-    }));
-  } catch (error) {
-    throw mapJoseError(error);
-  }
-  const claims = readClaims(payload);
-  if (claims.iat * 1000 > options.now + MAX_CLOCK_SKEW_SECONDS * 1000) {
-    throw invalidToken("it was issued in the future (check the clocks)");
-  }
-  return claims;
-}
-
-/** Whether decoding and encoding again gives the same text (no unused bits set, no padding). */
-function isCanonicalBase64url(segment: string): boolean {
-  try {
-    return base64url.encode(base64url.decode(segment)) === segment;
-  } catch {
-    return false;
-  }
-}
-
-function checkHeader(token: string): void {
-  let header: Record<string, unknown>;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch {
-    throw invalidToken("malformed header");
-  }
-  if (header.typ !== "JWT") throw invalidToken('the header must say typ "JWT"');
-  for (const name of FOREIGN_HEADERS) {
-    if (Object.hasOwn(header, name)) throw invalidToken(`the header parameter "${name}" is not accepted`);
-  }
-}
-
-function readClaims(payload: Record<string, unknown>): TokenClaims {
-  const { iss, sub, aud, scope, iat, exp, jti, sid, client_id: clientId } = payload;
-  if (
-    typeof iss !== "string" || typeof sub !== "string" || typeof aud !== "string" ||
-    typeof iat !== "number" || typeof exp !== "number" || typeof jti !== "string" ||
-    (scope !== undefined && typeof scope !== "string") || (sid !== undefined && typeof sid !== "string") ||
-    (clientId !== undefined && typeof clientId !== "string")
-  ) {
-    throw invalidToken("claims have the wrong types");
-  }
-  // Ids as this system writes them: no store is ever asked about anything else.
-  if (
-    !isValidSubject(sub) || !isCanonicalUuid(jti) || (sid !== undefined && !isCanonicalUuid(sid)) ||
-    (clientId !== undefined && !isCanonicalUuid(clientId))
-  ) {
-    throw invalidToken("claims have the wrong form");
-  }
-  const claims: TokenClaims = { iss, sub, aud, scope: scope ?? "", iat, exp, jti };
-  if (sid !== undefined) claims.sid = sid;
-  if (clientId !== undefined) claims.client_id = clientId;
-  return claims;
-}
-
-function mapJoseError(error: unknown): AuthenticationError {
-  if (error instanceof joseErrors.JWTExpired) {
-    return new AuthenticationError("token_expired", "The token has expired: sign in again");
-  }
-  if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === "aud") {
-      return new AuthenticationError("token_wrong_audience", "The token is not meant for this service: wrong audience");
-    }
-    if (error.claim === "exp" && error.reason === "missing") return invalidToken("it has no expiry");
-    return invalidToken(`claim "${error.claim}" is ${error.reason === "missing" ? "missing" : "not accepted"}`);
-  }
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return invalidToken("bad signature");
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return invalidToken("algorithm not allowed");
-  return invalidToken("malformed");
-}
-
-function invalidToken(why: string): AuthenticationError {
-  return new AuthenticationError("invalid_token", `The token is not valid: ${why}`);
+  return await verifyStrictly(token, key, { ...options, algorithms: ["HS256"] });
 }
