@@ -1,24 +1,32 @@
 /**
- * HS256 signing and verification of this system's tokens. Verification
- * follows the strict rules of `./jwt_rules.ts` (one compact spelling,
- * `typ: "JWT"`, no key-locating headers, required and well-formed claims,
- * `iat` at most {@link MAX_CLOCK_SKEW_SECONDS} ahead) with the algorithm
- * pinned to HS256; the revocation store is consulted by the callers that own
- * it.
+ * Signing and verification of this system's tokens with the keys of
+ * {@link TokenKeys}: HS256 with the shared secret, or EdDSA / ES256 with a
+ * key file's key and its `kid`. Verification follows the strict rules of
+ * `./jwt_rules.ts` (one compact spelling, `typ: "JWT"`, no key-locating
+ * headers, required and well-formed claims, `iat` at most
+ * {@link MAX_CLOCK_SKEW_SECONDS} ahead), chooses the key by `kid` (a
+ * kid-less token: the HS256 secret, when accepted) and pins the algorithm to
+ * that key's; the revocation store is consulted by the callers that own it.
  *
  * @module
  */
 
 import { SignJWT } from "jose";
 import type { TokenClaims } from "./claims.ts";
-import { verifyStrictly } from "./jwt_rules.ts";
+import { invalidToken, verifyStrictly } from "./jwt_rules.ts";
+import { TokenKeys } from "./keys/token_keys.ts";
 
 export { MAX_CLOCK_SKEW_SECONDS, MAX_TOKEN_LENGTH } from "./jwt_rules.ts";
 
-/** Signs claims as a compact HS256 JWT with header `{"alg":"HS256","typ":"JWT"}`. */
-export async function signToken(claims: TokenClaims, key: Uint8Array): Promise<string> {
+/**
+ * Signs claims as a compact JWT with the signing key of `keys`: header
+ * `{"alg":"HS256","typ":"JWT"}` with HS256 (also for a bare secret), or
+ * `{"alg":"EdDSA"|"ES256","typ":"JWT","kid":"…"}` with a key file's key.
+ */
+export async function signToken(claims: TokenClaims, keys: TokenKeys | Uint8Array): Promise<string> {
+  const { alg, kid, key } = await asKeys(keys).signingKey();
   return await new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setProtectedHeader(kid === null ? { alg, typ: "JWT" } : { alg, typ: "JWT", kid })
     .sign(key);
 }
 
@@ -33,11 +41,29 @@ export interface VerifyOptions {
 }
 
 /**
- * Verifies a compact HS256 JWT and returns its claims. A token has exactly
- * one accepted spelling: the one {@link signToken} wrote.
+ * Verifies a compact JWT and returns its claims. A token has exactly one
+ * accepted spelling: the one {@link signToken} wrote. A token with a `kid`
+ * verifies only with that key of `keys` and only with that key's algorithm;
+ * one without only as HS256 with the secret, when `keys` accepts HS256. A
+ * bare secret stands for HS256 alone.
  *
  * @throws {AuthenticationError} `token_expired`, `token_wrong_audience` or `invalid_token`
  */
-export async function verifyToken(token: string, key: Uint8Array, options: VerifyOptions): Promise<TokenClaims> {
-  return await verifyStrictly(token, key, { ...options, algorithms: ["HS256"] });
+export async function verifyToken(
+  token: string,
+  keys: TokenKeys | Uint8Array,
+  options: VerifyOptions,
+): Promise<TokenClaims> {
+  const ring = asKeys(keys);
+  const chooseKey = async (header: { alg?: unknown; kid?: unknown }) => {
+    const found = await ring.verificationKey(header);
+    if (typeof found === "string") throw invalidToken(found);
+    return found.key;
+  };
+  return await verifyStrictly(token, chooseKey, { ...options, algorithms: ring.algorithms });
+}
+
+/** A bare secret is HS256 alone, imported per call (tests, one-shot tools); the provider passes {@link TokenKeys}. */
+function asKeys(keys: TokenKeys | Uint8Array): TokenKeys {
+  return keys instanceof Uint8Array ? TokenKeys.hs256(keys) : keys;
 }

@@ -42,8 +42,10 @@ export function generateOtp(random: RandomBytes = cryptoRandomBytes): string {
 }
 
 /**
- * Derives the OTP hashing key from the signing secret, so that stored hashes
- * are useless without the deployment secret and no second secret is needed.
+ * Derives the OTP hashing key from the HS256 secret (`BUS_AUTH_HS256_SECRET`),
+ * so that stored hashes are useless without the deployment secret and no
+ * second secret is needed. It stays the OTP key when EdDSA or ES256 sign
+ * the tokens: rotating a signing key never invalidates a code in flight.
  */
 export function deriveOtpKey(signingSecret: Uint8Array): Uint8Array {
   return new Uint8Array(createHmac("sha256", signingSecret).update("bus-auth/otp-hash/v1").digest());

@@ -47,7 +47,7 @@ export interface UserPage {
  * @throws {ForbiddenError} `insufficient_scope`
  */
 export async function authorizeAdmin(ctx: AuthContext, token: string, anyOf: readonly string[]): Promise<TokenClaims> {
-  const claims = await verifyToken(token, ctx.signingKey, {
+  const claims = await verifyToken(token, ctx.keys, {
     issuer: ctx.policy.issuer,
     audiences: [AUDIENCE.auth],
     now: ctx.now(),
@@ -223,7 +223,7 @@ export async function authorizeAdminAct(
   } catch (error) {
     if (error instanceof ForbiddenError && error.code === "insufficient_scope") {
       // The token passed verification a moment ago; only its claims are needed.
-      const claims = await verifyToken(token, ctx.signingKey, {
+      const claims = await verifyToken(token, ctx.keys, {
         issuer: ctx.policy.issuer,
         audiences: [AUDIENCE.auth],
         now: ctx.now(),

@@ -51,7 +51,7 @@ export async function issueApiToken(
     ttlSeconds: Math.min(request.ttlSeconds ?? maxTtl, maxTtl),
     now: ctx.now(),
   });
-  return { token: await signToken(claims, ctx.signingKey), claims };
+  return { token: await signToken(claims, ctx.keys), claims };
 }
 
 function requireApproved(user: UserRecord): string {

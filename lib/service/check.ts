@@ -45,7 +45,7 @@ export async function checkToken(
       `Cannot check for audience "${expect.audience.slice(0, 64)}": unknown audience`,
     );
   }
-  const claims = await verifyToken(token, ctx.signingKey, {
+  const claims = await verifyToken(token, ctx.keys, {
     issuer: ctx.policy.issuer,
     audiences: expect.audience === undefined ? KNOWN_AUDIENCES : [expect.audience],
     now: ctx.now(),

@@ -67,7 +67,7 @@ export async function issueClientToken(ctx: AuthContext, request: ClientCredenti
     now,
     clientId: client.clientId,
   });
-  const token = await signToken(claims, ctx.signingKey);
+  const token = await signToken(claims, ctx.keys);
   await ctx.store.touchClient({ clientId: client.clientId, now });
   await recordMint(ctx, clientActor(client.clientId), claims);
   return { token, claims, ttlCapped: requested !== undefined && requested > maxTtl, client };

@@ -8,6 +8,7 @@ import type { AuthPolicy } from "../policy.ts";
 import type { Store } from "../store/store.ts";
 import type { OtpSender } from "../otp/sender.ts";
 import { cryptoRandomBytes, deriveOtpKey, type RandomBytes } from "../otp/code.ts";
+import { TokenKeys } from "../keys/token_keys.ts";
 
 /** Something an operator should hear about, such as a mailbox locked against OTP guessing. */
 export type SecurityEvent = { kind: "otp_locked"; email: string; at: number };
@@ -23,9 +24,11 @@ export interface AuthContext {
   readonly store: Store;
   readonly sender: OtpSender;
   readonly policy: AuthPolicy;
-  /** HS256 signing and verification key. */
+  /** The HS256 secret (`BUS_AUTH_HS256_SECRET`), whatever signs tokens: the OTP key is derived from it. */
   readonly signingKey: Uint8Array;
-  /** Key of the OTP hashes, derived from the signing key. */
+  /** The keys tokens are signed and verified with, imported once, and the JWKS that publishes them. */
+  readonly keys: TokenKeys;
+  /** Key of the OTP hashes, derived from the HS256 secret. */
   readonly otpKey: Uint8Array;
   /** The internal shared key, or `null` when internal token issuing is off. */
   readonly internalKey: Uint8Array | null;
@@ -45,7 +48,10 @@ export interface AuthContextInput {
   store: Store;
   sender: OtpSender;
   policy: AuthPolicy;
+  /** The HS256 secret. */
   signingKey: Uint8Array;
+  /** The token keys; HS256 with `signingKey` alone when omitted. */
+  keys?: TokenKeys;
   internalKey?: Uint8Array | null;
   now?: () => number;
   randomBytes?: RandomBytes;
@@ -54,7 +60,7 @@ export interface AuthContextInput {
 }
 
 /**
- * Builds an {@link AuthContext}, deriving the OTP key from the signing key.
+ * Builds an {@link AuthContext}, deriving the OTP key from the HS256 secret.
  *
  * @example
  * ```ts
@@ -67,6 +73,7 @@ export function createAuthContext(input: AuthContextInput): AuthContext {
     sender: input.sender,
     policy: input.policy,
     signingKey: input.signingKey,
+    keys: input.keys ?? TokenKeys.hs256(input.signingKey),
     otpKey: deriveOtpKey(input.signingKey),
     internalKey: input.internalKey ?? null,
     now: input.now ?? Date.now,

@@ -84,7 +84,7 @@ export async function issueInternalToken(
     ttlSeconds: Math.min(requested ?? maxTtl, maxTtl),
     now: ctx.now(),
   });
-  const token = await signToken(claims, ctx.signingKey);
+  const token = await signToken(claims, ctx.keys);
   await recordMint(ctx, BOOTSTRAP_KEY_ACTOR, claims);
   return { token, claims, ttlCapped: requested !== undefined && requested > maxTtl };
 }

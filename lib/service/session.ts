@@ -47,7 +47,7 @@ export async function startSession(ctx: AuthContext, user: UserRecord): Promise<
  * @throws {AuthenticationError} `invalid_token`, `token_expired`, `token_wrong_audience`, `token_revoked`
  */
 export async function authenticateSession(ctx: AuthContext, token: string): Promise<AuthenticatedSession> {
-  const claims = await verifyToken(token, ctx.signingKey, {
+  const claims = await verifyToken(token, ctx.keys, {
     issuer: ctx.policy.issuer,
     audiences: [AUDIENCE.auth],
     now: ctx.now(),
@@ -118,5 +118,5 @@ async function signSessionToken(
     now,
     sid: sessionId,
   });
-  return { token: await signToken(claims, ctx.signingKey), claims };
+  return { token: await signToken(claims, ctx.keys), claims };
 }
