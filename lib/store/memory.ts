@@ -21,6 +21,7 @@ import {
   type OtpFailureBudget,
   type OtpLockState,
   type RateLimitResult,
+  type SchemaState,
   type SessionRecord,
   type Store,
   type UserCursor,
@@ -36,6 +37,9 @@ interface Challenge {
   attempts: number;
   consumedAt: number | null;
 }
+
+/** The memory store's schema version: it has none, so it is always current. */
+const MEMORY_SCHEMA_VERSION = 0;
 
 /** A {@link Store} kept in process memory. */
 export class MemoryStore implements Store {
@@ -53,6 +57,11 @@ export class MemoryStore implements Store {
 
   ping(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** Always current: the memory store has no schema to fall behind. */
+  schemaVersion(): Promise<SchemaState> {
+    return Promise.resolve({ current: MEMORY_SCHEMA_VERSION, latest: MEMORY_SCHEMA_VERSION });
   }
 
   close(): Promise<void> {

@@ -31,6 +31,10 @@
  * standby after a failover). Any other error, a programming error, propagates
  * unchanged. No message contains the DSN or its password.
  *
+ * Metrics: postgres.js reports nothing about its pool, so {@link PostgresStore.poolStats}
+ * counts for itself: the sockets open now (through the socket factory) and
+ * the operations running or waiting for a connection.
+ *
  * TLS and the failure classification live in `postgres_connection.ts`.
  *
  * @module
@@ -49,8 +53,10 @@ import {
   type OtpFailureBudget,
   type OtpLockState,
   type RateLimitResult,
+  type SchemaState,
   type SessionRecord,
   type Store,
+  type StorePoolStats,
   type UserCursor,
   type UserRecord,
   type UserStatus,
@@ -72,6 +78,7 @@ import {
   clientArguments,
   createPool,
   type PostgresStoreConfig,
+  type SocketCount,
 } from "./postgres_connection.ts";
 
 export type { PostgresStoreConfig };
@@ -104,6 +111,8 @@ export interface PostgresAccess {
   transaction<T>(sql: postgres.Sql, body: (tx: postgres.TransactionSql) => Promise<T>): Promise<T>;
 }
 
+/** The newest migration of the PostgreSQL store. */
+const POSTGRES_LATEST_VERSION = Math.max(...POSTGRES_MIGRATIONS.map((migration) => migration.version));
 /** Statements of a migration (DDL on large tables) may run this long, at least. */
 const MIGRATION_STATEMENT_TIMEOUT_SECONDS = 300;
 /** Client-side slack on top of the connect and statement timeouts. */
@@ -119,12 +128,15 @@ export class PostgresStore implements Store {
   #client: ClientArguments;
   #deadlineMs: number;
   #closed = false;
+  #sockets: SocketCount = { open: 0 };
+  /** Operations in {@link PostgresStore.#run} now. */
+  #inFlight = 0;
   #clients: PostgresClients;
   #audit: PostgresAudit;
 
   private constructor(config: PostgresStoreConfig) {
     this.#config = config;
-    this.#client = clientArguments(config);
+    this.#client = clientArguments(config, this.#sockets);
     this.#sql = createPool(this.#client);
     this.#deadlineMs = (config.connectTimeoutSeconds + config.statementTimeoutSeconds) * 1000 + DEADLINE_MARGIN_MS;
     const access: PostgresAccess = { run: (body) => this.#run(body), transaction };
@@ -202,6 +214,18 @@ export class PostgresStore implements Store {
     return this.#run(async (sql) => {
       await sql`SELECT 1`;
     });
+  }
+
+  schemaVersion(): Promise<SchemaState> {
+    return this.#run(async (sql) => {
+      const [row] = await sql<{ version: number | null }[]>`
+        SELECT max(version) AS version FROM ${sql(POSTGRES_MIGRATIONS_TABLE)}`;
+      return { current: Number(row?.version ?? 0), latest: POSTGRES_LATEST_VERSION };
+    });
+  }
+
+  poolStats(): StorePoolStats {
+    return { max: this.#config.poolMax, open: this.#sockets.open, inFlight: this.#inFlight };
   }
 
   async close(): Promise<void> {
@@ -485,6 +509,7 @@ export class PostgresStore implements Store {
   async #run<T>(body: (sql: postgres.Sql) => Promise<T>, deadlineMs = this.#deadlineMs): Promise<T> {
     const sql = this.#sql;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    this.#inFlight++;
     const work = body(sql);
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -498,6 +523,7 @@ export class PostgresStore implements Store {
     } catch (error) {
       throw asUnavailable(error);
     } finally {
+      this.#inFlight--;
       clearTimeout(timer);
       // An abandoned operation may still fail later: that failure is not unhandled.
       work.catch(() => {});

@@ -130,7 +130,12 @@ export function createPool([dsn, options]: ClientArguments): postgres.Sql {
 /** Arguments of `postgres()`: the DSN without the client-side libpq parameters, and the pool options. */
 export type ClientArguments = [string, postgres.Options<Record<string, never>>];
 
-export function clientArguments(config: PostgresStoreConfig): ClientArguments {
+/** Sockets to the database open now, counted by the socket factory (postgres.js reports none). */
+export interface SocketCount {
+  open: number;
+}
+
+export function clientArguments(config: PostgresStoreConfig, sockets: SocketCount = { open: 0 }): ClientArguments {
   const { dsn, params } = splitDsn(config.dsn);
   const targetSessionAttrs = params.get("target_session_attrs");
   const host = params.get("host");
@@ -158,7 +163,7 @@ export function clientArguments(config: PostgresStoreConfig): ClientArguments {
       idle_in_transaction_session_timeout: config.statementTimeoutSeconds * 1000,
     },
     // Every `ssl` value but false and "prefer" makes postgres.js insist on TLS.
-    socket: socketFactory({ tlsRequired: socketFolder === null && ssl !== false && ssl !== "prefer" }),
+    socket: socketFactory({ tlsRequired: socketFolder === null && ssl !== false && ssl !== "prefer", sockets }),
   };
   return [dsn, options as postgres.Options<Record<string, never>>];
 }
@@ -185,12 +190,16 @@ interface SocketTarget {
  * SSL was required". postgres.js would otherwise start a TLS handshake that
  * the server reads as a malformed start-up packet, and report only
  * "connection reset".
+ *
+ * `sockets.open` counts the sockets open now, for the pool metrics.
  */
-function socketFactory(options: { tlsRequired: boolean }): (target: SocketTarget) => net.Socket {
+function socketFactory(options: { tlsRequired: boolean; sockets: SocketCount }): (target: SocketTarget) => net.Socket {
   let next = 0;
   return (target) => {
     const index = next++ % target.host.length;
     const socket = new net.Socket() as net.Socket & { host?: string; port?: number };
+    options.sockets.open++;
+    socket.once("close", () => options.sockets.open--);
     // postgres.js reads these for TLS server name indication (SNI, for names only). Deno's node:tls checks the
     // certificate against `_host` when there is no server name (an IP address), and "localhost" without it.
     socket.host = target.host[index];

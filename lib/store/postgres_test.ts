@@ -107,6 +107,27 @@ pgTest("PostgresStore.migrate applies the schema once, then nothing, and keeps d
   await live().dropDatabase(name);
 });
 
+pgTest("PostgresStore.schemaVersion tells a schema behind the code, and poolStats counts connections", async () => {
+  const { name, dsn } = await freshDatabase();
+  const store = await PostgresStore.open(storeConfig(dsn, { poolMax: 3 }));
+  try {
+    const latest = ALL_VERSIONS.at(-1)!;
+    assert.deepEqual(await store.schemaVersion(), { current: latest, latest });
+    const stats = store.poolStats();
+    assert.equal(stats.max, 3);
+    assert.ok(stats.open >= 1 && stats.open <= 3, `open connections: ${stats.open}`);
+    assert.equal(stats.inFlight, 0);
+    const running = Promise.all([1, 2, 3, 4].map(() => store.findUserByEmail("nobody@example.com")));
+    assert.equal(store.poolStats().inFlight, 4);
+    await running;
+    await live().query(`DELETE FROM ${POSTGRES_MIGRATIONS_TABLE} WHERE version = ${latest}`, name);
+    assert.deepEqual(await store.schemaVersion(), { current: latest - 1, latest });
+  } finally {
+    await store.close();
+  }
+  await live().dropDatabase(name);
+});
+
 pgTest("PostgresStore.migrate upgrades a version-1 database in place, keeping its users", async () => {
   const { name, dsn } = await freshDatabase();
   await live().query(

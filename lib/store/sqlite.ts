@@ -20,6 +20,7 @@ import {
   type OtpFailureBudget,
   type OtpLockState,
   type RateLimitResult,
+  type SchemaState,
   type SessionRecord,
   type Store,
   type UserCursor,
@@ -27,10 +28,14 @@ import {
   type UserStatus,
 } from "./store.ts";
 import { SQLITE_MIGRATIONS } from "./sqlite_schema.ts";
+
 import type { AuditQuery, AuditRecord } from "./audit.ts";
 import type { ClientRecord, ClientStore, CreateClientResult } from "./clients.ts";
 import { SqliteAudit } from "./sqlite_audit.ts";
 import { SqliteClients } from "./sqlite_clients.ts";
+
+/** The newest migration of the SQLite store. */
+const SQLITE_LATEST_VERSION = Math.max(...SQLITE_MIGRATIONS.map((migration) => migration.version));
 
 /** What the concern modules of the SQLite store (clients, audit) use of it. */
 export interface SqliteAccess {
@@ -135,6 +140,13 @@ export class SqliteStore implements Store {
   ping(): Promise<void> {
     return this.#run(() => {
       this.#prepare("SELECT 1 FROM users LIMIT 1").get();
+    });
+  }
+
+  schemaVersion(): Promise<SchemaState> {
+    return this.#run(() => {
+      const row = this.#prepare("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations").get() as Row;
+      return { current: Number(row.version), latest: SQLITE_LATEST_VERSION };
     });
   }
 

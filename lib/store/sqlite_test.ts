@@ -5,6 +5,7 @@ import { SqliteStore } from "./sqlite.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import { DatabaseSync } from "node:sqlite";
 import { SQLITE_MIGRATIONS } from "./sqlite_schema.ts";
+import type { Store } from "./store.ts";
 
 /** Every schema version, oldest first. */
 const ALL_VERSIONS = SQLITE_MIGRATIONS.map((migration) => migration.version);
@@ -30,6 +31,24 @@ Deno.test("SqliteStore.open creates the file 0600 in a 0700 folder, in WAL mode"
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
     assert.equal((await Deno.stat(join(dir, "nested"))).mode! & 0o777, 0o700);
     assert.ok((await Deno.stat(`${path}-wal`)).isFile);
+    await store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SqliteStore.schemaVersion tells a schema behind the code", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  try {
+    const path = join(dir, "auth.sqlite");
+    const store = SqliteStore.open(path);
+    const latest = ALL_VERSIONS.at(-1)!;
+    assert.deepEqual(await store.schemaVersion(), { current: latest, latest });
+    const db = new DatabaseSync(path);
+    db.exec(`DELETE FROM schema_migrations WHERE version = ${latest}`);
+    db.close();
+    assert.deepEqual(await store.schemaVersion(), { current: latest - 1, latest });
+    assert.equal((store as Store).poolStats, undefined, "no pool to report");
     await store.close();
   } finally {
     await Deno.remove(dir, { recursive: true });

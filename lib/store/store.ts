@@ -115,6 +115,27 @@ export interface RateLimitResult {
   retryAfterSeconds: number;
 }
 
+/** The schema a store holds against the newest one this code knows (`/readyz`). */
+export interface SchemaState {
+  /** The newest migration applied to the store; 0 for none. */
+  current: number;
+  /** The newest migration of this code. */
+  latest: number;
+}
+
+/**
+ * Connection use of a pooled store, for metrics. postgres.js reports no
+ * pool statistics, so the PostgreSQL store counts for itself.
+ */
+export interface StorePoolStats {
+  /** Most connections of the pool (`BUS_AUTH_POSTGRES_POOL_MAX`). */
+  max: number;
+  /** Connections open now (sockets, counted as they open and close). */
+  open: number;
+  /** Store operations running or waiting for a connection now. */
+  inFlight: number;
+}
+
 /** Persistent state of the auth provider. */
 export interface Store extends ClientStore, AuditStore {
   /** Backend name for health output: `memory`, `sqlite` or `postgres`. */
@@ -122,6 +143,14 @@ export interface Store extends ClientStore, AuditStore {
 
   /** Checks that the engine answers. @throws `StoreUnavailableError` */
   ping(): Promise<void>;
+  /**
+   * Reads the store's schema version in one cheap statement, which also
+   * shows that the engine answers. The memory store is always current.
+   * @throws `StoreUnavailableError`
+   */
+  schemaVersion(): Promise<SchemaState>;
+  /** Connection use, for stores with a pool (PostgreSQL); absent elsewhere. */
+  poolStats?(): StorePoolStats;
   /** Releases connections and files. */
   close(): Promise<void>;
 

@@ -40,6 +40,11 @@ function challenge(email: string, now = T0, codeHash = HASH_A) {
 }
 
 const CASES: Case[] = [
+  ["schemaVersion reports the newest schema of the code after open", async (store) => {
+    const state = await store.schemaVersion();
+    assert.equal(state.current, state.latest);
+    assert.ok(Number.isSafeInteger(state.latest) && state.latest >= 0);
+  }],
   ["registerUser creates a waitlisted, unverified user once per email", async (store) => {
     const first = await store.registerUser({ userId: crypto.randomUUID(), email: "a@example.com", now: T0 });
     assert.equal(first.created, true);
