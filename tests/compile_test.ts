@@ -29,22 +29,27 @@ async function run(command: string, args: string[], options: { env?: Record<stri
   };
 }
 
-/** The local modules (paths below the checkout) and npm packages an entry module reaches, dynamic imports included. */
-async function moduleGraph(entry: string): Promise<{ local: string[]; npm: string[] }> {
+/**
+ * The local modules (paths below the checkout), npm packages and Node built-ins (`node:` imports of the modules
+ * outside npm packages) an entry module reaches, dynamic imports included.
+ */
+async function moduleGraph(entry: string): Promise<{ local: string[]; npm: string[]; node: string[] }> {
   const info = await run(Deno.execPath(), ["info", "--json", "--config", CONFIG, join(ROOT, entry)]);
   assert.equal(info.code, 0, info.stderr);
   const graph = JSON.parse(info.stdout) as {
-    modules: { specifier: string; npmPackage?: string }[];
+    modules: { specifier: string; kind?: string; npmPackage?: string }[];
     packages?: Record<string, string>;
   };
   const local: string[] = [];
   const npm = new Set<string>();
+  const node: string[] = [];
   for (const module of graph.modules) {
+    if (module.kind === "node") node.push(module.specifier);
     if (module.specifier.startsWith(`file://${ROOT}`)) local.push(module.specifier.slice(`file://${ROOT}`.length));
     if (module.specifier.startsWith("npm:")) npm.add(module.specifier.replace(/^npm:\/?/, "").replace(/@[^@/]+$/, ""));
     if (module.npmPackage) npm.add(module.npmPackage.replace(/@[^@]+$/, ""));
   }
-  return { local: local.sort(), npm: [...npm].sort() };
+  return { local: local.sort(), npm: [...npm].sort(), node: node.sort() };
 }
 
 Deno.test("each entry module reaches only what its program needs (deno info --json)", async () => {
@@ -244,4 +249,16 @@ Deno.test("deno publish --dry-run accepts the package, without tests or build le
   const files = [...(result.stdout + result.stderr).matchAll(/file:\/\/\S+/g)].map((match) => match[0]);
   assert.ok(files.some((file) => file.endsWith("/main.ts")) && files.some((file) => file.endsWith("/LICENSE")));
   assert.deepEqual(files.filter((file) => /_test\.ts$|\/tests\/|build_commit\.txt$/.test(file)), []);
+  assert.ok(files.some((file) => file.endsWith("/lib/verifier/mod.ts")) && files.some((f) => f.endsWith("/hono.ts")));
+});
+
+Deno.test("the verifier entries reach jose alone (and Hono's types from ./verifier/hono), no node: import", async () => {
+  const shared = /^lib\/(verifier\/[a-z_]+\.ts|jwt_rules\.ts|claims\.ts|errors\.ts|uuid\.ts)$/;
+  for (const [entry, npm] of [["lib/verifier/mod.ts", ["jose"]], ["lib/verifier/hono.ts", ["hono", "jose"]]] as const) {
+    const graph = await moduleGraph(entry);
+    assert.deepEqual(graph.npm, [...npm], entry);
+    assert.deepEqual(graph.node, [], `${entry} imports no Node built-in`);
+    assert.deepEqual(graph.local.filter((path) => !shared.test(path) || path.endsWith("_test.ts")), [], entry);
+  }
+  assert.ok(!(await moduleGraph("lib/verifier/mod.ts")).local.includes("lib/verifier/hono.ts"), "no Hono in the core");
 });
