@@ -11,6 +11,7 @@ import { signToken } from "../lib/jwt.ts";
 import { createVerifier, TokenError, type Verifier } from "../lib/verifier/mod.ts";
 import { callJson } from "./helpers/http.ts";
 import { startProvider } from "./helpers/provider_process.ts";
+import { mintInternal, userApiToken } from "./helpers/provider_tokens.ts";
 
 const SECRET = "verifier-e2e-signing-secret-of-32-bytes";
 const INTERNAL_KEY = "verifier-e2e-internal-key-0123456789";
@@ -42,34 +43,20 @@ Deno.test({
     });
     const api = `${provider.url}/api/v1/auth`;
     const verifier = createVerifier({ issuer: "bus-api-provider-auth", audience: "ai.hg.fi/api", hs256Secret: SECRET });
-    const mint = async (body: Record<string, unknown>) => {
-      const reply = await callJson(`${provider.url}/api/internal/auth/token`, {
-        headers: { "X-Bus-Internal-Key": INTERNAL_KEY },
-        body,
-      });
-      assert.equal(reply.status, 200, JSON.stringify(reply.body));
-      return reply.body.access_token as string;
-    };
+    const mint = (body: Record<string, unknown>) => mintInternal(provider, INTERNAL_KEY, body);
     try {
       const admin = await mint({ subject: "admin-user", scope: "waitlist:read waitlist:approve admin:manage" });
       const service = await mint({ subject: "llm-gateway", audience: "ai.hg.fi/api", scope: "llm:proxy" });
 
       await t.step("a user API token: the claims are the ones /check shows, sub the account UUID", async () => {
-        const email = "verifier-user@example.com";
-        await callJson(`${api}/otp/request`, { body: { email } });
-        const verified = await callJson(`${api}/otp/verify`, {
-          body: { email, otp: await provider.waitForOtp(email) },
+        const user = await userApiToken(provider, INTERNAL_KEY, {
+          email: "verifier-user@example.com",
+          scope: "llm:proxy billing:read",
         });
-        const approved = await callJson(`${api}/admin/approve`, { token: admin, body: { email } });
-        assert.equal(approved.status, 200, JSON.stringify(approved.body));
-        const issued = await callJson(`${api}/token`, {
-          token: verified.body.access_token,
-          body: { scope: "llm:proxy billing:read", ttl_seconds: 600 },
-        });
-        const { local, remote } = await verdicts(verifier, `${api}/check`, issued.body.access_token);
+        const { local, remote } = await verdicts(verifier, `${api}/check`, user.token);
         assert.deepEqual(local, remote);
-        assert.equal((local as { sub: string }).sub, approved.body.account_id);
-        const claims = await verifier.verify(issued.body.access_token);
+        assert.equal((local as { sub: string }).sub, user.accountId);
+        const claims = await verifier.verify(user.token);
         assert.deepEqual(claims.scopes, ["llm:proxy", "billing:read"]);
       });
 
