@@ -176,9 +176,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     throw new TypeError("createVerifier() needs jwksUrl, hs256Secret or both");
   }
   const algorithms = [...secret === null ? [] : ["HS256"], ...jwks === null ? [] : JWKS_ALGORITHMS];
+  // Imported once, not per token (jose would import raw bytes on every call).
+  let hmacKey: Promise<CryptoKey> | null = null;
 
   /** As the provider chooses: by `kid` when the token has one, pinned to that key's `alg`; else the HS256 secret. */
-  async function keyOf(header: JWTHeaderParameters): Promise<Uint8Array | CryptoKey> {
+  async function keyOf(header: JWTHeaderParameters): Promise<CryptoKey> {
     if (header.kid !== undefined) {
       if (typeof header.kid !== "string" || jwks === null) {
         throw invalid("its key id (kid) names no key of this provider");
@@ -192,7 +194,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     if (header.alg !== "HS256") throw invalid("it names no key (kid)");
     // verifyStrictly allows HS256 only when a secret was given.
-    return secret!;
+    hmacKey ??= crypto.subtle.importKey("raw", new Uint8Array(secret!), { name: "HMAC", hash: "SHA-256" }, false, [
+      "verify",
+    ]);
+    return await hmacKey;
   }
 
   return {
