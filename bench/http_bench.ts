@@ -2,7 +2,12 @@
  * HTTP throughput of the provider under wrk, next to a bare Deno.serve
  * baseline in the same run. Prints one table; asserts nothing.
  *
- *   deno run -A bench/http_bench.ts [--duration 10s] [--connections 32] [--store memory|sqlite]
+ *   deno run -A bench/http_bench.ts [--duration 10s] [--connections 32] [--store memory|sqlite] [--metrics]
+ *     [--only healthz,check,status,token,me,register]
+ *
+ * `--metrics` turns the Prometheus metrics on (BUS_AUTH_METRICS_LISTEN on a
+ * free loopback port), to measure what counting costs; `--only` runs some
+ * rows (the baseline always runs).
  *
  * Needs `wrk` (Debian package wrk). Both servers and wrk share this
  * machine's cores, so compare rows with each other, not with other machines.
@@ -18,6 +23,8 @@ const { values } = parseArgs({
     duration: { type: "string", default: "10s" },
     connections: { type: "string", default: "32" },
     store: { type: "string", default: "memory" },
+    metrics: { type: "boolean", default: false },
+    only: { type: "string", default: "healthz,check,status,token,me,register" },
   },
 });
 
@@ -81,7 +88,9 @@ const provider = await startProvider({
   BUS_AUTH_OTP_SENDER: "console",
   BUS_AUTH_RATE_LIMIT_PER_IP: "0",
   ...(values.store === "sqlite" ? { BUS_AUTH_STORE_PATH: join(work, "bench.sqlite") } : {}),
+  ...(values.metrics ? { BUS_AUTH_METRICS_LISTEN: "127.0.0.1:0" } : {}),
 });
+const only = new Set(values.only.split(","));
 try {
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
     await (await fetch(`${provider.url}${path}`, { method: "POST", headers, body: JSON.stringify(body) })).json();
@@ -103,17 +112,56 @@ end
 `,
   );
 
+  const admin = (await post("/api/internal/auth/token", {
+    subject: "bench-admin",
+    audience: "ai.hg.fi/auth",
+    scope: "waitlist:approve",
+  }, { "X-Bus-Internal-Key": key })).access_token;
+  await post("/api/v1/auth/admin/approve", { email: "bench@example.com" }, { Authorization: `Bearer ${admin}` });
+  const apiToken = (await post("/api/v1/auth/token", { scope: "llm:proxy" }, { Authorization: `Bearer ${session}` }))
+    .access_token;
+  const issue = join(work, "token.lua");
+  Deno.writeTextFileSync(
+    issue,
+    `request = function()
+  return wrk.format("POST", "/api/v1/auth/token", {["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer ${session}"}, '{"scope":"llm:proxy","ttl_seconds":600}')
+end
+`,
+  );
+
   const rows: [string, WrkResult][] = [];
   rows.push(["baseline: bare Deno.serve JSON", await wrk(`${baseline.url}/`)]);
-  rows.push(["GET /healthz (store ping)", await wrk(`${provider.url}/healthz`)]);
-  rows.push([
-    "GET /api/v1/auth/me (JWT verify + 3 store reads)",
-    await wrk(`${provider.url}/api/v1/auth/me`, { headers: [`Authorization: Bearer ${session}`] }),
-  ]);
-  rows.push(["POST /api/v1/auth/register (new users)", await wrk(`${provider.url}/`, { script: register })]);
+  if (only.has("healthz")) rows.push(["GET /healthz (store ping)", await wrk(`${provider.url}/healthz`)]);
+  if (only.has("check")) {
+    rows.push([
+      "GET /api/v1/auth/check (API token: JWT verify + revocation, client and account reads)",
+      await wrk(`${provider.url}/api/v1/auth/check`, { headers: [`Authorization: Bearer ${apiToken}`] }),
+    ]);
+  }
+  if (only.has("status")) {
+    rows.push([
+      "GET /api/v1/auth/status (session)",
+      await wrk(`${provider.url}/api/v1/auth/status`, { headers: [`Authorization: Bearer ${session}`] }),
+    ]);
+  }
+  if (only.has("token")) {
+    rows.push(["POST /api/v1/auth/token (API token issued)", await wrk(`${provider.url}/`, { script: issue })]);
+  }
+  if (only.has("me")) {
+    rows.push([
+      "GET /api/v1/auth/me (JWT verify + 3 store reads)",
+      await wrk(`${provider.url}/api/v1/auth/me`, { headers: [`Authorization: Bearer ${session}`] }),
+    ]);
+  }
+  if (only.has("register")) {
+    rows.push(["POST /api/v1/auth/register (new users)", await wrk(`${provider.url}/`, { script: register })]);
+  }
 
   console.log(
-    `store=${values.store} connections=${values.connections} duration=${values.duration} cores=${navigator.hardwareConcurrency}`,
+    `store=${values.store} metrics=${
+      values.metrics ? "on" : "off"
+    } connections=${values.connections} duration=${values.duration} cores=${navigator.hardwareConcurrency}`,
   );
   console.log("| endpoint | requests/s | p50 | p99 | errors |");
   console.log("| --- | ---: | ---: | ---: | --- |");

@@ -7,13 +7,16 @@
 
 import { Hono } from "hono";
 import { type Cidr, resolveClientIp } from "../lib/ip.ts";
+import type { RelayWatch } from "../lib/otp/relay_watch.ts";
 import { type AuthContext, withOrigin } from "../lib/service/context.ts";
 import { bodyGuard } from "./body_guard.ts";
 import type { AppEnv, Logger } from "./env.ts";
 import { errorResponse } from "./error_response.ts";
+import type { ProviderMetrics } from "./metrics.ts";
 import { adminRoutes } from "./routes_admin.ts";
 import { auditRoutes } from "./routes_audit.ts";
 import { clientRoutes } from "./routes_clients.ts";
+import { healthRoutes } from "./routes_health.ts";
 import { policyRoutes } from "./routes_policy.ts";
 import { rootRoutes } from "./routes_root.ts";
 import { userRoutes } from "./routes_user.ts";
@@ -24,6 +27,10 @@ export const AUTH_BASES: readonly string[] = ["/api/v1/auth", "/modules/auth", "
 /** What the application is built from. */
 export interface AppDeps {
   ctx: AuthContext;
+  /** Counts every request for the Prometheus metrics; absent or `null`: metrics off, nothing is counted. */
+  metrics?: ProviderMetrics | null;
+  /** The SMTP relay's watch, for `/readyz`; absent or `null` when the OTP sender reaches no relay. */
+  relay?: RelayWatch | null;
   /** Extra prefix, such as `/local-dev/v1`, under which every route is served too. */
   routePrefix?: string | null;
   /** Largest request body in bytes (default 65536). */
@@ -46,6 +53,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const log = deps.log ?? (() => {});
   const trusted = deps.trustedProxies ?? [];
   const maxSize = deps.maxBodyBytes ?? 65536;
+  const metrics = deps.metrics ?? null;
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {
@@ -62,6 +70,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.header("X-Request-Id", requestId);
     c.header("Cache-Control", "no-store");
     c.header("X-Content-Type-Options", "nosniff");
+    const elapsed = performance.now() - started;
     log({
       level: "info",
       msg: "request",
@@ -69,9 +78,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,
-      duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      duration_ms: Math.round(elapsed * 100) / 100,
       client_ip: clientIp,
     });
+    metrics?.observeRequest(c, elapsed);
   });
 
   app.use(bodyGuard({ maxBytes: maxSize, timeoutSeconds: deps.bodyTimeoutSeconds ?? 30 }));
@@ -80,6 +90,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const user = userRoutes();
   const admin = adminRoutes();
   const root = rootRoutes();
+  const probes = healthRoutes({ relay: deps.relay ?? null });
   for (const prefix of prefixes) {
     for (const base of AUTH_BASES) {
       app.route(prefix + base, user);
@@ -88,12 +99,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       app.route(prefix + base, policyRoutes());
       app.route(prefix + base, auditRoutes());
     }
+    app.route(prefix || "/", probes);
     app.route(prefix || "/", root);
   }
 
   app.notFound((c) =>
     c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path.slice(0, 200)}` }, 404)
   );
-  app.onError(errorResponse);
+  app.onError(
+    metrics === null ? errorResponse : (error, c) => {
+      metrics.failed(error);
+      return errorResponse(error, c);
+    },
+  );
   return app;
 }

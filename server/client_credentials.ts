@@ -29,6 +29,7 @@ export function isFormEncoded(c: Context<AppEnv>): boolean {
 /** Answers a client-credentials request with a token (RFC 6749 §5.1, plus the fields of the internal endpoint). */
 export async function clientCredentialsToken(c: Context<AppEnv>): Promise<Response> {
   const grant = await issueClientToken(c.get("ctx"), await readClientCredentials(c));
+  c.set("issuedAudience", grant.claims.aud);
   c.header("Pragma", "no-cache");
   return c.json({ ...internalTokenJson(grant), client_id: grant.client.clientId });
 }

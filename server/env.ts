@@ -33,5 +33,11 @@ export interface AppEnv {
     requestId: string;
     clientIp: string;
     log: Logger;
+    /**
+     * The audience of the token the internal endpoint issued, for the
+     * metrics (its other token routes have one audience each). Set only
+     * there, so other requests keep their context map as it is.
+     */
+    issuedAudience: string | undefined;
   };
 }

@@ -20,6 +20,7 @@ import { jsonLineLogger } from "./logger.ts";
 import { pruneAudit } from "./audit_prune.ts";
 import { PROVIDER_SYNOPSIS, providerHelp } from "./provider_help.ts";
 import { serve } from "./serve.ts";
+import { checkConnections } from "./startup_checks.ts";
 
 const COMMANDS: readonly string[] = ["serve", "migrate", "config", "healthcheck", "audit"];
 /** The words after `audit`. */
@@ -30,6 +31,7 @@ const OPTIONS = {
   listen: { type: "string" },
   dev: { type: "boolean" },
   "dev-in-container": { type: "boolean" },
+  "check-connections": { type: "boolean" },
   "print-sql": { type: "boolean" },
   url: { type: "string" },
   timeout: { type: "string" },
@@ -70,6 +72,9 @@ async function runProvider(args: string[], io: Io): Promise<number> {
   if (extra.length > 0) return usage(io, `unexpected argument "${extra[0]}"`);
   if (values["print-sql"] && command !== "migrate") return usage(io, "--print-sql only goes with migrate");
   if (values.listen !== undefined && command !== "serve") return usage(io, "--listen only goes with serve");
+  if (values["check-connections"] && command !== "config") {
+    return usage(io, "--check-connections only goes with config");
+  }
   for (const option of ["url", "timeout"] as const) {
     if (values[option] !== undefined && command !== "healthcheck") {
       return usage(io, `--${option} only goes with healthcheck`);
@@ -81,13 +86,17 @@ async function runProvider(args: string[], io: Io): Promise<number> {
     io.stdout(postgresSchemaSql());
     return EXIT.ok;
   }
+  // serve always checks that the SMTP relay takes a connection; config does when asked.
+  const checks = command === "serve" || (command === "config" && values["check-connections"] === true);
   let config: Config;
   try {
     config = loadConfig(io.env, { dev: values.dev || values["dev-in-container"], listen: values.listen });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    io.stderr(`bus-api-provider-auth: invalid configuration:\n${error.problems.map((p) => `  ${p}\n`).join("")}`);
-    return EXIT.usage;
+    const found = checks && error.config !== null
+      ? await checkConnections(error.config, { knownProblems: error.problems })
+      : null;
+    return invalidConfiguration(io, [...error.problems, ...found?.problems ?? []]);
   }
   if (values.dev && !values["dev-in-container"] && !isLoopback(config.listen.hostname)) {
     return usage(
@@ -96,18 +105,25 @@ async function runProvider(args: string[], io: Io): Promise<number> {
         "(in a container whose port is published on the host's loopback only, use --dev-in-container)",
     );
   }
+  const connections = checks ? await checkConnections(config) : null;
+  if (connections !== null && connections.problems.length > 0) return invalidConfiguration(io, connections.problems);
   const log = jsonLineLogger((line) => io.stderr(`${line}\n`));
   switch (command) {
     case "config":
       for (const warning of config.warnings) io.stderr(`warning: ${warning}\n`);
       io.stdout(describeConfig(config));
+      if (connections?.smtpCheckedAt) io.stderr(`checked: the SMTP relay ${smtpRelay(config)} took a connection\n`);
       return EXIT.ok;
     case "migrate":
       return await migrate(config, io);
     case "audit":
       return await pruneAudit(config, io);
     default:
-      return await serve(config, { log, writeOtpLine: (line) => io.stdout(`${line}\n`) });
+      return await serve(config, {
+        log,
+        writeOtpLine: (line) => io.stdout(`${line}\n`),
+        smtpCheckedAt: connections?.smtpCheckedAt ?? undefined,
+      });
   }
 }
 
@@ -258,11 +274,26 @@ function describeConfig(config: Config): string {
     ["BUS_AUTH_ISSUER", policy.issuer],
     ["BUS_AUTH_MAX_BODY_BYTES", config.maxBodyBytes],
     ["BUS_AUTH_AUDIT_RETENTION_DAYS", config.auditRetentionDays],
+    ["BUS_AUTH_METRICS_LISTEN", config.metricsListen === null ? "" : hostPort(config.metricsListen)],
   );
   const dev = config.devDefaults.length > 0
     ? `# development defaults (not secret): ${config.devDefaults.join(" ")}\n`
     : "";
   return dev + lines.map(([name, value]) => `${name}=${value}\n`).join("");
+}
+
+/** Every problem of the configuration, environment and connections alike, in one list; exit 2. */
+function invalidConfiguration(io: Io, problems: readonly string[]): number {
+  io.stderr(`bus-api-provider-auth: invalid configuration:\n${problems.map((p) => `  ${p}\n`).join("")}`);
+  return EXIT.usage;
+}
+
+function hostPort({ hostname, port }: { hostname: string; port: number }): string {
+  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+}
+
+function smtpRelay(config: Config): string {
+  return config.sender.kind === "smtp" ? `"${config.sender.host}:${config.sender.port}"` : "";
 }
 
 function isLoopback(hostname: string): boolean {

@@ -11,7 +11,7 @@ import { AUTH_BASES } from "./app.ts";
 /** Short synopsis printed with usage errors. */
 export const PROVIDER_SYNOPSIS = `usage: bus-api-provider-auth [serve] [--listen HOST:PORT] [--dev | --dev-in-container]
        bus-api-provider-auth migrate [--print-sql]
-       bus-api-provider-auth config [--dev | --dev-in-container]
+       bus-api-provider-auth config [--dev | --dev-in-container] [--check-connections]
        bus-api-provider-auth healthcheck [--url URL] [--timeout DURATION]
        bus-api-provider-auth audit prune
        bus-api-provider-auth help [COMMAND] | --help | --version
@@ -52,7 +52,7 @@ export function providerHelp(): string {
 SYNOPSIS
     bus-api-provider-auth [serve] [--listen HOST:PORT] [--dev | --dev-in-container]
     bus-api-provider-auth migrate [--print-sql]
-    bus-api-provider-auth config [--dev | --dev-in-container]
+    bus-api-provider-auth config [--dev | --dev-in-container] [--check-connections]
     bus-api-provider-auth healthcheck [--url URL] [--timeout DURATION]
     bus-api-provider-auth audit prune
     bus-api-provider-auth help [COMMAND] | --help | --version
@@ -80,6 +80,10 @@ DESCRIPTION
         GET  {A}/admin/audit?since=&actor=&target=&action=&cursor=&limit=
         POST /api/internal/auth/token (also /internal/token): X-Bus-Internal-Key
              with JSON, or a service client's grant_type=client_credentials form
+        GET  /livez (the process runs), /readyz (the store answers with a
+             current schema; the SMTP relay took a connection in the last minute)
+    With BUS_AUTH_METRICS_LISTEN, GET /metrics (Prometheus) is served on that
+    address alone, never on the public listener.
 
     Errors are JSON {"error":"<code>","message":"<sentence>"} with 400, 401,
     403, 404, 408, 409, 413, 429 (with Retry-After), 502 or 503; the
@@ -88,14 +92,19 @@ DESCRIPTION
 COMMANDS
     serve
         Run the provider (the default). Logs one JSON line per request on
-        stderr; the console OTP sender prints codes on stdout.
+        stderr; the console OTP sender prints codes on stdout. With
+        BUS_AUTH_OTP_SENDER=smtp it first checks that the relay takes a
+        connection (EHLO, STARTTLS and AUTH as configured, within 5 s; no mail
+        is sent) and lists a failure with the configuration problems (exit 2).
 
     migrate
         Apply the store schema and exit. The server also migrates at start-up.
 
     config
         Validate the environment and print the effective configuration with
-        secrets hidden; exit 2 when it is invalid.
+        secrets hidden; exit 2 when it is invalid. With --check-connections
+        it also checks the SMTP relay as serve does; without, it makes no
+        network connection.
 
     healthcheck
         GET the /healthz of a running provider: exit 0 when it answers 200
@@ -143,6 +152,10 @@ OPTIONS
         With migrate: print the PostgreSQL DDL for an operator to apply by hand
         (psql -v ON_ERROR_STOP=1 -f schema.sql) instead of applying anything.
 
+    --check-connections
+        With config: also check that the SMTP relay of BUS_AUTH_OTP_SENDER=smtp
+        takes a connection, as serve does before it listens.
+
     --url URL
         With healthcheck: the health URL to ask instead of the one
         BUS_AUTH_LISTEN implies, such as http://127.0.0.1:8080/healthz.
@@ -177,6 +190,7 @@ EXAMPLES
     Container or systemd health check:
         bus-api-provider-auth healthcheck
         bus-api-provider-auth healthcheck --url http://127.0.0.1:8080/healthz
+        bus-api-provider-auth healthcheck --url http://127.0.0.1:8080/readyz
 
     Schema for a database administrator:
         bus-api-provider-auth migrate --print-sql > bus-auth-schema.sql

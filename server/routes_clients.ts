@@ -42,27 +42,27 @@ export function clientRoutes(): Hono<AppEnv> {
     return c.json({ clients: clients.map((client) => clientJson(client, now)) });
   });
 
-  routes.post("/admin/clients/:clientId/rotate", async (c) => {
+  routes.post("/admin/clients/:client_id/rotate", async (c) => {
     const token = bearerToken(c);
     const body = await readJsonObject(c, { optional: true });
     const retireAfter = optionalNumber(body, "retire_after_seconds", "invalid_retire_after");
     return c.json(
-      rotationJson(await rotateServiceClientKey(c.get("ctx"), token, c.req.param("clientId"), retireAfter)),
+      rotationJson(await rotateServiceClientKey(c.get("ctx"), token, c.req.param("client_id"), retireAfter)),
     );
   });
 
-  routes.post("/admin/clients/:clientId/revoke", async (c) => {
-    const revoked = await revokeServiceClient(c.get("ctx"), bearerToken(c), c.req.param("clientId"));
+  routes.post("/admin/clients/:client_id/revoke", async (c) => {
+    const revoked = await revokeServiceClient(c.get("ctx"), bearerToken(c), c.req.param("client_id"));
     return c.json(clientRevocationJson(revoked));
   });
 
-  routes.post("/admin/clients/:clientId/verify-key", async (c) => {
+  routes.post("/admin/clients/:client_id/verify-key", async (c) => {
     const token = bearerToken(c);
     const body = await readJsonObject(c);
     const checked = await verifyServiceClientKey(
       c.get("ctx"),
       token,
-      c.req.param("clientId"),
+      c.req.param("client_id"),
       requireString(body, "key"),
     );
     return c.json({ client_id: checked.client.clientId, name: checked.client.name, valid: checked.valid });

@@ -51,6 +51,7 @@ export function rootRoutes(): Hono<AppEnv> {
       scope: optionalString(body, "scope"),
       ttlSeconds: optionalTtl(body, "ttl_seconds"),
     });
+    c.set("issuedAudience", grant.claims.aud);
     return c.json(internalTokenJson(grant));
   };
   routes.post("/api/internal/auth/token", internalToken);

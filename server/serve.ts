@@ -2,7 +2,9 @@
  * `bus-api-provider-auth serve`: opens the store and sender of a validated
  * configuration, serves the app until SIGINT/SIGTERM (or an abort signal)
  * through `serveGuarded` (stalled connections closed, accept failures
- * survived), and sweeps expired rows periodically.
+ * survived), and sweeps expired rows periodically. With
+ * `BUS_AUTH_METRICS_LISTEN` it counts requests and serves `/metrics` on a
+ * listener of its own.
  *
  * @module
  */
@@ -10,6 +12,7 @@
 import { type Config, maskDsn } from "../lib/config/config.ts";
 import { createAuthContext } from "../lib/service/context.ts";
 import type { OtpSender } from "../lib/otp/sender.ts";
+import { RelayWatch } from "../lib/otp/relay_watch.ts";
 import type { Store } from "../lib/store/store.ts";
 import { createOtpSender } from "../lib/otp/factory.ts";
 import { describeStore, openStore } from "../lib/store/factory.ts";
@@ -17,6 +20,9 @@ import { VERSION } from "../lib/version.ts";
 import { createApp } from "./app.ts";
 import type { Logger } from "./env.ts";
 import { serveGuarded } from "./guarded_server.ts";
+import { ProviderMetrics } from "./metrics.ts";
+import { serveMetrics } from "./metrics_server.ts";
+import { observedSender } from "./observed_sender.ts";
 
 /** How often expired challenges, revocations and windows are deleted. */
 const PURGE_INTERVAL_MS = 5 * 60 * 1000;
@@ -29,6 +35,8 @@ export interface ServeIo {
   writeOtpLine: (line: string) => void;
   /** Stops the server when aborted (tests); SIGINT and SIGTERM always do. */
   signal?: AbortSignal;
+  /** When the start-up check reached the SMTP relay (epoch ms): `/readyz` counts it as a connection. */
+  smtpCheckedAt?: number;
 }
 
 /**
@@ -64,6 +72,12 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
     log({ level: "error", msg: "cannot create the OTP sender", detail: errorText(error) });
     return 1;
   }
+  const metrics = config.metricsListen === null
+    ? null
+    : new ProviderMetrics({ routePrefix: config.routePrefix, store });
+  const smtp = sender;
+  const relay = smtp.verify === undefined ? null : new RelayWatch(() => smtp.verify!(), { okAt: io.smtpCheckedAt });
+  sender = observedSender(sender, { metrics, relay });
   const ctx = createAuthContext({
     store,
     sender,
@@ -76,6 +90,8 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
   });
   const app = createApp({
     ctx,
+    metrics,
+    relay,
     routePrefix: config.routePrefix,
     maxBodyBytes: config.maxBodyBytes,
     bodyTimeoutSeconds: config.bodyTimeoutSeconds,
@@ -91,7 +107,17 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
       log({ level: "warn", msg: "purge failed", detail: errorText(error) })
     );
   }, PURGE_INTERVAL_MS);
+  let metricsServer: Deno.HttpServer | null = null;
   try {
+    if (metrics !== null && config.metricsListen !== null) {
+      const { hostname, port } = config.metricsListen;
+      try {
+        metricsServer = serveMetrics({ hostname, port, metrics, log, signal: stop.signal });
+      } catch (error) {
+        log({ level: "error", msg: `cannot listen on ${hostname}:${port} for metrics`, detail: errorText(error) });
+        return 1;
+      }
+    }
     const server = serveGuarded({
       hostname: config.listen.hostname,
       port: config.listen.port,
@@ -112,6 +138,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
       },
     }, (request, env) => app.fetch(request, env));
     await server.finished;
+    await metricsServer?.finished;
     log({ level: "info", msg: "stopped" });
     return 0;
   } catch (error) {
@@ -122,6 +149,8 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
     });
     return 1;
   } finally {
+    stop.abort();
+    await metricsServer?.finished;
     clearInterval(purge);
     for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, onSignal);
     await Promise.allSettled([store.close(), sender.close()]);

@@ -64,9 +64,9 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
+    // The relay answers the start-up check, then goes away.
     const catcher = await startSmtpCatcher();
     const port = catcher.port;
-    await catcher.close();
     const provider = await startProvider({
       BUS_AUTH_HS256_SECRET: "smtp-e2e-signing-secret-of-32-bytes-min",
       BUS_AUTH_OTP_SENDER: "smtp",
@@ -75,6 +75,7 @@ Deno.test({
       BUS_AUTH_SMTP_TLS: "none",
       BUS_AUTH_SMTP_FROM: "auth@example.test",
     });
+    await catcher.close();
     try {
       const api = `${provider.url}/api/v1/auth`;
       await post(`${api}/register`, { email: "user@example.com" });

@@ -67,20 +67,29 @@ export interface Config {
   bodyTimeoutSeconds: number;
   /** Days an audit record is kept; `audit prune` deletes older ones. */
   auditRetentionDays: number;
+  /** Address of the Prometheus `/metrics` listener, or `null`: metrics off. Never the public listener. */
+  metricsListen: { hostname: string; port: number } | null;
   /** Names of the variables that took a development default (only with `dev`). */
   devDefaults: readonly string[];
   /** Non-fatal findings to print at start-up. */
   warnings: readonly string[];
 }
 
-/** The configuration is unusable; `problems` has one line per problem. */
+/**
+ * The configuration is unusable; `problems` has one line per problem.
+ * `config` is what could be read, fallbacks in place of the faulty values,
+ * so that checks beyond the environment (such as reaching the SMTP relay)
+ * can add their problems to the same list.
+ */
 export class ConfigError extends Error {
   readonly problems: readonly string[];
+  readonly config: Config | null;
 
-  constructor(problems: readonly string[]) {
+  constructor(problems: readonly string[], config: Config | null = null) {
     super(`Invalid configuration: ${problems.length} problem${problems.length === 1 ? "" : "s"}`);
     this.name = "ConfigError";
     this.problems = problems;
+    this.config = config;
   }
 }
 
@@ -140,6 +149,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     headerTimeoutSeconds: readInteger(read, "BUS_AUTH_HEADER_TIMEOUT_SECONDS"),
     bodyTimeoutSeconds: readInteger(read, "BUS_AUTH_BODY_TIMEOUT_SECONDS"),
     auditRetentionDays: readInteger(read, "BUS_AUTH_AUDIT_RETENTION_DAYS"),
+    metricsListen: readMetricsListen(read),
     devDefaults,
     warnings: read.warnings,
   };
@@ -149,7 +159,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       read.warnings.push(`${name} is not a known variable: ignored`);
     }
   }
-  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  const { metricsListen, listen } = config;
+  if (metricsListen !== null && metricsListen.port !== 0 && metricsListen.port === listen.port) {
+    read.problem(
+      `BUS_AUTH_METRICS_LISTEN: "${metricsListen.hostname}:${metricsListen.port}" takes the port of the public ` +
+        "listener: metrics are served on an address of their own",
+    );
+  }
+  if (read.problems.length > 0) throw new ConfigError(read.problems, Object.freeze(config));
   return Object.freeze(config);
 }
 
@@ -187,6 +204,18 @@ function readListen(read: EnvReader, flag: string | undefined): Config["listen"]
       `BUS_AUTH_LISTEN: expected HOST:PORT with a port from 0 to 65535, such as 127.0.0.1:8080 or [::1]:8080, got "${value}"`,
     );
     return { hostname: "127.0.0.1", port: 8080 };
+  }
+  return listen;
+}
+
+function readMetricsListen(read: EnvReader): Config["metricsListen"] {
+  const value = read.string("BUS_AUTH_METRICS_LISTEN");
+  if (value === undefined) return null;
+  const listen = parseListen(value);
+  if (listen === null) {
+    read.problem(
+      `BUS_AUTH_METRICS_LISTEN: expected HOST:PORT with a port from 0 to 65535, such as 127.0.0.1:9464, got "${value}"`,
+    );
   }
   return listen;
 }

@@ -332,3 +332,42 @@ Deno.test("loadConfig() refuses the published development secrets without dev, a
     /^BUS_AUTH_INTERNAL_SHARED_KEY: refused: it has only 2 distinct byte values/,
   );
 });
+
+Deno.test("loadConfig() reads BUS_AUTH_METRICS_LISTEN: off when unset, never the public listener's port", () => {
+  assert.equal(loadConfig({ BUS_AUTH_HS256_SECRET: SECRET }, noFiles).metricsListen, null);
+  const config = loadConfig({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_METRICS_LISTEN: "127.0.0.1:9464" }, noFiles);
+  assert.deepEqual(config.metricsListen, { hostname: "127.0.0.1", port: 9464 });
+  assert.deepEqual(
+    problemsOf({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_METRICS_LISTEN: "9464" }),
+    [
+      'BUS_AUTH_METRICS_LISTEN: expected HOST:PORT with a port from 0 to 65535, such as 127.0.0.1:9464, got "9464"',
+    ],
+  );
+  assert.deepEqual(
+    problemsOf({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_METRICS_LISTEN: "0.0.0.0:8080" }),
+    [
+      'BUS_AUTH_METRICS_LISTEN: "0.0.0.0:8080" takes the port of the public listener: metrics are served on an ' +
+      "address of their own",
+    ],
+  );
+  // Port 0 picks a free port for each listener, so both may ask for it.
+  const both = loadConfig({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_METRICS_LISTEN: "127.0.0.1:0" }, {
+    ...noFiles,
+    listen: "127.0.0.1:0",
+  });
+  assert.deepEqual(both.metricsListen, { hostname: "127.0.0.1", port: 0 });
+});
+
+Deno.test("ConfigError carries what could be read, for checks that add problems to the same list", () => {
+  try {
+    loadConfig(
+      { BUS_AUTH_OTP_SENDER: "smtp", BUS_AUTH_SMTP_HOST: "smtp.example", BUS_AUTH_SMTP_FROM: "a@b.example" },
+      noFiles,
+    );
+    assert.fail("expected a ConfigError");
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    assert.equal(error.config?.sender.kind, "smtp");
+    assert.ok(Object.isFrozen(error.config));
+  }
+});

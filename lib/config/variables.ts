@@ -180,6 +180,12 @@ export const PROVIDER_VARIABLES: readonly VariableDoc[] = [
     help:
       "SQLite durability: NORMAL survives a process crash but may lose the last commit on power loss; FULL does not.",
   },
+  {
+    name: "BUS_AUTH_METRICS_LISTEN",
+    default: "",
+    help: "Address (HOST:PORT) of a separate listener that serves Prometheus metrics at /metrics, such as " +
+      "127.0.0.1:9464; unset, metrics are off. Never served on the public listener.",
+  },
 ];
 
 /** `BUS_AUTH_*` names used by the clients, which the provider ignores without warning. */

@@ -26,4 +26,11 @@ export interface OtpSender {
   send(message: OtpMessage): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
+  /**
+   * Checks that the delivery channel takes a connection, sending nothing
+   * (SMTP: connect, EHLO, STARTTLS, AUTH); absent when there is nothing to
+   * reach (memory, console).
+   * @throws {import("../errors.ts").DeliveryError} `smtp_unreachable` with the reason
+   */
+  verify?(): Promise<void>;
 }

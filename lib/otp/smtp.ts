@@ -76,9 +76,14 @@ export function smtpTlsMode(tls: SmtpSenderConfig["tls"], port: number, hasCrede
   }
 }
 
+/** How long {@link SmtpOtpSender.verify} waits for the relay by default. */
+export const SMTP_VERIFY_TIMEOUT_MS = 5_000;
+
 /** An {@link OtpSender} that delivers codes by SMTP. */
 export class SmtpOtpSender implements OtpSender {
   readonly kind = "smtp";
+  #config: SmtpSenderConfig;
+  #options: SmtpOtpSenderOptions;
   #from: string;
   #secrets: string[];
   #transport: Mail<SMTPSentMessageInfo, SMTPTransportOptions>;
@@ -89,30 +94,51 @@ export class SmtpOtpSender implements OtpSender {
    * @param options test and tuning knobs; omit in production
    */
   constructor(config: SmtpSenderConfig, options: SmtpOtpSenderOptions = {}) {
+    this.#config = config;
+    this.#options = options;
     this.#from = config.from;
-    const hasCredentials = config.username !== null;
-    const password = config.password ?? "";
-    this.#secrets = secretForms(config.username ?? "", password);
-    this.#transport = nodemailer.createTransport({
-      host: config.host,
-      port: config.port,
-      ...smtpTlsMode(config.tls, config.port, hasCredentials),
-      tls: {
-        rejectUnauthorized: true,
-        minVersion: "TLSv1.2",
-        ...(options.ca === undefined ? {} : { ca: options.ca }),
-      },
-      ...(hasCredentials ? { auth: { user: config.username ?? "", pass: password } } : {}),
-      connectionTimeout: options.connectionTimeoutMs ?? 10_000,
-      greetingTimeout: options.greetingTimeoutMs ?? 10_000,
-      socketTimeout: options.socketTimeoutMs ?? 20_000,
-      dnsTimeout: options.connectionTimeoutMs ?? 10_000,
-      logger: false,
-      debug: false,
-      transactionLog: false,
-      disableFileAccess: true,
-      disableUrlAccess: true,
+    this.#secrets = secretForms(config.username ?? "", config.password ?? "");
+    this.#transport = nodemailer.createTransport(transportOptions(config, options));
+  }
+
+  /**
+   * Checks that the relay takes a connection as a delivery would: TCP (or
+   * TLS from the first byte), greeting, EHLO, STARTTLS as configured and
+   * AUTH when a username is set; no mail is sent. Each step and the whole
+   * check are bounded by `timeoutMs`.
+   *
+   * @throws {DeliveryError} `smtp_unreachable` naming the relay and a secret-free reason
+   */
+  async verify(timeoutMs: number = SMTP_VERIFY_TIMEOUT_MS): Promise<void> {
+    const { host, port } = this.#config;
+    const relay = `"${host}:${port}"`;
+    const transport = nodemailer.createTransport(transportOptions(this.#config, {
+      ...this.#options,
+      connectionTimeoutMs: timeoutMs,
+      greetingTimeoutMs: timeoutMs,
+      socketTimeoutMs: timeoutMs,
+    }));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(Object.assign(new Error("no answer in time"), { code: "ETIMEDOUT" })),
+        timeoutMs,
+      );
     });
+    const check = transport.verify();
+    check.catch(() => {});
+    try {
+      await Promise.race([check, late]);
+    } catch (error) {
+      throw new DeliveryError(
+        "smtp_unreachable",
+        `Cannot reach the SMTP relay ${relay} within ${Math.ceil(timeoutMs / 1000)} s: ${reasonOf(error)}`,
+        { cause: sanitisedCause(error, this.#secrets) },
+      );
+    } finally {
+      clearTimeout(timer);
+      transport.close();
+    }
   }
 
   /**
@@ -164,6 +190,31 @@ export class SmtpOtpSender implements OtpSender {
     }
     return Promise.resolve();
   }
+}
+
+/** The nodemailer options of one transport: the configured relay, TLS as `smtpTlsMode` says, no logging. */
+function transportOptions(config: SmtpSenderConfig, options: SmtpOtpSenderOptions): SMTPTransportOptions {
+  const hasCredentials = config.username !== null;
+  return {
+    host: config.host,
+    port: config.port,
+    ...smtpTlsMode(config.tls, config.port, hasCredentials),
+    tls: {
+      rejectUnauthorized: true,
+      minVersion: "TLSv1.2",
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+    },
+    ...(hasCredentials ? { auth: { user: config.username ?? "", pass: config.password ?? "" } } : {}),
+    connectionTimeout: options.connectionTimeoutMs ?? 10_000,
+    greetingTimeout: options.greetingTimeoutMs ?? 10_000,
+    socketTimeout: options.socketTimeoutMs ?? 20_000,
+    dnsTimeout: options.connectionTimeoutMs ?? 10_000,
+    logger: false,
+    debug: false,
+    transactionLog: false,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
 }
 
 /** The shape of a nodemailer error, as far as it is read here. */

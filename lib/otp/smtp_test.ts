@@ -450,3 +450,65 @@ Deno.test("SmtpCatcher.waitForMessage waits for a later message and times out wi
     );
   });
 });
+
+/** Asserts that `verify` fails with `smtp_unreachable` and returns the message. */
+async function unreachable(sender: SmtpOtpSender, timeoutMs?: number): Promise<string> {
+  const error = await sender.verify(timeoutMs).then(() => assert.fail("expected verify to fail"), (error) => error);
+  assert.ok(error instanceof DeliveryError, `expected a DeliveryError, got ${String(error)}`);
+  assert.equal(error.code, "smtp_unreachable");
+  assert.ok(!renderings(error).includes(PASSWORD), "the password must not appear");
+  return error.message;
+}
+
+Deno.test("SmtpOtpSender.verify connects, greets and authenticates without sending mail", net, async () => {
+  await withCatcher(
+    { auth: { user: "bus-auth", pass: PASSWORD } },
+    { username: "bus-auth", password: PASSWORD },
+    async (
+      catcher,
+      sender,
+    ) => {
+      await sender.verify();
+      assert.equal(catcher.connections, 1);
+      assert.equal(catcher.messages.length, 0);
+    },
+  );
+});
+
+Deno.test("SmtpOtpSender.verify names the relay and the reason, without the password", net, async () => {
+  const port = closedPort();
+  const closed = new SmtpOtpSender(smtpConfig(port), FAST);
+  try {
+    assert.equal(
+      await unreachable(closed),
+      `Cannot reach the SMTP relay "127.0.0.1:${port}" within 5 s: the mail server refused the connection (connection failed)`,
+    );
+  } finally {
+    await closed.close();
+  }
+  await withCatcher({ auth: { user: "bus-auth", pass: "other" } }, { username: "bus-auth", password: PASSWORD }, async (
+    _catcher,
+    sender,
+  ) => {
+    assert.match(await unreachable(sender), /refused the credentials \(authentication failed\)$/);
+  });
+});
+
+Deno.test("SmtpOtpSender.verify gives up within its bound on a relay that never greets", net, async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })().catch(() => {});
+  const sender = new SmtpOtpSender(smtpConfig((listener.addr as Deno.NetAddr).port));
+  try {
+    const started = performance.now();
+    assert.match(await unreachable(sender, 400), /within 1 s: the mail server did not answer in time \(timed out\)$/);
+    assert.ok(performance.now() - started < 2000, "bounded by the timeout");
+  } finally {
+    await sender.close();
+    listener.close();
+    for (const conn of held) closeQuietly(conn);
+    await accepting;
+  }
+});

@@ -14,8 +14,11 @@ import { createAuthContext, type SecurityEvent } from "../../lib/service/context
 import type { Store } from "../../lib/store/store.ts";
 import type { Cidr } from "../../lib/ip.ts";
 import { MemoryOtpSender } from "../../lib/otp/memory.ts";
+import type { RelayWatch } from "../../lib/otp/relay_watch.ts";
 import { MemoryStore } from "../../lib/store/memory.ts";
 import { createApp } from "../../server/app.ts";
+import { ProviderMetrics } from "../../server/metrics.ts";
+import { observedSender } from "../../server/observed_sender.ts";
 import type { LogRecord } from "../../server/env.ts";
 
 /** Signing key of every harness. */
@@ -30,6 +33,10 @@ export interface HarnessOptions {
   policy?: Partial<AuthPolicy>;
   routePrefix?: string | null;
   internalKey?: string | null;
+  /** Count for the Prometheus metrics (`harness.metrics`). */
+  metrics?: boolean;
+  /** The SMTP relay's watch for `/readyz`. */
+  relay?: RelayWatch;
   maxBodyBytes?: number;
   trustedProxies?: readonly Cidr[];
   store?: Store;
@@ -61,9 +68,10 @@ export function createHarness(options: HarnessOptions = {}) {
   const logs: LogRecord[] = [];
   const events: SecurityEvent[] = [];
   const policy = defaultPolicy(options.policy);
+  const metrics = options.metrics ? new ProviderMetrics({ routePrefix: options.routePrefix, store }) : null;
   const ctx = createAuthContext({
     store,
-    sender,
+    sender: observedSender(sender, { metrics }),
     policy,
     signingKey: TEST_SIGNING_KEY,
     internalKey: options.internalKey === null
@@ -74,6 +82,8 @@ export function createHarness(options: HarnessOptions = {}) {
   });
   const app = createApp({
     ctx,
+    metrics,
+    relay: options.relay,
     routePrefix: options.routePrefix,
     maxBodyBytes: options.maxBodyBytes,
     trustedProxies: options.trustedProxies,
@@ -140,7 +150,7 @@ export function createHarness(options: HarnessOptions = {}) {
     return { ...session, accountId: approved.body.account_id };
   }
 
-  return { app, ctx, store, sender, clock, logs, events, policy, call, signIn, mintToken, approvedUser };
+  return { app, ctx, store, sender, clock, logs, events, policy, metrics, call, signIn, mintToken, approvedUser };
 }
 
 /** Decodes the claims of a JWT without verifying it (test assertions only). */

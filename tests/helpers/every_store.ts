@@ -27,6 +27,8 @@ export type TableCounts = Record<string, number>;
 export interface FreshStore {
   store: Store;
   tableCounts(): Promise<TableCounts>;
+  /** Runs SQL on the store's database through a connection of its own; absent for the memory store. */
+  exec?(sql: string): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -94,6 +96,15 @@ function sqliteBackend(label: string): StoreBackend {
       return {
         store,
         tableCounts: () => Promise.resolve(sqliteTableCounts(path)),
+        exec: (sql) => {
+          const db = new DatabaseSync(path);
+          try {
+            db.exec(sql);
+          } finally {
+            db.close();
+          }
+          return Promise.resolve();
+        },
         dispose: async () => {
           await store.close();
           await Deno.remove(dir, { recursive: true });
@@ -129,6 +140,7 @@ function postgresBackend(label: string, cluster: PostgresCluster): StoreBackend 
       return {
         store,
         tableCounts: () => postgresTableCounts(cluster, name),
+        exec: async (sql) => void await cluster.query(sql, name),
         dispose: async () => {
           await store.close();
           await cluster.dropDatabase(name);
