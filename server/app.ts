@@ -17,9 +17,11 @@ import { adminRoutes } from "./routes_admin.ts";
 import { auditRoutes } from "./routes_audit.ts";
 import { clientRoutes } from "./routes_clients.ts";
 import { healthRoutes } from "./routes_health.ts";
+import { openApiRoutes } from "./routes_openapi.ts";
 import { policyRoutes } from "./routes_policy.ts";
 import { rootRoutes } from "./routes_root.ts";
 import { userRoutes } from "./routes_user.ts";
+import { wellKnownRoutes } from "./routes_well_known.ts";
 
 /** The auth bases of DESIGN §2 (`{A}`). */
 export const AUTH_BASES: readonly string[] = ["/api/v1/auth", "/modules/auth", "/auth"];
@@ -41,6 +43,8 @@ export interface AppDeps {
   trustedProxies?: readonly Cidr[];
   /** Receives one record per request and per failure (default: discard). */
   log?: Logger;
+  /** `BUS_AUTH_PUBLIC_URL` for the discovery document; `null` or absent: each request's origin. */
+  publicUrl?: string | null;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -68,7 +72,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set("log", log);
     await next();
     c.header("X-Request-Id", requestId);
-    c.header("Cache-Control", "no-store");
+    // Answers are not cached unless a route says otherwise (the public key set).
+    if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
     c.header("X-Content-Type-Options", "nosniff");
     const elapsed = performance.now() - started;
     log({
@@ -91,6 +96,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const admin = adminRoutes();
   const root = rootRoutes();
   const probes = healthRoutes({ relay: deps.relay ?? null });
+  const openApi = openApiRoutes({ routePrefix: deps.routePrefix ?? null });
   for (const prefix of prefixes) {
     for (const base of AUTH_BASES) {
       app.route(prefix + base, user);
@@ -100,7 +106,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       app.route(prefix + base, auditRoutes());
     }
     app.route(prefix || "/", probes);
+    app.route(prefix || "/", openApi);
     app.route(prefix || "/", root);
+    app.route(prefix || "/", wellKnownRoutes({ prefix, bases: AUTH_BASES, publicUrl: deps.publicUrl ?? null }));
   }
 
   app.notFound((c) =>

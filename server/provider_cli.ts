@@ -7,6 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { type Config, ConfigError, loadConfig, maskDsn } from "../lib/config/config.ts";
+import { describeSigning } from "../lib/config/signing.ts";
 import { EXIT, type Io, type Program } from "../lib/program.ts";
 import { didYouMean } from "../lib/suggest.ts";
 import { hasUrlCredentials, maskUrlCredentials } from "../lib/url_credentials.ts";
@@ -16,15 +17,16 @@ import { postgresSchemaSql } from "../lib/store/postgres_schema.ts";
 import { versionLine } from "../lib/version.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { DEFAULT_HEALTHCHECK_TIMEOUT_SECONDS, defaultHealthUrl, probeHealth } from "./healthcheck.ts";
+import { keysGenerate } from "./keys_command.ts";
 import { jsonLineLogger } from "./logger.ts";
 import { pruneAudit } from "./audit_prune.ts";
 import { PROVIDER_SYNOPSIS, providerHelp } from "./provider_help.ts";
 import { serve } from "./serve.ts";
 import { checkConnections } from "./startup_checks.ts";
 
-const COMMANDS: readonly string[] = ["serve", "migrate", "config", "healthcheck", "audit"];
-/** The words after `audit`. */
-const AUDIT_COMMANDS: readonly string[] = ["prune"];
+const COMMANDS: readonly string[] = ["serve", "migrate", "config", "healthcheck", "audit", "keys"];
+/** The words after `audit` and `keys`. */
+const SUBCOMMANDS: Readonly<Record<string, readonly string[]>> = { audit: ["prune"], keys: ["generate"] };
 
 /** The options below, as typed on the command line, for "did you mean" answers. */
 const OPTIONS = {
@@ -35,6 +37,9 @@ const OPTIONS = {
   "print-sql": { type: "boolean" },
   url: { type: "string" },
   timeout: { type: "string" },
+  alg: { type: "string" },
+  out: { type: "string" },
+  format: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -42,7 +47,7 @@ const OPTIONS = {
 /** `bus-api-provider-auth`. */
 export const providerProgram: Program = {
   name: "bus-api-provider-auth",
-  summary: "run the auth provider (serve, migrate, config, healthcheck, audit prune)",
+  summary: "run the auth provider (serve, migrate, config, healthcheck, audit prune, keys generate)",
   run: runProvider,
 };
 
@@ -64,10 +69,11 @@ async function runProvider(args: string[], io: Io): Promise<number> {
   if (!COMMANDS.includes(command)) {
     return usage(io, `unknown command "${command}"${didYouMean(command, [...COMMANDS, "help"])}`);
   }
-  const [word, ...extra] = command === "audit" ? rest : [undefined, ...rest];
-  if (command === "audit" && word === undefined) return usage(io, "audit needs a command: prune");
-  if (word !== undefined && !AUDIT_COMMANDS.includes(word)) {
-    return usage(io, `unknown audit command "${word}"${didYouMean(word, AUDIT_COMMANDS)}`);
+  const words = SUBCOMMANDS[command];
+  const [word, ...extra] = words !== undefined ? rest : [undefined, ...rest];
+  if (words !== undefined && word === undefined) return usage(io, `${command} needs a command: ${words.join(", ")}`);
+  if (word !== undefined && !words.includes(word)) {
+    return usage(io, `unknown ${command} command "${word}"${didYouMean(word, words)}`);
   }
   if (extra.length > 0) return usage(io, `unexpected argument "${extra[0]}"`);
   if (values["print-sql"] && command !== "migrate") return usage(io, "--print-sql only goes with migrate");
@@ -79,6 +85,16 @@ async function runProvider(args: string[], io: Io): Promise<number> {
     if (values[option] !== undefined && command !== "healthcheck") {
       return usage(io, `--${option} only goes with healthcheck`);
     }
+  }
+  for (const option of ["alg", "out", "format"] as const) {
+    if (values[option] !== undefined && command !== "keys") {
+      return usage(io, `--${option} only goes with keys generate`);
+    }
+  }
+  // Before the configuration is loaded: a new key needs none.
+  if (command === "keys") {
+    const result = keysGenerate(values, io);
+    return typeof result === "number" ? result : usage(io, result.usage);
   }
   // Before the configuration is loaded: a health check needs no secret.
   if (command === "healthcheck") return await healthcheck(io, values.url, values.timeout);
@@ -136,7 +152,7 @@ function help(io: Io, topics: string[]): number {
   if (topic !== undefined && topic !== "help" && !COMMANDS.includes(topic)) {
     return usage(io, `unknown command "${topic}"${didYouMean(topic, [...COMMANDS, "help"])}`);
   }
-  const extra = topic === "audit" && AUDIT_COMMANDS.includes(words[0]) ? words[1] : words[0];
+  const extra = SUBCOMMANDS[topic]?.includes(words[0]) ? words[1] : words[0];
   if (extra !== undefined) return usage(io, `unexpected argument "${extra}"`);
   io.stdout(providerHelp());
   return EXIT.ok;
@@ -233,6 +249,8 @@ function describeConfig(config: Config): string {
     ["BUS_AUTH_LISTEN", `${config.listen.hostname}:${config.listen.port}`],
     ["BUS_AUTH_ROUTE_PREFIX", config.routePrefix ?? ""],
     ["BUS_AUTH_HS256_SECRET", secret(config.signingKey)],
+    ...describeSigning(config.signing),
+    ["BUS_AUTH_PUBLIC_URL", config.publicUrl ?? ""],
     ["BUS_AUTH_INTERNAL_SHARED_KEY", secret(config.internalKey)],
   ];
   if (store.kind === "memory") lines.push(["# store", "memory (lost on restart)"]);

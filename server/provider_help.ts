@@ -14,6 +14,7 @@ export const PROVIDER_SYNOPSIS = `usage: bus-api-provider-auth [serve] [--listen
        bus-api-provider-auth config [--dev | --dev-in-container] [--check-connections]
        bus-api-provider-auth healthcheck [--url URL] [--timeout DURATION]
        bus-api-provider-auth audit prune
+       bus-api-provider-auth keys generate --alg EdDSA|ES256 --out FILE [--format json]
        bus-api-provider-auth help [COMMAND] | --help | --version
 `;
 
@@ -55,20 +56,27 @@ SYNOPSIS
     bus-api-provider-auth config [--dev | --dev-in-container] [--check-connections]
     bus-api-provider-auth healthcheck [--url URL] [--timeout DURATION]
     bus-api-provider-auth audit prune
+    bus-api-provider-auth keys generate --alg EdDSA|ES256 --out FILE [--format json]
     bus-api-provider-auth help [COMMAND] | --help | --version
 
 DESCRIPTION
     Users register an email into a waitlist, prove the mailbox with a one-time
     code, and wait for an operator to approve them. Approved users request
-    short-lived HS256 JWTs (aud=ai.hg.fi/api) with scopes from
+    short-lived JWTs (aud=ai.hg.fi/api) with scopes from
     BUS_AUTH_API_USER_SCOPES that the account's scope policy allows (by
     default all of them); the token subject is the stable account UUID,
     never the email. OTP verification returns an auth-service session token
-    (aud=ai.hg.fi/auth) that grants no API access by itself.
+    (aud=ai.hg.fi/auth) that grants no API access by itself. Tokens are
+    signed with HS256 (BUS_AUTH_HS256_SECRET) by default, or with an EdDSA or
+    ES256 key file whose public key, with the older keys still accepted, is
+    published at /.well-known/jwks.json, so Bus APIs verify tokens without
+    being able to mint them.
 
     Routes, served at the root and under BUS_AUTH_ROUTE_PREFIX when set, where
     {A} is each of ${AUTH_BASES.join(", ")}:
         GET  /healthz
+        GET  /.well-known/jwks.json, /.well-known/oauth-authorization-server
+             (also under each {A})
         POST {A}/register, {A}/otp/request, {A}/otp/verify
         GET  {A}/status, {A}/me (also /me), {A}/check
         POST {A}/token, {A}/token/refresh, {A}/logout
@@ -123,9 +131,18 @@ COMMANDS
         command grants its role DELETE, deletes and revokes it again in one
         transaction.
 
+    keys generate --alg EdDSA|ES256 --out FILE [--format json]
+        Write a new signing key (Ed25519 or P-256) to FILE as PKCS#8 PEM,
+        mode 0600, atomically; an existing FILE is never replaced. Prints only
+        the key's kid (its RFC 7638 thumbprint; with --format json also the
+        public JWK), never the private key. Needs no configuration. The
+        compiled provider may write only below /var/lib/bus-auth;
+        bus operator token keys generate writes anywhere. Rotation: README,
+        "Signing keys".
+
     help [COMMAND]
         Print this help, as --help does; COMMAND is serve, migrate, config,
-        healthcheck or audit.
+        healthcheck, audit or keys.
         A mistyped command or option is answered with the nearest known one.
 
 OPTIONS
@@ -164,6 +181,10 @@ OPTIONS
         With healthcheck: how long to wait for the answer (3s by default;
         90s, 1m, or a number of seconds).
 
+    --alg EdDSA|ES256, --out FILE, --format text|json
+        With keys generate: the algorithm, the new key file, and the output
+        (text: the kid alone).
+
     -h, --help
         Print this help.
 
@@ -197,6 +218,10 @@ EXAMPLES
 
     Audit retention, run daily with the provider's environment:
         bus-api-provider-auth audit prune
+
+    A new EdDSA signing key, published before it signs:
+        bus-api-provider-auth keys generate --alg EdDSA --out /var/lib/bus-auth/signing-2.pem
+        export BUS_AUTH_VERIFY_KEY_FILES=/var/lib/bus-auth/signing-2.pem
 
 SEE ALSO
     bus-auth(1), bus-operator(1), bus-operator-token(1), README.md

@@ -10,6 +10,7 @@
  */
 
 import { type Config, maskDsn } from "../lib/config/config.ts";
+import { tokenKeysOf } from "../lib/config/signing.ts";
 import { createAuthContext } from "../lib/service/context.ts";
 import type { OtpSender } from "../lib/otp/sender.ts";
 import { RelayWatch } from "../lib/otp/relay_watch.ts";
@@ -54,6 +55,13 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
       variables: config.devDefaults.join(" "),
     });
   }
+  const keys = tokenKeysOf(config.signingKey, config.signing);
+  try {
+    await keys.ready();
+  } catch (error) {
+    log({ level: "error", msg: "cannot import the signing keys", detail: errorText(error) });
+    return 1;
+  }
   let store: Store;
   let sender: OtpSender;
   try {
@@ -83,6 +91,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
     sender,
     policy: config.policy,
     signingKey: config.signingKey,
+    keys,
     internalKey: config.internalKey,
     // Once per lock, when the wrong guess that spends an email's daily budget is recorded.
     onSecurityEvent: (event) =>
@@ -96,6 +105,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
     maxBodyBytes: config.maxBodyBytes,
     bodyTimeoutSeconds: config.bodyTimeoutSeconds,
     trustedProxies: config.trustedProxies,
+    publicUrl: config.publicUrl,
     log,
   });
   const stop = new AbortController();
@@ -134,6 +144,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
           store: describeStore(config.store, maskDsn),
           otp_sender: sender.kind,
           route_prefix: config.routePrefix,
+          signing: keys.kid === null ? keys.alg : `${keys.alg} kid ${keys.kid}`,
         });
       },
     }, (request, env) => app.fetch(request, env));

@@ -40,8 +40,10 @@ export const OPERATOR_TOKEN_SYNOPSIS =
                           issue --subject <id> [--audience <aud>] [--scope "<scopes>"] [--ttl <duration>]
        bus operator token [--api-url <url>] [--format json|token] [--output <file>]
                           issue --client-id <id> --client-secret-file <path> [--scope "<scopes>"] [--ttl <duration>]
-       bus operator token [--format json|token] issue --local [--hs256-secret-file <path>] --subject <id> ...
+       bus operator token [--format json|token] issue --local [--signing-key-file <path> | --hs256-secret-file <path>]
+                          --subject <id> ...
        bus operator token [--api-url <url>] --token-file <path> [--format json] revoke --jti <id>
+       bus operator token [--format json] keys generate --alg EdDSA|ES256 --out <file>
 `;
 
 /**
@@ -105,6 +107,9 @@ ENVIRONMENT
 
     BUS_AUTH_HS256_SECRET
         Signing secret for bus operator token issue --local (prefer --hs256-secret-file).
+
+    BUS_OPERATOR_SIGNING_KEY_FILE
+        EdDSA or ES256 key file for bus operator token issue --local.
 
 EXIT STATUS
     0 success; 1 network failure or provider error; 2 usage error or a family
@@ -307,23 +312,27 @@ SEE ALSO
 /** `bus operator token --help`. */
 export function operatorTokenHelp(): string {
   return `NAME
-    bus-operator-token - issue trusted service tokens (remote or --local) and revoke tokens
+    bus-operator-token - issue trusted service tokens (remote or --local), revoke tokens, generate signing keys
 
 SYNOPSIS
     bus operator token [<options>] issue --subject <id> [--audience <aud>] [--scope "<scopes>"] [--ttl <duration>]
     bus operator token [<options>] issue --client-id <id> --client-secret-file <path> [--scope "<scopes>"]
                                          [--ttl <duration>]
-    bus operator token [<options>] issue --local [--hs256-secret-file <path>] --subject <id> [...]
+    bus operator token [<options>] issue --local [--signing-key-file <path> | --hs256-secret-file <path>]
+                                         --subject <id> [...]
     bus operator token [<options>] --token-file <path> revoke --jti <id>
-    bus-operator-token [<options>] issue ... | revoke ...
+    bus operator token [--format json] keys generate --alg EdDSA|ES256 --out <file>
+    bus-operator-token [<options>] issue ... | revoke ... | keys generate ...
 
 DESCRIPTION
     Remote issuing posts to /api/internal/auth/token below --api-url with the
     internal shared key from --internal-key-file (or BUS_OPERATOR_INTERNAL_KEY_FILE)
-    in the X-Bus-Internal-Key header. --local signs the same HS256 claims
-    locally with the secret of --hs256-secret-file (or the environment, see
-    below), without an HTTP call; a service with the same secret accepts the
-    token, one with another secret rejects it. Literal keys and secrets are
+    in the X-Bus-Internal-Key header. --local signs the same claims locally,
+    without an HTTP call: with the EdDSA or ES256 key of --signing-key-file
+    (the token carries its kid) or the HS256 secret of --hs256-secret-file
+    (or the environment, see below). A provider that signs with or accepts
+    that key (BUS_AUTH_SIGNING_KEY_FILE, BUS_AUTH_VERIFY_KEY_FILES), or has the
+    same secret, accepts the token; any other rejects it. Literal keys and secrets are
     never accepted as flag values; every secret file may be - for standard
     input (pass show key | bus operator token --internal-key-file - ...).
     Options may stand before or after issue.
@@ -350,9 +359,18 @@ DESCRIPTION
     is harmless. The provider keeps the revocation for 30 days and a minute,
     the longest any token of this system can live.
 
+    keys generate writes a new Ed25519 (EdDSA) or P-256 (ES256) signing key
+    to --out as PKCS#8 PEM, mode 0600, atomically, never over an existing
+    file, and prints only its kid (its RFC 7638 thumbprint; with --format
+    json also the public JWK), never the private key. It writes wherever this
+    program may write, such as /etc/credstore (the compiled provider's own
+    keys generate writes only below /var/lib/bus-auth). The provider's README
+    section "Signing keys" has the rotation runbook.
+
 COMMANDS
-    issue     issue one token
-    revoke    revoke a token by its id (jti)
+    issue            issue one token
+    revoke           revoke a token by its id (jti)
+    keys generate    write a new signing key file and print its kid
 
 OPTIONS
     --api-url <url>
@@ -371,6 +389,13 @@ OPTIONS
 
     --hs256-secret-file <path>
         File with the HS256 signing secret for --local (base64:<value> allowed).
+
+    --signing-key-file <path>
+        Key file (PKCS#8 PEM or a private JWK, EdDSA or ES256) for --local; the
+        token carries the key's kid. Not with --hs256-secret-file.
+
+    --alg EdDSA|ES256, --out <file>
+        keys generate only: the new key's algorithm and file.
 
     --subject <id>
         Token subject ([A-Za-z0-9._:@-], at most 128 characters). Required.
@@ -422,13 +447,21 @@ ENVIRONMENT
         File with the internal shared key, or the key itself, when
         --internal-key-file is not given (set only one).
 
+    BUS_OPERATOR_SIGNING_KEY_FILE
+        Key file for --local when neither --signing-key-file nor
+        --hs256-secret-file is given.
+
     BUS_OPERATOR_HS256_SECRET_FILE
-        File with the signing secret for --local when --hs256-secret-file is
-        not given.
+        File with the signing secret for --local when neither flag is given
+        (set only one of the two BUS_OPERATOR_ variables).
+
+    BUS_AUTH_SIGNING_ALG, BUS_AUTH_SIGNING_KEY_FILE
+        The provider's own signing key, used for --local when none of the
+        above is set and BUS_AUTH_SIGNING_ALG is EdDSA or ES256.
 
     BUS_AUTH_HS256_SECRET_FILE, BUS_AUTH_HS256_SECRET
         The provider's own forms of the signing secret, used for --local when
-        neither of the above is set (set only one).
+        none of the above applies (set only one).
 
     BUS_AUTH_ISSUER
         Issuer of --local tokens. Default: bus-api-provider-auth.
@@ -445,6 +478,11 @@ EXAMPLES
       issue --subject usage-exporter --audience ai.hg.fi/internal --scope "usage:read"
 
     bus operator token --format token issue --local --hs256-secret-file ./local/hs256-secret \\
+      --subject local-codex --audience ai.hg.fi/api --scope llm:proxy --ttl 1h
+
+    bus operator token keys generate --alg EdDSA --out /etc/credstore/bus-auth-signing-2
+
+    bus operator token --format token issue --local --signing-key-file /etc/credstore/bus-auth-signing-2 \\
       --subject local-codex --audience ai.hg.fi/api --scope llm:proxy --ttl 1h
 
     pass show bus/internal-key | bus operator token --internal-key-file - --format token \\

@@ -1,7 +1,9 @@
 /**
  * `bus operator token` / `bus-operator-token`: service-token bootstrap,
  * remotely through the provider's internal endpoint or `--local` with the
- * same claims code as the provider, and revocation of a token by its id.
+ * same claims code as the provider (signed with the HS256 secret or an
+ * EdDSA/ES256 key file), revocation of a token by its id, and
+ * `keys generate` for new signing key files.
  *
  * @module
  */
@@ -17,13 +19,13 @@ import {
 } from "../../lib/claims.ts";
 import { signToken } from "../../lib/jwt.ts";
 import { formatScope, parseScope } from "../../lib/scopes.ts";
-import { decodeSecret, MIN_HS256_SECRET_BYTES } from "../../lib/secret.ts";
 import { versionLine } from "../../lib/version.ts";
 import { EXIT, type Io, type Program } from "../../lib/program.ts";
 import { resolveProviderUrls } from "../shared/base_url.ts";
 import { FailureError, UsageError } from "../shared/errors.ts";
 import { refuseRepositoryLocalBus } from "../shared/files.ts";
 import { readSecretFile, secretFromEnvironment } from "../shared/secret_input.ts";
+import { keysGenerate, localSigningKeys } from "./token_keys.ts";
 import { didYouMean } from "../../lib/suggest.ts";
 import { isCanonicalUuid } from "../../lib/uuid.ts";
 import { requestJson } from "../shared/http.ts";
@@ -44,6 +46,7 @@ const OPTIONS = {
   ...CLIENT_OPTIONS,
   "internal-key-file": { type: "string" },
   "hs256-secret-file": { type: "string" },
+  "signing-key-file": { type: "string" },
   local: { type: "boolean" },
   subject: { type: "string" },
   audience: { type: "string" },
@@ -53,14 +56,17 @@ const OPTIONS = {
   jti: { type: "string" },
   "client-id": { type: "string" },
   "client-secret-file": { type: "string" },
+  alg: { type: "string" },
+  out: { type: "string" },
 } as const;
 
-const COMMANDS = ["issue", "revoke"];
+const COMMANDS = ["issue", "revoke", "keys"];
 /** Options of issue that revoke does not take. */
 const ISSUE_ONLY = [
   "local",
   "internal-key-file",
   "hs256-secret-file",
+  "signing-key-file",
   "subject",
   "audience",
   "scope",
@@ -69,9 +75,24 @@ const ISSUE_ONLY = [
   "client-secret-file",
 ] as const;
 /** Options of issue that the client-credentials grant does not take: the client fixes subject and audience. */
-const NOT_WITH_CLIENT = ["local", "internal-key-file", "hs256-secret-file", "subject", "audience"] as const;
+const NOT_WITH_CLIENT = [
+  "local",
+  "internal-key-file",
+  "hs256-secret-file",
+  "signing-key-file",
+  "subject",
+  "audience",
+] as const;
 /** Options of revoke that issue does not take. */
 const REVOKE_ONLY = ["token-file", "jti"] as const;
+/** Options of keys generate, which takes none of the others but --format. */
+const KEYS_ONLY = ["alg", "out"] as const;
+/** The options each command refuses. */
+const REFUSED: Readonly<Record<string, readonly (keyof typeof OPTIONS)[]>> = {
+  issue: [...REVOKE_ONLY, ...KEYS_ONLY],
+  revoke: [...ISSUE_ONLY, ...KEYS_ONLY],
+  keys: [...ISSUE_ONLY, ...REVOKE_ONLY, "api-url", "timeout", "output", "quiet"],
+};
 
 /** Default lifetime of `--local` tokens ("short-lived"). */
 const LOCAL_DEFAULT_TTL_SECONDS = 600;
@@ -98,18 +119,27 @@ async function runOperatorToken(args: string[], io: Io): Promise<number> {
     io.stdout(operatorTokenHelp());
     return EXIT.ok;
   }
-  const [command, extra] = positionals;
+  const [command, ...words] = positionals;
   if (command === undefined || !COMMANDS.includes(command)) {
     throw new UsageError(
       command === undefined
-        ? "a command is required: issue or revoke"
+        ? "a command is required: issue, revoke or keys generate"
         : `unknown command "${command}"${didYouMean(command, COMMANDS)}`,
     );
   }
-  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-  for (const option of command === "issue" ? REVOKE_ONLY : ISSUE_ONLY) {
-    if (values[option] !== undefined) throw new UsageError(`--${option} does not go with ${command}`);
+  if (command === "keys" && words[0] !== "generate") {
+    throw new UsageError(
+      words[0] === undefined ? "keys needs a command: generate" : `unknown keys command "${words[0]}"`,
+    );
   }
+  const extra = command === "keys" ? words[1] : words[0];
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  for (const option of REFUSED[command]) {
+    if (values[option] !== undefined) {
+      throw new UsageError(`--${option} does not go with ${command === "keys" ? "keys generate" : command}`);
+    }
+  }
+  if (command === "keys") return keysGenerate({ alg: values.alg, out: values.out, format: values.format }, io);
   const target: OutputTarget = { quiet: values.quiet === true, output: values.output };
   if (values.output !== undefined) refuseRepositoryLocalBus(values.output);
   if (command === "revoke") return await revoke(values, target, io);
@@ -123,9 +153,11 @@ async function runOperatorToken(args: string[], io: Io): Promise<number> {
     for (const remoteOnly of ["api-url", "internal-key-file", "timeout"] as const) {
       if (values[remoteOnly] !== undefined) throw new UsageError(`--${remoteOnly} does not go with --local`);
     }
-    envelope = await issueLocally(request, values["hs256-secret-file"], io);
+    envelope = await issueLocally(request, values, io);
   } else {
-    if (values["hs256-secret-file"] !== undefined) throw new UsageError("--hs256-secret-file only goes with --local");
+    for (const localOnly of ["hs256-secret-file", "signing-key-file"] as const) {
+      if (values[localOnly] !== undefined) throw new UsageError(`--${localOnly} only goes with --local`);
+    }
     envelope = await issueRemotely(readRequest(values), values, io);
   }
   if (envelope.ttl_capped === true) {
@@ -287,28 +319,11 @@ async function issueRemotely(
   }) as Record<string, unknown>;
 }
 
-async function issueLocally(
-  request: IssueRequest,
-  secretFile: string | undefined,
-  io: Io,
-): Promise<Record<string, unknown>> {
-  const secret = secretFile !== undefined
-    ? await readSecretFile(secretFile, "HS256 secret file", io)
-    : (await secretFromEnvironment(io, "BUS_OPERATOR_HS256_SECRET_FILE", null, "HS256 secret file") ??
-      await secretFromEnvironment(io, "BUS_AUTH_HS256_SECRET_FILE", "BUS_AUTH_HS256_SECRET", "HS256 secret file"));
-  if (secret === undefined) {
-    throw new UsageError(
-      "no signing secret: pass --hs256-secret-file <path> or set BUS_OPERATOR_HS256_SECRET_FILE " +
-        "(or BUS_AUTH_HS256_SECRET_FILE, BUS_AUTH_HS256_SECRET)",
-    );
-  }
-  const key = decodeSecret(secret);
-  if (key === null) throw new UsageError("the HS256 secret starts with base64: but is not valid base64");
-  if (key.length < MIN_HS256_SECRET_BYTES) {
-    throw new UsageError(
-      `the HS256 secret is ${key.length} bytes; providers refuse secrets under ${MIN_HS256_SECRET_BYTES} bytes`,
-    );
-  }
+async function issueLocally(request: IssueRequest, values: Values, io: Io): Promise<Record<string, unknown>> {
+  const keys = await localSigningKeys({
+    signingKeyFile: values["signing-key-file"],
+    hs256SecretFile: values["hs256-secret-file"],
+  }, io);
   const ttlSeconds = request.ttlSeconds ?? LOCAL_DEFAULT_TTL_SECONDS;
   if (ttlSeconds > LOCAL_MAX_TTL_SECONDS) throw new UsageError("--ttl may be at most 30d");
   const claims = buildClaims({
@@ -320,12 +335,13 @@ async function issueLocally(
     now: Date.now(),
   });
   return {
-    access_token: await signToken(claims, key),
+    access_token: await signToken(claims, keys),
     token_type: "Bearer",
     expires_in: claims.exp - claims.iat,
     expires_at: new Date(claims.exp * 1000).toISOString(),
     audience: claims.aud,
     subject: claims.sub,
     scope: claims.scope,
+    ...(keys.kid === null ? {} : { kid: keys.kid }),
   };
 }

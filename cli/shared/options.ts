@@ -36,6 +36,8 @@ const SECRET_FLAGS: Record<string, string> = {
   "--secret": "--hs256-secret-file or BUS_AUTH_HS256_SECRET",
   "--password": "a file or the environment",
   "--client-secret": "--client-secret-file",
+  "--signing-key": "--signing-key-file or BUS_OPERATOR_SIGNING_KEY_FILE",
+  "--private-key": "--signing-key-file or BUS_OPERATOR_SIGNING_KEY_FILE",
 };
 const JWT_SHAPE = /^(Bearer\s+)?eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 /** A service client's key (`bsk_…`, lib/client_keys.ts), anywhere in an argument. */

@@ -12,6 +12,7 @@ import { type AuthPolicy, DEFAULT_API_USER_SCOPES } from "../policy.ts";
 import { isInternalScope, parseScope } from "../scopes.ts";
 import { decodeSecret, MIN_HS256_SECRET_BYTES, weakSecretReason } from "../secret.ts";
 import { EnvReader, type ReadTextFile } from "./reader.ts";
+import { readPublicUrl, readSigning, type SigningConfig } from "./signing.ts";
 import { integerVariable, knownVariableNames } from "./variables.ts";
 
 /** Where state lives. */
@@ -52,8 +53,12 @@ export interface Config {
   listen: { hostname: string; port: number };
   /** Extra route prefix such as `/local-dev/v1`, or `null`. */
   routePrefix: string | null;
-  /** Secret: HS256 key. */
+  /** Secret: the HS256 secret. Signs with HS256, keys the OTP hashes, verifies HS256 tokens when accepted. */
   signingKey: Uint8Array;
+  /** Token signing: the algorithm, the key files, whether HS256 tokens are accepted. */
+  signing: SigningConfig;
+  /** The provider's public base URL for discovery, or `null`: derived from each request. */
+  publicUrl: string | null;
   /** Secret: internal shared key, or `null` when internal issuing is off. */
   internalKey: Uint8Array | null;
   store: StoreConfig;
@@ -140,6 +145,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     listen: readListen(read, options.listen),
     routePrefix: readRoutePrefix(read),
     signingKey: readSigningKey(read, options.dev === true),
+    signing: readSigning(read),
+    publicUrl: readPublicUrl(read),
     internalKey: readInternalKey(read, options.dev === true),
     store: readStore(read),
     sender: readSender(read),

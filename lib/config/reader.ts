@@ -64,6 +64,20 @@ export class EnvReader {
     return value === "" ? undefined : value;
   }
 
+  /**
+   * The text of a file that `name` points to, with its permission bits
+   * (`null` when unknown), or `undefined` after recording why it cannot be read.
+   */
+  file(name: string, path: string): { text: string; mode: number | null } | undefined {
+    try {
+      return { text: this.#readFile(path), mode: this.#fileMode(path) };
+    } catch (error) {
+      const why = error instanceof Error ? error.message.split(":")[0] : "unreadable";
+      this.problems.push(`${name}: cannot read "${path}": ${why}`);
+      return undefined;
+    }
+  }
+
   /** An integer within bounds, or the default when unset. */
   integer(name: string, fallback: number, min: number, max: number): number {
     const value = this.string(name);

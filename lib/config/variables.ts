@@ -38,7 +38,38 @@ export const PROVIDER_VARIABLES: readonly VariableDoc[] = [
     name: "BUS_AUTH_HS256_SECRET",
     default: "",
     secret: true,
-    help: "Required. JWT signing secret, at least 32 bytes; base64:<value> for base64-encoded secrets.",
+    help: "Required. At least 32 bytes; base64:<value> for base64-encoded secrets. Signs the tokens with HS256, " +
+      "keys the OTP hashes whatever signs, and verifies HS256 tokens while BUS_AUTH_ACCEPT_HS256 allows it.",
+  },
+  {
+    name: "BUS_AUTH_SIGNING_ALG",
+    default: "HS256",
+    help: "Algorithm of new tokens: HS256 (the secret), EdDSA (Ed25519) or ES256 (P-256) with " +
+      "BUS_AUTH_SIGNING_KEY_FILE; key-file tokens carry kid and /.well-known/jwks.json publishes the public key.",
+  },
+  {
+    name: "BUS_AUTH_SIGNING_KEY_FILE",
+    default: "",
+    help: "Private key file (PKCS#8 PEM or a private JWK) that signs with EdDSA or ES256; required with them. " +
+      "bus-api-provider-auth keys generate writes one.",
+  },
+  {
+    name: "BUS_AUTH_VERIFY_KEY_FILES",
+    default: "",
+    help: "Comma- or space-separated key files (public or private, PEM or JWK) of older or coming keys: their " +
+      "tokens are accepted and they are published in the JWKS, for rotation without downtime.",
+  },
+  {
+    name: "BUS_AUTH_ACCEPT_HS256",
+    default: "true with HS256, else false",
+    help: "Whether HS256 tokens without kid are still accepted when EdDSA or ES256 sign: true while moving " +
+      "from HS256, until the last HS256 token has expired.",
+  },
+  {
+    name: "BUS_AUTH_PUBLIC_URL",
+    default: "",
+    help: "Public base URL of the provider, such as https://auth.example.com, for the absolute URLs of " +
+      "/.well-known/oauth-authorization-server; unset, they follow each request's Host and scheme.",
   },
   {
     name: "BUS_AUTH_INTERNAL_SHARED_KEY",

@@ -13,6 +13,7 @@ import { type AuthPolicy, defaultPolicy } from "../../lib/policy.ts";
 import { createAuthContext, type SecurityEvent } from "../../lib/service/context.ts";
 import type { Store } from "../../lib/store/store.ts";
 import type { Cidr } from "../../lib/ip.ts";
+import type { TokenKeys } from "../../lib/keys/token_keys.ts";
 import { MemoryOtpSender } from "../../lib/otp/memory.ts";
 import type { RelayWatch } from "../../lib/otp/relay_watch.ts";
 import { MemoryStore } from "../../lib/store/memory.ts";
@@ -40,6 +41,10 @@ export interface HarnessOptions {
   maxBodyBytes?: number;
   trustedProxies?: readonly Cidr[];
   store?: Store;
+  /** Token keys; HS256 with {@link TEST_SIGNING_KEY} when omitted. */
+  keys?: TokenKeys;
+  /** `BUS_AUTH_PUBLIC_URL`. */
+  publicUrl?: string | null;
 }
 
 /** A decoded response. */
@@ -74,6 +79,7 @@ export function createHarness(options: HarnessOptions = {}) {
     sender: observedSender(sender, { metrics }),
     policy,
     signingKey: TEST_SIGNING_KEY,
+    keys: options.keys,
     internalKey: options.internalKey === null
       ? null
       : new TextEncoder().encode(options.internalKey ?? TEST_INTERNAL_KEY),
@@ -87,6 +93,7 @@ export function createHarness(options: HarnessOptions = {}) {
     routePrefix: options.routePrefix,
     maxBodyBytes: options.maxBodyBytes,
     trustedProxies: options.trustedProxies,
+    publicUrl: options.publicUrl,
     log: (record) => logs.push(record),
   });
 
@@ -125,7 +132,7 @@ export function createHarness(options: HarnessOptions = {}) {
     return { token: verified.body.access_token, userId: verified.body.user_id };
   }
 
-  /** Signs a token with the harness key; defaults to an auth-audience admin token. */
+  /** Signs a token with the harness's signing key; defaults to an auth-audience admin token. */
   async function mintToken(overrides: Partial<TokenClaims> & { ttlSeconds?: number } = {}): Promise<string> {
     const claims = buildClaims({
       issuer: policy.issuer,
@@ -136,7 +143,7 @@ export function createHarness(options: HarnessOptions = {}) {
       now: clock.now,
     });
     const { ttlSeconds: _ttl, ...claimOverrides } = overrides;
-    return await signToken({ ...claims, ...claimOverrides }, TEST_SIGNING_KEY);
+    return await signToken({ ...claims, ...claimOverrides }, ctx.keys);
   }
 
   /** Signs in and approves a user; returns the session token and account id. */
