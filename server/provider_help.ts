@@ -90,6 +90,7 @@ DESCRIPTION
              with JSON, or a service client's grant_type=client_credentials form
         GET  /livez (the process runs), /readyz (the store answers with a
              current schema; the SMTP relay took a connection in the last minute)
+        GET  /openapi.json: every route, body, answer and error code (OpenAPI 3.1)
     With BUS_AUTH_METRICS_LISTEN, GET /metrics (Prometheus) is served on that
     address alone, never on the public listener.
 

@@ -12,6 +12,9 @@ import { AUTH_BASES } from "./app.ts";
 /** The canonical auth base (the first of `AUTH_BASES`), under which the OpenAPI document lists the routes. */
 export const CANONICAL_AUTH_BASE = "/api/v1/auth";
 
+/** Root-level discovery paths that every auth base serves too (`routes_well_known.ts`). */
+const WELL_KNOWN = "/.well-known/";
+
 /** Root-level paths that serve another route, by alias. */
 export const ROOT_ALIASES: Readonly<Record<string, string>> = Object.freeze({
   "/me": `${CANONICAL_AUTH_BASE}/me`,
@@ -35,6 +38,10 @@ export function canonicalRoute(path: string, routePrefix: string | null): string
     route = route.slice(routePrefix.length) || "/";
   }
   for (const base of AUTH_BASES) {
+    if (route.startsWith(`${base}${WELL_KNOWN}`)) {
+      route = route.slice(base.length);
+      break;
+    }
     if (base !== CANONICAL_AUTH_BASE && route.startsWith(`${base}/`)) {
       route = CANONICAL_AUTH_BASE + route.slice(base.length);
       break;
@@ -46,8 +53,8 @@ export function canonicalRoute(path: string, routePrefix: string | null): string
 
 /**
  * The other paths (without the route prefix) that serve a canonical
- * route: the alias bases for a route below the canonical base, and any
- * root alias.
+ * route: the alias bases for a route below the canonical base, every auth
+ * base for a `/.well-known/` document, and any root alias.
  *
  * @example
  * ```ts
@@ -60,6 +67,7 @@ export function routeAliases(canonical: string): string[] {
     const rest = canonical.slice(CANONICAL_AUTH_BASE.length);
     for (const base of AUTH_BASES) if (base !== CANONICAL_AUTH_BASE) aliases.push(base + rest);
   }
+  if (canonical.startsWith(WELL_KNOWN)) { for (const base of AUTH_BASES) aliases.push(base + canonical); }
   for (const [alias, target] of Object.entries(ROOT_ALIASES)) if (target === canonical) aliases.push(alias);
   return aliases;
 }
