@@ -3,6 +3,9 @@
  * spec/bus-operator-token.txt, run verbatim by bash with the programs from
  * `deno task install` on PATH, against `bus-api-provider-auth serve --dev`.
  * Only the port differs: the provider listens on a free port instead of 8080.
+ * The remote issuing example of spec/bus-operator-token.txt also has its
+ * https://api.example.test pointed at that provider and its internal key read
+ * from an untracked file under ./local instead of /run/secrets.
  * The hosted block of spec/bus-api-provider-auth.txt runs against a provider
  * process too, with its https://ai.hg.fi addresses pointed at loopback and a
  * stand-in for the Bus API's /v1/models that accepts what the provider's
@@ -11,6 +14,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { decodeJwt } from "jose";
 import { baseEnv, type ProviderProcess, startProvider } from "./helpers/provider_process.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -41,6 +45,24 @@ async function installPrograms(root: string): Promise<string> {
   assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
   return root;
 }
+
+/**
+ * The remote issuing example of spec/bus-operator-token.txt, word for word except for
+ * the provider's address (the development provider) and the internal key's file.
+ */
+const REMOTE_ISSUE_BLOCK = `
+bus operator token \\
+--api-url https://api.example.test \\
+--internal-key-file /run/secrets/bus-auth-internal-key \\
+--format token \\
+issue \\
+--subject billing-worker \\
+--audience ai.hg.fi/api \\
+--scope "billing:read billing:entitlement:check" \\
+--ttl 1h
+`
+  .replace("https://api.example.test", "http://127.0.0.1:8080")
+  .replace("/run/secrets/bus-auth-internal-key", "./local/internal-key");
 
 Deno.test({
   name: "the spec's local command lines work verbatim against the development provider",
@@ -190,6 +212,44 @@ TOKEN="$(bus operator token --format token issue --local --hs256-secret-file ./l
 curl -fsS -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/local-dev/v1/api/v1/auth/check
 `);
           assert.match(result.stdout, /"sub":"local-codex"/);
+        },
+      );
+
+      await t.step(
+        "spec/bus-operator-token.txt: remote issuing prints one bearer JWT the provider issued and accepts",
+        async () => {
+          // The internal key comes from an untracked file, as the spec's secret file would.
+          const script = `
+mkdir -p ./local
+printf '%s' 'not-a-secret-local-development-internal-key' > ./local/internal-key
+chmod 600 ./local/internal-key
+${REMOTE_ISSUE_BLOCK}`;
+          const result = await run(script);
+          assert.match(result.stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/, "one bearer JWT and nothing else");
+          const token = result.stdout.trim();
+          const claims = decodeJwt(token);
+          assert.equal(claims.sub, "billing-worker");
+          assert.equal(claims.aud, "ai.hg.fi/api");
+          assert.equal(claims.scope, "billing:read billing:entitlement:check");
+          // --ttl 1h asks for 3600 s; the provider may cap it, and then says so on stderr.
+          const capped = /^warning: the provider capped the token lifetime to ([0-9]+) s$/m.exec(result.stderr);
+          assert.equal(result.stderr, capped ? `${capped[0]}\n` : "");
+          assert.equal(claims.exp! - claims.iat!, capped ? Number(capped[1]) : 3600);
+          const check = await fetch(
+            `${provider!.url}/api/v1/auth/check?audience=ai.hg.fi/api&scope=billing:entitlement:check`,
+            { headers: { Authorization: `Bearer ${token}` } },
+          );
+          const checked = await check.json();
+          assert.equal(check.status, 200, JSON.stringify(checked));
+          assert.equal(checked.sub, "billing-worker");
+          assert.equal(checked.jti, claims.jti);
+
+          const refused = await bash(
+            script.replace("not-a-secret-local-development-internal-key", "not-the-provider-internal-key"),
+            { cwd: repo, env, port },
+          );
+          assert.equal(refused.code, 3, refused.stderr);
+          assert.equal(refused.stdout, "", "no token when the provider refuses the internal key");
         },
       );
 
