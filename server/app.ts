@@ -65,16 +65,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const incoming = c.req.header("X-Request-Id");
     const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     const peer = c.env?.remoteAddr?.hostname ?? "unknown";
-    const clientIp = resolveClientIp(peer, c.req.header("X-Forwarded-For") ?? null, trusted);
+    const forwarded = trusted.length === 0 ? null : c.req.header("X-Forwarded-For") ?? null;
+    const clientIp = resolveClientIp(peer, forwarded, trusted);
     c.set("ctx", withOrigin(deps.ctx, { requestId, sourceIp: clientIp }));
     c.set("requestId", requestId);
     c.set("clientIp", clientIp);
     c.set("log", log);
-    await next();
+    // Set before the route runs, so every answer built on the context carries them;
+    // answers are not cached unless a route says otherwise (the public key set).
     c.header("X-Request-Id", requestId);
-    // Answers are not cached unless a route says otherwise (the public key set).
-    if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
+    c.header("Cache-Control", "no-store");
     c.header("X-Content-Type-Options", "nosniff");
+    await next();
     const elapsed = performance.now() - started;
     log({
       level: "info",

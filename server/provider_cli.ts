@@ -18,7 +18,7 @@ import { versionLine } from "../lib/version.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { DEFAULT_HEALTHCHECK_TIMEOUT_SECONDS, defaultHealthUrl, probeHealth } from "./healthcheck.ts";
 import { keysGenerate } from "./keys_command.ts";
-import { jsonLineLogger } from "./logger.ts";
+import { bufferedJsonLineLogger } from "./logger.ts";
 import { pruneAudit } from "./audit_prune.ts";
 import { PROVIDER_SYNOPSIS, providerHelp } from "./provider_help.ts";
 import { serve } from "./serve.ts";
@@ -123,7 +123,6 @@ async function runProvider(args: string[], io: Io): Promise<number> {
   }
   const connections = checks ? await checkConnections(config) : null;
   if (connections !== null && connections.problems.length > 0) return invalidConfiguration(io, connections.problems);
-  const log = jsonLineLogger((line) => io.stderr(`${line}\n`));
   switch (command) {
     case "config":
       for (const warning of config.warnings) io.stderr(`warning: ${warning}\n`);
@@ -134,12 +133,19 @@ async function runProvider(args: string[], io: Io): Promise<number> {
       return await migrate(config, io);
     case "audit":
       return await pruneAudit(config, io);
-    default:
-      return await serve(config, {
-        log,
-        writeOtpLine: (line) => io.stdout(`${line}\n`),
-        smtpCheckedAt: connections?.smtpCheckedAt ?? undefined,
-      });
+    default: {
+      // Request lines are written in batches; whatever is left is written when serve returns.
+      const logger = bufferedJsonLineLogger((text) => io.stderr(text));
+      try {
+        return await serve(config, {
+          log: logger.log,
+          writeOtpLine: (line) => io.stdout(`${line}\n`),
+          smtpCheckedAt: connections?.smtpCheckedAt ?? undefined,
+        });
+      } finally {
+        logger.flush();
+      }
+    }
   }
 }
 
