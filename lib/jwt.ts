@@ -13,7 +13,7 @@
 
 import { SignJWT } from "jose";
 import type { TokenClaims } from "./claims.ts";
-import { invalidToken, verifyStrictly } from "./jwt_rules.ts";
+import { invalidToken, MAX_CLOCK_SKEW_SECONDS, verifyStrictlyWithNbf } from "./jwt_rules.ts";
 import { TokenKeys } from "./keys/token_keys.ts";
 
 export { MAX_CLOCK_SKEW_SECONDS, MAX_TOKEN_LENGTH } from "./jwt_rules.ts";
@@ -45,7 +45,9 @@ export interface VerifyOptions {
  * accepted spelling: the one {@link signToken} wrote. A token with a `kid`
  * verifies only with that key of `keys` and only with that key's algorithm;
  * one without only as HS256 with the secret, when `keys` accepts HS256. A
- * bare secret stands for HS256 alone.
+ * bare secret stands for HS256 alone. A token that `keys` verified before is
+ * not verified again: its claims are checked again against `options` and
+ * the time (`VerifiedTokens` of `keys`).
  *
  * @throws {AuthenticationError} `token_expired`, `token_wrong_audience` or `invalid_token`
  */
@@ -55,12 +57,16 @@ export async function verifyToken(
   options: VerifyOptions,
 ): Promise<TokenClaims> {
   const ring = asKeys(keys);
+  const remembered = ring.verified.lookup(token, { ...options, maxClockSkewSeconds: MAX_CLOCK_SKEW_SECONDS });
+  if (remembered !== undefined) return remembered;
   const chooseKey = async (header: { alg?: unknown; kid?: unknown }) => {
     const found = await ring.verificationKey(header);
     if (typeof found === "string") throw invalidToken(found);
     return found.key;
   };
-  return await verifyStrictly(token, chooseKey, { ...options, algorithms: ring.algorithms });
+  const { claims, nbf } = await verifyStrictlyWithNbf(token, chooseKey, { ...options, algorithms: ring.algorithms });
+  ring.verified.remember(token, claims, nbf);
+  return claims;
 }
 
 /** A bare secret is HS256 alone, imported per call (tests, one-shot tools); the provider passes {@link TokenKeys}. */

@@ -69,6 +69,20 @@ export interface StrictVerifyOptions {
  * ```
  */
 export async function verifyStrictly(token: string, key: TokenKey, options: StrictVerifyOptions): Promise<TokenClaims> {
+  return (await verifyStrictlyWithNbf(token, key, options)).claims;
+}
+
+/**
+ * {@link verifyStrictly}, also answering the token's `nbf` (checked, but not
+ * one of {@link TokenClaims}), for a caller that remembers verified tokens.
+ *
+ * @throws {AuthenticationError} as {@link verifyStrictly}
+ */
+export async function verifyStrictlyWithNbf(
+  token: string,
+  key: TokenKey,
+  options: StrictVerifyOptions,
+): Promise<{ claims: TokenClaims; nbf: number | undefined }> {
   if (token.length > MAX_TOKEN_LENGTH || !COMPACT.test(token) || !token.split(".").every(isCanonicalBase64url)) {
     throw invalidToken("not a compact JWT");
   }
@@ -92,7 +106,7 @@ export async function verifyStrictly(token: string, key: TokenKey, options: Stri
   if (claims.iat * 1000 > options.now + (MAX_CLOCK_SKEW_SECONDS + tolerance) * 1000) {
     throw invalidToken("it was issued in the future (check the clocks)");
   }
-  return claims;
+  return { claims, nbf: typeof payload.nbf === "number" ? payload.nbf : undefined };
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 
 import { importJWK } from "jose";
+import { VerifiedTokens } from "../verified_tokens.ts";
 import type { KeyAlg, KeyMaterial, PublicJwk, SigningAlg } from "./key_material.ts";
 
 /** A key as the JWKS publishes it (RFC 7517 §4). */
@@ -37,6 +38,8 @@ export interface TokenKeysInput {
   verify?: readonly KeyMaterial[];
   /** Whether kid-less HS256 tokens verify with the secret besides the signing key; always when HS256 signs. */
   acceptHs256?: boolean;
+  /** How many verified tokens {@link TokenKeys.verified} remembers (default 10,000; 0: none). */
+  verifiedTokens?: number;
 }
 
 /**
@@ -61,6 +64,8 @@ export class TokenKeys {
   readonly algorithms: readonly SigningAlg[];
   /** Whether kid-less HS256 tokens are accepted. */
   readonly acceptsHs256: boolean;
+  /** Tokens these keys verified, so that a token presented again is not verified again (`lib/jwt.ts`). */
+  readonly verified: VerifiedTokens;
   #signer: Promise<CryptoKey>;
   #byKid = new Map<string, { alg: KeyAlg; key: Promise<CryptoKey> }>();
   #hs256: Promise<CryptoKey> | null = null;
@@ -68,6 +73,7 @@ export class TokenKeys {
 
   constructor(input: TokenKeysInput) {
     const signing = input.signing ?? null;
+    this.verified = new VerifiedTokens(input.verifiedTokens);
     this.acceptsHs256 = signing === null || input.acceptHs256 === true;
     if ((signing === null || this.acceptsHs256) && input.hs256Secret === null) {
       throw new TypeError("TokenKeys: HS256 signs or is accepted, but no HS256 secret was given");
