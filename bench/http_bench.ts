@@ -1,37 +1,64 @@
 /**
- * HTTP throughput of the provider under wrk, next to a bare Deno.serve
- * baseline in the same run. Prints one table; asserts nothing.
+ * HTTP throughput of the provider's hot paths under wrk, on each store, next
+ * to a bare `Deno.serve` answering `{"ok":true}` measured in the same run
+ * (the ratio beside every figure). Prints one table per store with
+ * requests per second, the ratio to bare, p50 and p99, and the provider's
+ * resident memory after its rows. Any answer that was not 2xx, and any
+ * socket error, makes the run fail (exit 1) after the tables are printed.
  *
- *   deno run -A bench/http_bench.ts [--duration 10s] [--connections 32] [--store memory|sqlite] [--metrics]
- *     [--only healthz,check,status,token,me,register]
+ *   deno run -A bench/http_bench.ts [--stores memory,sqlite,postgres] [--alg HS256|EdDSA|ES256]
+ *     [--duration 10s] [--connections 32] [--only healthz,check,status,token,internal,otp,me,register]
+ *     [--metrics] [--short]
  *
- * `--metrics` turns the Prometheus metrics on (BUS_AUTH_METRICS_LISTEN on a
- * free loopback port), to measure what counting costs; `--only` runs some
- * rows (the baseline always runs).
+ * `--short` (1 s per row, 8 connections) is what CI runs
+ * (`tests/bench_smoke_test.ts`), so the benchmark keeps working; its
+ * figures mean nothing. `--metrics` turns the Prometheus metrics on, to
+ * measure what counting costs. PostgreSQL runs in a throwaway cluster
+ * (`tests/helpers/postgres_cluster.ts`).
  *
- * Needs `wrk` (Debian package wrk). Both servers and wrk share this
- * machine's cores, so compare rows with each other, not with other machines.
+ * Needs `wrk` (Debian package wrk). The provider, the baseline and wrk share
+ * this machine's cores, so compare rows with each other and with the bare
+ * baseline, not with other machines.
+ *
+ * @module
  */
 
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { startProvider } from "../tests/helpers/provider_process.ts";
+import { generateSigningKey } from "../lib/keys/generate.ts";
+import { startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
+import { type BenchProvider, startBenchProvider } from "./_bench_provider.ts";
+import { postScript, runWrk, type WrkResult } from "./_wrk.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    duration: { type: "string", default: "10s" },
-    connections: { type: "string", default: "32" },
-    store: { type: "string", default: "memory" },
+    stores: { type: "string", default: "memory,sqlite,postgres" },
+    alg: { type: "string", default: "HS256" },
+    duration: { type: "string" },
+    connections: { type: "string" },
+    only: { type: "string", default: "healthz,check,status,token,internal,otp" },
     metrics: { type: "boolean", default: false },
-    only: { type: "string", default: "healthz,check,status,token,me,register" },
+    short: { type: "boolean", default: false },
   },
 });
+
+const DURATION = values.duration ?? (values.short ? "1s" : "10s");
+const CONNECTIONS = Number(values.connections ?? (values.short ? 8 : 32));
+const ONLY = new Set(values.only.split(","));
+const INTERNAL_KEY = "bench-internal-key-0123456789";
+const A = "/api/v1/auth";
+
+/** One measured row. */
+interface Row {
+  name: string;
+  result: WrkResult;
+}
 
 const BASELINE = `Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(port) },
   () => Response.json({ ok: true }));`;
 
-async function startBaseline(): Promise<{ url: string; stop: () => Promise<void> }> {
+async function measureBaseline(): Promise<WrkResult> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["eval", BASELINE],
     stdout: "piped",
@@ -40,136 +67,215 @@ async function startBaseline(): Promise<{ url: string; stop: () => Promise<void>
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const { value } = await reader.read();
   reader.releaseLock();
-  return {
-    url: `http://127.0.0.1:${value!.trim()}`,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-      await child.stdout.cancel().catch(() => {});
-    },
-  };
+  try {
+    return await runWrk(`http://127.0.0.1:${value!.trim()}/`, { connections: CONNECTIONS, duration: DURATION });
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await child.stdout.cancel().catch(() => {});
+  }
 }
 
-interface WrkResult {
-  requests: number;
-  rps: number;
-  p50: string;
-  p99: string;
-  errors: string;
+async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Record<string, string>> {
+  const answer = await fetch(url, { method: "POST", headers, body: JSON.stringify(body) });
+  const json = await answer.json();
+  if (!answer.ok) throw new Error(`POST ${url} answered ${answer.status}: ${JSON.stringify(json)}`);
+  return json;
 }
 
-async function wrk(url: string, options: { headers?: string[]; script?: string } = {}): Promise<WrkResult> {
-  const args = ["-t2", `-c${values.connections}`, `-d${values.duration}`, "--latency"];
-  for (const header of options.headers ?? []) args.push("-H", header);
-  if (options.script) args.push("-s", options.script);
-  args.push(url);
-  const output = await new Deno.Command("wrk", { args, stdout: "piped", stderr: "piped" }).output();
-  const text = new TextDecoder().decode(output.stdout);
-  const number = (pattern: RegExp) => pattern.exec(text)?.[1] ?? "?";
-  const non2xx = Number(
-    number(/Non-2xx or 3xx responses: (\d+)/) === "?" ? 0 : number(/Non-2xx or 3xx responses: (\d+)/),
-  );
-  const socket = /Socket errors: (.*)/.exec(text)?.[1] ?? "";
-  return {
-    requests: Number(number(/(\d+) requests in/)),
-    rps: Number(number(/Requests\/sec:\s+([\d.]+)/)),
-    p50: number(/^\s+50%\s+(\S+)/m),
-    p99: number(/^\s+99%\s+(\S+)/m),
-    errors: [non2xx ? `${non2xx} non-2xx` : "", socket].filter(Boolean).join(", ") || "none",
-  };
-}
-
-const work = await Deno.makeTempDir({ prefix: "bus-auth-bench-" });
-const key = "bench-internal-key-0123456789";
-const baseline = await startBaseline();
-const provider = await startProvider({
-  BUS_AUTH_HS256_SECRET: "bench-signing-secret-of-at-least-32-bytes",
-  BUS_AUTH_INTERNAL_SHARED_KEY: key,
-  BUS_AUTH_OTP_SENDER: "console",
-  BUS_AUTH_RATE_LIMIT_PER_IP: "0",
-  ...(values.store === "sqlite" ? { BUS_AUTH_STORE_PATH: join(work, "bench.sqlite") } : {}),
-  ...(values.metrics ? { BUS_AUTH_METRICS_LISTEN: "127.0.0.1:0" } : {}),
-});
-const only = new Set(values.only.split(","));
-try {
-  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    await (await fetch(`${provider.url}${path}`, { method: "POST", headers, body: JSON.stringify(body) })).json();
-  await post("/api/v1/auth/register", { email: "bench@example.com" });
-  await post("/api/v1/auth/otp/request", { email: "bench@example.com" });
-  const session = (await post("/api/v1/auth/otp/verify", {
-    email: "bench@example.com",
-    otp: await provider.waitForOtp("bench@example.com"),
-  })).access_token;
-  const register = join(work, "register.lua");
-  Deno.writeTextFileSync(
-    register,
-    `local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("POST", "/api/v1/auth/register", {["Content-Type"] = "application/json"},
-    '{"email":"u' .. n .. '-' .. math.random(1, 1000000000) .. '@example.com"}')
-end
-`,
-  );
-
-  const admin = (await post("/api/internal/auth/token", {
+/** A signed-in, approved user: its session token and an API token. */
+async function signIn(provider: BenchProvider): Promise<{ session: string; apiToken: string }> {
+  const email = "bench@example.com";
+  await post(`${provider.url}${A}/otp/request`, { email });
+  const session = (await post(`${provider.url}${A}/otp/verify`, { email, otp: await provider.otp(email) }))
+    .access_token;
+  const admin = (await post(`${provider.url}/api/internal/auth/token`, {
     subject: "bench-admin",
     audience: "ai.hg.fi/auth",
     scope: "waitlist:approve",
-  }, { "X-Bus-Internal-Key": key })).access_token;
-  await post("/api/v1/auth/admin/approve", { email: "bench@example.com" }, { Authorization: `Bearer ${admin}` });
-  const apiToken = (await post("/api/v1/auth/token", { scope: "llm:proxy" }, { Authorization: `Bearer ${session}` }))
-    .access_token;
-  const issue = join(work, "token.lua");
-  Deno.writeTextFileSync(
-    issue,
-    `request = function()
-  return wrk.format("POST", "/api/v1/auth/token", {["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer ${session}"}, '{"scope":"llm:proxy","ttl_seconds":600}')
+  }, { "X-Bus-Internal-Key": INTERNAL_KEY })).access_token;
+  await post(`${provider.url}${A}/admin/approve`, { email }, { Authorization: `Bearer ${admin}` });
+  const apiToken = (await post(`${provider.url}${A}/token`, { scope: "llm:proxy" }, {
+    Authorization: `Bearer ${session}`,
+  })).access_token;
+  return { session, apiToken };
+}
+
+/**
+ * OTP sign-ins: `otp/request` for a new email, the code read from the
+ * provider's stdout, `otp/verify`, by CONNECTIONS clients for the duration.
+ * The rate is of whole pairs; latencies are of whole pairs.
+ */
+async function otpPairs(provider: BenchProvider, seconds: number): Promise<WrkResult> {
+  const latencies: number[] = [];
+  let failures = 0;
+  const errors: string[] = [];
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  const worker = async (id: number) => {
+    for (let n = 0; performance.now() < end; n++) {
+      const email = `pair-${id}-${n}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+      const t = performance.now();
+      try {
+        await post(`${provider.url}${A}/otp/request`, { email });
+        await post(`${provider.url}${A}/otp/verify`, { email, otp: await provider.otp(email) });
+        latencies.push(performance.now() - t);
+      } catch (error) {
+        failures++;
+        if (errors.length < 3) errors.push((error as Error).message.slice(0, 200));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, (_, id) => worker(id)));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    rps: latencies.length / elapsed,
+    p50: latencies[Math.floor(latencies.length * 0.5)] ?? NaN,
+    p99: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
+    non2xx: failures,
+    socketErrors: errors.join("; "),
+  };
+}
+
+/** The rows of one store. */
+async function measureStore(provider: BenchProvider, work: string): Promise<Row[]> {
+  const { session, apiToken } = await signIn(provider);
+  const wrk = (path: string, options: { headers?: string[]; script?: string } = {}) =>
+    runWrk(`${provider.url}${path}`, { connections: CONNECTIONS, duration: DURATION, ...options });
+  const rows: Row[] = [];
+  if (ONLY.has("healthz")) rows.push({ name: "GET /healthz", result: await wrk("/healthz") });
+  if (ONLY.has("check")) {
+    rows.push({
+      name: "GET {A}/check (API token)",
+      result: await wrk(`${A}/check`, { headers: [`Authorization: Bearer ${apiToken}`] }),
+    });
+  }
+  if (ONLY.has("status")) {
+    rows.push({
+      name: "GET {A}/status (session)",
+      result: await wrk(`${A}/status`, { headers: [`Authorization: Bearer ${session}`] }),
+    });
+  }
+  if (ONLY.has("token")) {
+    const script = postScript(work, "token", {
+      path: `${A}/token`,
+      body: '{"scope":"llm:proxy","ttl_seconds":600}',
+      headers: { Authorization: `Bearer ${session}` },
+    });
+    rows.push({ name: "POST {A}/token (API token issued)", result: await wrk("/", { script }) });
+  }
+  if (ONLY.has("internal")) {
+    const script = postScript(work, "internal", {
+      path: "/api/internal/auth/token",
+      body: '{"subject":"bench-worker","audience":"ai.hg.fi/api","scope":"billing:entitlement:check"}',
+      headers: { "X-Bus-Internal-Key": INTERNAL_KEY },
+    });
+    rows.push({ name: "POST /api/internal/auth/token (shared key)", result: await wrk("/", { script }) });
+  }
+  if (ONLY.has("me")) {
+    rows.push({ name: "GET {A}/me", result: await wrk(`${A}/me`, { headers: [`Authorization: Bearer ${session}`] }) });
+  }
+  if (ONLY.has("register")) {
+    const script = join(work, "register.lua");
+    Deno.writeTextFileSync(
+      script,
+      `local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("POST", "${A}/register", {["Content-Type"] = "application/json"},
+    '{"email":"u' .. n .. '-' .. math.random(1, 1000000000) .. '@example.com"}')
 end
 `,
-  );
+    );
+    rows.push({ name: "POST {A}/register (new users)", result: await wrk("/", { script }) });
+  }
+  if (ONLY.has("otp")) {
+    const seconds = Number(/^(\d+)s$/.exec(DURATION)?.[1] ?? 10);
+    rows.push({ name: "otp/request + otp/verify pairs (new emails)", result: await otpPairs(provider, seconds) });
+  }
+  return rows;
+}
 
-  const rows: [string, WrkResult][] = [];
-  rows.push(["baseline: bare Deno.serve JSON", await wrk(`${baseline.url}/`)]);
-  if (only.has("healthz")) rows.push(["GET /healthz (store ping)", await wrk(`${provider.url}/healthz`)]);
-  if (only.has("check")) {
-    rows.push([
-      "GET /api/v1/auth/check (API token: JWT verify + revocation, client and account reads)",
-      await wrk(`${provider.url}/api/v1/auth/check`, { headers: [`Authorization: Bearer ${apiToken}`] }),
-    ]);
+/** The provider's environment for one store. */
+async function storeEnv(
+  store: string,
+  work: string,
+  dispose: (() => Promise<void>)[],
+): Promise<Record<string, string>> {
+  if (store === "memory") return {};
+  if (store === "sqlite") return { BUS_AUTH_STORE_PATH: join(work, "bench.sqlite") };
+  if (store === "postgres") {
+    const cluster = await startPostgresCluster();
+    if ("skipped" in cluster) throw new Error(`PostgreSQL is not available: ${cluster.skipped}`);
+    dispose.push(() => cluster.dispose());
+    return { BUS_AUTH_POSTGRES_DSN: await cluster.createDatabase("bench_http") };
   }
-  if (only.has("status")) {
-    rows.push([
-      "GET /api/v1/auth/status (session)",
-      await wrk(`${provider.url}/api/v1/auth/status`, { headers: [`Authorization: Bearer ${session}`] }),
-    ]);
-  }
-  if (only.has("token")) {
-    rows.push(["POST /api/v1/auth/token (API token issued)", await wrk(`${provider.url}/`, { script: issue })]);
-  }
-  if (only.has("me")) {
-    rows.push([
-      "GET /api/v1/auth/me (JWT verify + 3 store reads)",
-      await wrk(`${provider.url}/api/v1/auth/me`, { headers: [`Authorization: Bearer ${session}`] }),
-    ]);
-  }
-  if (only.has("register")) {
-    rows.push(["POST /api/v1/auth/register (new users)", await wrk(`${provider.url}/`, { script: register })]);
-  }
+  throw new Error(`Unknown store "${store}": use memory, sqlite or postgres`);
+}
 
-  console.log(
-    `store=${values.store} metrics=${
-      values.metrics ? "on" : "off"
-    } connections=${values.connections} duration=${values.duration} cores=${navigator.hardwareConcurrency}`,
-  );
-  console.log("| endpoint | requests/s | p50 | p99 | errors |");
-  console.log("| --- | ---: | ---: | ---: | --- |");
-  for (const [name, result] of rows) {
-    console.log(`| ${name} | ${result.rps.toFixed(0)} | ${result.p50} | ${result.p99} | ${result.errors} |`);
+async function signingEnv(work: string): Promise<Record<string, string>> {
+  if (values.alg === "HS256") return {};
+  if (values.alg !== "EdDSA" && values.alg !== "ES256") throw new Error(`Unknown --alg "${values.alg}"`);
+  const key = generateSigningKey(values.alg);
+  const path = join(work, "signing-key.pem");
+  await Deno.writeTextFile(path, key.pem, { mode: 0o600 });
+  return { BUS_AUTH_SIGNING_ALG: values.alg, BUS_AUTH_SIGNING_KEY_FILE: path };
+}
+
+function format(number: number, digits = 0): string {
+  return Number.isFinite(number) ? number.toFixed(digits) : "?";
+}
+
+const failures: string[] = [];
+const denoVersion = Deno.version.deno;
+console.log(
+  `# bus-api-provider-auth HTTP benchmark, ${new Date().toISOString().slice(0, 10)}: alg=${values.alg} metrics=${
+    values.metrics ? "on" : "off"
+  } connections=${CONNECTIONS} duration=${DURATION} cores=${navigator.hardwareConcurrency} deno=${denoVersion}`,
+);
+for (const store of values.stores.split(",")) {
+  const work = await Deno.makeTempDir({ prefix: "bus-auth-bench-" });
+  const dispose: (() => Promise<void>)[] = [() => Deno.remove(work, { recursive: true })];
+  try {
+    const env = {
+      BUS_AUTH_HS256_SECRET: "bench-signing-secret-of-at-least-32-bytes",
+      BUS_AUTH_INTERNAL_SHARED_KEY: INTERNAL_KEY,
+      BUS_AUTH_OTP_SENDER: "console",
+      BUS_AUTH_RATE_LIMIT_PER_IP: "0",
+      ...(values.metrics ? { BUS_AUTH_METRICS_LISTEN: "127.0.0.1:0" } : {}),
+      ...await signingEnv(work),
+      ...await storeEnv(store, work, dispose),
+    };
+    const baseline = await measureBaseline();
+    const provider = await startBenchProvider(env, join(work, "provider.log"));
+    dispose.unshift(() => provider.stop());
+    const rows = [{ name: "baseline: bare Deno.serve JSON", result: baseline }, ...await measureStore(provider, work)];
+    const memory = provider.memory();
+    console.log(`\n## store=${store}`);
+    console.log("| endpoint | requests/s | × bare | p50 ms | p99 ms | not 2xx |");
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (const { name, result } of rows) {
+      const ratio = result.rps / baseline.rps;
+      const bad = result.non2xx + (result.socketErrors ? 1 : 0);
+      console.log(
+        `| ${name} | ${format(result.rps)} | ${format(ratio, 3)} | ${format(result.p50, 2)} | ${
+          format(result.p99, 2)
+        } | ${result.non2xx}${result.socketErrors ? ` (${result.socketErrors})` : ""} |`,
+      );
+      if (bad > 0 || !Number.isFinite(result.rps) || result.requests === 0) {
+        failures.push(`${store}: ${name}: ${result.non2xx} not 2xx, socket errors: ${result.socketErrors || "none"}`);
+      }
+    }
+    console.log(
+      `provider resident memory after the run: ${format(memory.rssMiB)} MiB (peak ${format(memory.peakMiB)} MiB)`,
+    );
+  } finally {
+    for (const step of dispose) await step().catch(() => {});
   }
-} finally {
-  await provider.stop();
-  await baseline.stop();
-  await Deno.remove(work, { recursive: true });
+}
+if (failures.length > 0) {
+  console.error(`\nFAILED: answers that were not 2xx, or no answer:\n  ${failures.join("\n  ")}`);
+  Deno.exit(1);
 }
