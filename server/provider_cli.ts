@@ -269,6 +269,7 @@ function describeConfig(config: Config): string {
       ["BUS_AUTH_POSTGRES_POOL_MAX", store.poolMax],
       ["BUS_AUTH_POSTGRES_CONNECT_TIMEOUT_SECONDS", store.connectTimeoutSeconds],
       ["BUS_AUTH_POSTGRES_STATEMENT_TIMEOUT_SECONDS", store.statementTimeoutSeconds],
+      ["BUS_AUTH_POSTGRES_CACHE", store.cache ? "on" : "off"],
     );
   }
   lines.push(["BUS_AUTH_OTP_SENDER", sender.kind]);

@@ -65,7 +65,14 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
   let store: Store;
   let sender: OtpSender;
   try {
-    store = await openStore(config.store);
+    store = await openStore(config.store, {
+      onCacheState: (state, detail) =>
+        state === "listening" ? log({ level: "info", msg: "cache: listening for changes of other replicas" }) : log({
+          level: "warn",
+          msg: "cache: change feed lost, every check asks the database until it listens again",
+          detail: detail ?? null,
+        }),
+    });
   } catch (error) {
     const hint = error instanceof Deno.errors.NotCapable && config.store.kind === "sqlite"
       ? "; the compiled provider writes only below /var/lib/bus-auth: keep BUS_AUTH_STORE_PATH there, or use PostgreSQL"

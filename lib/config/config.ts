@@ -31,6 +31,8 @@ export type StoreConfig =
     poolMax: number;
     connectTimeoutSeconds: number;
     statementTimeoutSeconds: number;
+    /** `BUS_AUTH_POSTGRES_CACHE`: keep the state of token checks in memory, kept current by LISTEN/NOTIFY. */
+    cache: boolean;
   };
 
 /** How OTP codes travel. */
@@ -285,6 +287,7 @@ function readStore(read: EnvReader): StoreConfig {
   const poolMax = readInteger(read, "BUS_AUTH_POSTGRES_POOL_MAX");
   const connectTimeoutSeconds = readInteger(read, "BUS_AUTH_POSTGRES_CONNECT_TIMEOUT_SECONDS");
   const statementTimeoutSeconds = readInteger(read, "BUS_AUTH_POSTGRES_STATEMENT_TIMEOUT_SECONDS");
+  const cache = read.choice("BUS_AUTH_POSTGRES_CACHE", "on", ["on", "off"] as const) === "on";
   if (path !== undefined && dsn !== undefined) {
     read.problem("BUS_AUTH_STORE_PATH and BUS_AUTH_POSTGRES_DSN are both set: choose one store");
   }
@@ -299,7 +302,7 @@ function readStore(read: EnvReader): StoreConfig {
         );
       }
     }
-    return { kind: "postgres", dsn, poolMax, connectTimeoutSeconds, statementTimeoutSeconds };
+    return { kind: "postgres", dsn, poolMax, connectTimeoutSeconds, statementTimeoutSeconds, cache };
   }
   const synchronous = read.choice("BUS_AUTH_SQLITE_SYNCHRONOUS", "normal", ["normal", "full"] as const) === "full"
     ? "FULL"

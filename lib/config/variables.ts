@@ -105,6 +105,12 @@ export const PROVIDER_VARIABLES: readonly VariableDoc[] = [
     help: "Longest time in seconds one database statement may run.",
   },
   {
+    name: "BUS_AUTH_POSTGRES_CACHE",
+    default: "on",
+    help: "on: sessions, revocations, accounts and clients that token checks read are kept in memory, kept current " +
+      "by LISTEN/NOTIFY and used only while that is proven; off: every check asks the database.",
+  },
+  {
     name: "BUS_AUTH_OTP_SENDER",
     default: "memory",
     help: "OTP delivery: memory, console (stdout, development) or smtp.",

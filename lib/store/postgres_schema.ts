@@ -150,6 +150,72 @@ CREATE INDEX bus_auth_audit_target ON bus_auth_audit (target, at, audit_id);
 REVOKE UPDATE, DELETE, TRUNCATE ON bus_auth_audit FROM CURRENT_USER;
 `,
   },
+  {
+    version: 7,
+    description: "change notifications: inserting or updating a user, session, revoked token, client or client " +
+      "key sends NOTIFY bus_auth_changes with its id, deleting or truncating sends one with the table name, " +
+      "so the caches of the replicas stay current",
+    sql: `
+CREATE FUNCTION bus_auth_notify_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_TABLE_NAME = 'bus_auth_users' THEN
+    PERFORM pg_notify('bus_auth_changes', 'u:' || NEW.user_id || ':' || COALESCE(NEW.account_id, ''));
+  ELSIF TG_TABLE_NAME = 'bus_auth_sessions' THEN
+    PERFORM pg_notify('bus_auth_changes', 's:' || NEW.session_id);
+  ELSIF TG_TABLE_NAME = 'bus_auth_revoked_tokens' THEN
+    PERFORM pg_notify('bus_auth_changes', 'j:' || NEW.token_id);
+  ELSE
+    PERFORM pg_notify('bus_auth_changes', 'c:' || NEW.client_id);
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+CREATE FUNCTION bus_auth_notify_deleted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF EXISTS (SELECT 1 FROM gone) THEN
+    PERFORM pg_notify('bus_auth_changes', 'x:' || TG_TABLE_NAME);
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+CREATE FUNCTION bus_auth_notify_truncated() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM pg_notify('bus_auth_changes', 'x:' || TG_TABLE_NAME);
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER bus_auth_users_changed AFTER INSERT OR UPDATE ON bus_auth_users
+  FOR EACH ROW EXECUTE FUNCTION bus_auth_notify_change();
+CREATE TRIGGER bus_auth_users_deleted AFTER DELETE ON bus_auth_users REFERENCING OLD TABLE AS gone
+  FOR EACH STATEMENT EXECUTE FUNCTION bus_auth_notify_deleted();
+CREATE TRIGGER bus_auth_users_truncated AFTER TRUNCATE ON bus_auth_users
+  FOR EACH STATEMENT EXECUTE FUNCTION bus_auth_notify_truncated();
+CREATE TRIGGER bus_auth_sessions_changed AFTER INSERT OR UPDATE ON bus_auth_sessions
+  FOR EACH ROW EXECUTE FUNCTION bus_auth_notify_change();
+CREATE TRIGGER bus_auth_sessions_deleted AFTER DELETE ON bus_auth_sessions REFERENCING OLD TABLE AS gone
+  FOR EACH STATEMENT EXECUTE FUNCTION bus_auth_notify_deleted();
+CREATE TRIGGER bus_auth_sessions_truncated AFTER TRUNCATE ON bus_auth_sessions
+  FOR EACH STATEMENT EXECUTE FUNCTION bus_auth_notify_truncated();
+CREATE TRIGGER bus_auth_revoked_tokens_changed AFTER INSERT OR UPDATE ON bus_auth_revoked_tokens
+  FOR EACH ROW EXECUTE FUNCTION bus_auth_notify_change();
+CREATE TRIGGER bus_auth_revoked_tokens_deleted AFTER DELETE ON bus_auth_revoked_tokens REFERENCING OLD TABLE AS gone
+  FOR EACH STATEMENT EXECUTE FUNCTION bus_auth_notify_deleted();
+CREATE TRIGGER bus_auth_revoked_tokens_truncated AFTER TRUNCATE ON bus_auth_revoked_tokens
+  FOR EACH STATEMENT EXECUTE FUNCTION bus_auth_notify_truncated();
+CREATE TRIGGER bus_auth_clients_changed AFTER INSERT OR UPDATE ON bus_auth_clients
+  FOR EACH ROW EXECUTE FUNCTION bus_auth_notify_change();
+CREATE TRIGGER bus_auth_clients_deleted AFTER DELETE ON bus_auth_clients REFERENCING OLD TABLE AS gone
+  FOR EACH STATEMENT EXECUTE FUNCTION bus_auth_notify_deleted();
+CREATE TRIGGER bus_auth_clients_truncated AFTER TRUNCATE ON bus_auth_clients
+  FOR EACH STATEMENT EXECUTE FUNCTION bus_auth_notify_truncated();
+CREATE TRIGGER bus_auth_client_keys_changed AFTER INSERT OR UPDATE ON bus_auth_client_keys
+  FOR EACH ROW EXECUTE FUNCTION bus_auth_notify_change();
+CREATE TRIGGER bus_auth_client_keys_deleted AFTER DELETE ON bus_auth_client_keys REFERENCING OLD TABLE AS gone
+  FOR EACH STATEMENT EXECUTE FUNCTION bus_auth_notify_deleted();
+CREATE TRIGGER bus_auth_client_keys_truncated AFTER TRUNCATE ON bus_auth_client_keys
+  FOR EACH STATEMENT EXECUTE FUNCTION bus_auth_notify_truncated();
+`,
+  },
 ];
 
 /** Key of the advisory lock that serialises `audit prune` runs across processes. */
@@ -201,7 +267,24 @@ COMMIT;
 `;
 }
 
-/** Splits a migration into its statements (each ends with `;` at a line end). */
+/**
+ * Splits a migration into its statements: each ends with `;` at a line end,
+ * outside dollar-quoted text (`$fn$ … $fn$`, such as a function body).
+ */
 export function splitStatements(sql: string): string[] {
-  return sql.split(/;[ \t]*(?:\n|$)/).map((statement) => statement.trim()).filter((statement) => statement !== "");
+  const statements: string[] = [];
+  let start = 0;
+  let quote: string | null = null;
+  const tokens = /\$[A-Za-z_]*\$|;[ \t]*(?:\n|$)/g;
+  for (let match = tokens.exec(sql); match !== null; match = tokens.exec(sql)) {
+    if (match[0].startsWith("$")) {
+      if (quote === null) quote = match[0];
+      else if (quote === match[0]) quote = null;
+    } else if (quote === null) {
+      statements.push(sql.slice(start, match.index));
+      start = match.index + match[0].length;
+    }
+  }
+  statements.push(sql.slice(start));
+  return statements.map((statement) => statement.trim()).filter((statement) => statement !== "");
 }

@@ -15,6 +15,8 @@ import { StoreUnavailableError } from "../errors.ts";
 import { fakePeer, refuseTls } from "../../tests/helpers/fake_postgres_peer.ts";
 import { type PostgresCluster, startPostgresCluster } from "../../tests/helpers/postgres_cluster.ts";
 import { storeConformance } from "../../tests/helpers/store_conformance.ts";
+import { CachedStore } from "./cached_store.ts";
+import { openStore } from "./factory.ts";
 import { PostgresStore, type PostgresStoreConfig } from "./postgres.ts";
 import { POSTGRES_MIGRATIONS, POSTGRES_MIGRATIONS_TABLE, postgresSchemaSql } from "./postgres_schema.ts";
 
@@ -84,6 +86,31 @@ storeConformance("postgres", async () => {
     },
   };
 }, { ignore: skipped });
+
+// The same suite through the cache of token checks, once its change feed listens and trusts it,
+// so every read that can be answered from memory is.
+storeConformance("postgres with its cache (BUS_AUTH_POSTGRES_CACHE=on)", async () => {
+  const { name, dsn } = await freshDatabase();
+  const store = await openStore({ kind: "postgres", ...storeConfig(dsn), cache: true });
+  assert.ok(store instanceof CachedStore);
+  await waitUntil(() => store.cache.trusted, "the cache to be trusted");
+  return {
+    store,
+    dispose: async () => {
+      await store.close();
+      await live().dropDatabase(name);
+    },
+  };
+}, { ignore: skipped });
+
+/** Polls `condition` every 10 ms, at most 10 s. */
+async function waitUntil(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 pgTest("PostgresStore.migrate applies the schema once, then nothing, and keeps data", async () => {
   const { name, dsn } = await freshDatabase();

@@ -704,6 +704,77 @@ const CASES: Case[] = [
     });
     assert.deepEqual(left.map((r) => r.requestId), ["req-4", "req-5", "req-6"]);
   }],
+  [
+    "each read of a token check shows the write that changes it at once: revocations, sessions, decisions, policies, clients",
+    async (store) => {
+      // Read, write, read again: a store that keeps what checks read (a cache) must show every write at once.
+      const tokenId = crypto.randomUUID();
+      assert.equal(await store.isTokenRevoked(tokenId), false);
+      await store.revokeToken({ tokenId, expiresAt: T0 + 3_600_000, now: T0 });
+      assert.equal(await store.isTokenRevoked(tokenId), true, "a revoked token id (logout, refresh, admin revoke)");
+
+      await store.registerUser({ userId: crypto.randomUUID(), email: "rw@example.com", now: T0 });
+      const registered = (await store.findUserByEmail("rw@example.com"))!;
+      assert.equal((await store.findUserById(registered.userId))?.verified, false);
+      await store.createOtpChallenge(challenge("rw@example.com"));
+      const verified = await store.attemptOtp({
+        email: "rw@example.com",
+        codeHash: HASH_A,
+        now: T0,
+        maxAttempts: 5,
+        failureBudget: GENEROUS,
+      });
+      assert.ok(verified.ok);
+      assert.equal((await store.findUserById(registered.userId))?.verified, true, "verification");
+
+      const sessionId = crypto.randomUUID();
+      assert.equal(await store.findSession(sessionId), null);
+      await store.createSession({ sessionId, userId: registered.userId, now: T0, absoluteExpiresAt: T0 + 86_400_000 });
+      assert.equal((await store.findSession(sessionId))?.revokedAt, null, "a new session");
+      await store.revokeSession(sessionId, T0 + 1);
+      assert.equal((await store.findSession(sessionId))?.revokedAt, T0 + 1, "logout ends the session");
+
+      const accountId = crypto.randomUUID();
+      assert.equal(await store.findUserByAccountId(accountId), null);
+      await store.approveUser({ email: "rw@example.com", accountId, now: T0 + 2 });
+      assert.equal((await store.findUserByAccountId(accountId))?.status, "approved", "approval");
+      assert.equal((await store.findUserById(registered.userId))?.status, "approved");
+      await store.setScopePolicy({ accountId, scopes: ["llm:proxy"], now: T0 + 3 });
+      assert.deepEqual((await store.findUserByAccountId(accountId))?.scopePolicy, ["llm:proxy"], "a narrowed policy");
+      await store.rejectUser({ email: "rw@example.com", reason: null, now: T0 + 4 });
+      const rejected = await store.findUserByAccountId(accountId);
+      assert.deepEqual([rejected?.status, rejected?.tokensNotBefore], ["rejected", T0 + 4], "reject and its instant");
+      assert.equal((await store.findUserById(registered.userId))?.status, "rejected");
+      await store.approveUser({ email: "rw@example.com", accountId: crypto.randomUUID(), now: T0 + 5 });
+      const again = await store.findUserByAccountId(accountId);
+      assert.deepEqual([again?.status, again?.tokensNotBefore], ["approved", T0 + 4], "re-approval keeps the instant");
+
+      const clientId = crypto.randomUUID();
+      const key = (n: number) => ({ keyId: crypto.randomUUID(), prefix: `bsk_rw${n}`, hash: String(n).repeat(64) });
+      assert.equal(await store.findClientById(clientId), null);
+      await store.createClient({
+        clientId,
+        name: "rw-worker",
+        audience: "ai.hg.fi/api",
+        scopes: [],
+        maxTtlSeconds: 600,
+        key: key(1),
+        now: T0,
+      });
+      assert.equal((await store.findClientById(clientId))?.keys.length, 1, "a new client");
+      await store.rotateClientKey({ clientId, key: key(2), retireOthersAt: T0 + 10, now: T0 + 6 });
+      const rotated = await store.findClientById(clientId);
+      assert.deepEqual(rotated?.keys.map((k) => k.retiresAt), [T0 + 10, null], "rotation");
+      await store.touchClient({ clientId, now: T0 + 7 });
+      assert.equal((await store.findClientById(clientId))?.lastUsedAt, T0 + 7, "use");
+      await store.revokeClient({ clientId, now: T0 + 8 });
+      assert.equal((await store.findClientById(clientId))?.revokedAt, T0 + 8, "a revoked client");
+
+      await store.purgeExpired(T0 + 86_400_000 * 2);
+      assert.equal(await store.findSession(sessionId), null, "a purge removes the expired session");
+      assert.equal(await store.isTokenRevoked(tokenId), false, "and the expired revocation");
+    },
+  ],
 ]; /**
  * Registers the conformance suite as one `Deno.test` with a step per case.
  *

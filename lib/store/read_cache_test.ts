@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { parseChange } from "./postgres_changes.ts";
+import { ReadCache } from "./read_cache.ts";
+
+/** A cache on a clock the test moves. */
+function cacheAt(start = 1000, options: { maxEntries?: number } = {}) {
+  const clock = { now: start };
+  const cache = new ReadCache({ ...options, now: () => clock.now });
+  return { cache, clock };
+}
+
+function loader<T>(value: T) {
+  const calls = { count: 0 };
+  return { calls, load: () => (calls.count++, Promise.resolve(value)) };
+}
+
+Deno.test("ReadCache answers from the store and keeps nothing until it is trusted", async () => {
+  const { cache } = cacheAt();
+  const { calls, load } = loader(false);
+  assert.equal(await cache.read("revoked", "j1", load), false);
+  assert.equal(await cache.read("revoked", "j1", load), false);
+  assert.equal(calls.count, 2);
+  assert.deepEqual(cache.stats(), { hits: 0, misses: 0, bypassed: 2, size: 0, trusted: false });
+});
+
+Deno.test("ReadCache keeps values while the lease runs, then asks the store and drops them when renewed", async () => {
+  const { cache, clock } = cacheAt();
+  cache.trustUntil(2000);
+  const { calls, load } = loader({ sessionId: "s1", revokedAt: null });
+  await cache.read("session", "s1", load);
+  const kept = await cache.read("session", "s1", load);
+  assert.equal(calls.count, 1);
+  assert.ok(Object.isFrozen(kept), "kept values are frozen");
+  clock.now = 2000; // the lease lapsed: a change may have been missed
+  await cache.read("session", "s1", load);
+  assert.equal(calls.count, 2);
+  cache.trustUntil(3000);
+  assert.equal(cache.stats().size, 0, "renewing a lapsed lease drops what was kept before");
+  await cache.read("session", "s1", load);
+  assert.equal(calls.count, 3);
+  cache.trustUntil(3500); // renewed before it lapsed: kept values stay
+  await cache.read("session", "s1", load);
+  assert.equal(calls.count, 3);
+  cache.distrust();
+  assert.deepEqual([cache.trusted, cache.stats().size], [false, 0]);
+});
+
+Deno.test("ReadCache does not keep a value read while anything was invalidated", async () => {
+  const { cache } = cacheAt();
+  cache.trustUntil(10_000);
+  let release!: (value: boolean) => void;
+  const slow = () => new Promise<boolean>((resolve) => release = resolve);
+  const reading = cache.read("revoked", "j1", slow);
+  cache.invalidate("revoked", "j1"); // the revocation commits while the old answer is on its way
+  release(false);
+  assert.equal(await reading, false);
+  const { calls, load } = loader(true);
+  assert.equal(await cache.read("revoked", "j1", load), true, "the stale answer was not kept");
+  assert.equal(calls.count, 1);
+  // An invalidation of another key also prevents keeping (one epoch for all): never stale, sometimes a miss more.
+  const other = cache.read("user", "u1", slow);
+  cache.invalidateUser("u2", "a2");
+  release(false);
+  await other;
+  assert.equal(cache.stats().size, 1);
+});
+
+Deno.test("ReadCache drops a user by id and by account id, keeps at most maxEntries per kind", async () => {
+  const { cache } = cacheAt(0, { maxEntries: 2 });
+  cache.trustUntil(10_000);
+  const user = { userId: "u1", accountId: "a1", status: "approved" };
+  await cache.read("user", "u1", () => Promise.resolve(user));
+  await cache.read("account", "a1", () => Promise.resolve(user));
+  assert.equal(cache.stats().size, 2);
+  cache.invalidateUser("u1", "a1");
+  assert.equal(cache.stats().size, 0);
+  for (const id of ["j1", "j2", "j3"]) await cache.read("revoked", id, () => Promise.resolve(false));
+  assert.equal(cache.stats().size, 2);
+  const { calls, load } = loader(false);
+  await cache.read("revoked", "j1", load);
+  assert.equal(calls.count, 1, "the oldest was dropped");
+  await cache.read("revoked", "j3", load);
+  assert.equal(calls.count, 1, "the newest was kept");
+});
+
+Deno.test("parseChange reads the triggers' payloads and refuses anything else", () => {
+  assert.deepEqual(parseChange("u:11111111-1111-4111-8111-111111111111:"), {
+    kind: "user",
+    userId: "11111111-1111-4111-8111-111111111111",
+    accountId: null,
+  });
+  assert.deepEqual(parseChange("u:u1:a1"), { kind: "user", userId: "u1", accountId: "a1" });
+  assert.deepEqual(parseChange("s:s1"), { kind: "session", id: "s1" });
+  assert.deepEqual(parseChange("j:j1"), { kind: "revoked", id: "j1" });
+  assert.deepEqual(parseChange("c:c1"), { kind: "client", id: "c1" });
+  assert.deepEqual(parseChange("x:bus_auth_sessions"), { kind: "all" });
+  for (const payload of ["", "s", "s:", "s:a:b", "u:u1", "q:x", "x:a:b", "j:j1:", "u:u1:a1:z"]) {
+    assert.equal(parseChange(payload), null, payload);
+  }
+});
