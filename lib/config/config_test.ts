@@ -177,6 +177,20 @@ Deno.test("loadConfig() refuses an unknown sslmode in the DSN without showing th
   assert.equal(ok.store.kind, "postgres");
 });
 
+Deno.test("loadConfig() reads BUS_AUTH_POSTGRES_CACHE: on by default, off, anything else a problem", () => {
+  const base = { BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_POSTGRES_DSN: "postgres://u@db/auth" };
+  const cacheOf = (env: Record<string, string>) => {
+    const { store } = loadConfig({ ...base, ...env }, noFiles);
+    return store.kind === "postgres" ? store.cache : null;
+  };
+  assert.equal(cacheOf({}), true);
+  assert.equal(cacheOf({ BUS_AUTH_POSTGRES_CACHE: "off" }), false);
+  assert.equal(cacheOf({ BUS_AUTH_POSTGRES_CACHE: "ON" }), true);
+  assert.deepEqual(problemsOf({ ...base, BUS_AUTH_POSTGRES_CACHE: "maybe" }), [
+    'BUS_AUTH_POSTGRES_CACHE: expected one of on, off, got "maybe"',
+  ]);
+});
+
 Deno.test("maskDsn() hides the password and secret parameters", () => {
   assert.equal(
     maskDsn("postgres://u:hunter2@db:5432/auth?sslmode=require"),
