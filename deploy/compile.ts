@@ -10,8 +10,10 @@
  * | `bus-api-provider-auth` | `server/main.ts`       |                                        |
  *
  * `deno compile` needs the `denort` runtime of the target: it downloads it,
- * or takes it from `DENORT_BIN`. When it cannot be had, one line says so
- * and how to supply it, and the task exits 3. The commit of the build
+ * or takes the file `DENORT_BIN` or `DENORT_BIN_<TARGET>` names (see
+ * deploy/denort.ts; a file of another target's kind is refused). When it
+ * cannot be had, one line says so and how to supply it, and the task exits
+ * 3, leaving no folder it created. The commit of the build
  * (`git rev-parse HEAD`, or `BUS_AUTH_BUILD_COMMIT` where there is no
  * `.git`, as in a container build) is embedded for `--version`. A build for
  * this machine is run once (`--version`) to prove the runtime works.
@@ -24,6 +26,7 @@ import { fileURLToPath } from "node:url";
 import { join, relative, resolve } from "node:path";
 import denoConfig from "../deno.json" with { type: "json" };
 import { programPermissionFlags } from "./permissions.ts";
+import { chooseRuntime, noRuntimeMessage, type Runtime, runtimeFileProblem } from "./denort.ts";
 
 /** One executable and the links to it. */
 export interface Executable {
@@ -87,14 +90,6 @@ export function runtimeProblem(stderr: string): boolean {
     !/error: (TS\d+|Module not found|Import)/.test(stderr);
 }
 
-/** The one line that says how to supply the runtime. */
-export function noRuntimeMessage(target: string): string {
-  const version = Deno.version.deno;
-  return `compile: cannot get the denort runtime for ${target}: deno compile could not download it; on a connected ` +
-    `machine fetch https://dl.deno.land/release/v${version}/denort-${target}.zip, unzip it, and run again with ` +
-    `DENORT_BIN=/path/to/denort (or pre-fill DENO_DIR's cache)`;
-}
-
 async function buildCommit(): Promise<string> {
   const given = Deno.env.get("BUS_AUTH_BUILD_COMMIT")?.trim();
   if (given) return given;
@@ -108,25 +103,26 @@ async function buildCommit(): Promise<string> {
 }
 
 /**
- * Builds every executable for `target` into `out` and links the aliases.
+ * Builds every executable for `target` into `out` with `runtime` and links
+ * the aliases. When the runtime cannot be had, `out` is left as it was (a
+ * folder this call created is removed again).
  *
  * @returns 0, {@link EXIT_NO_RUNTIME}, or 1 for any other failure (said on stderr)
  */
-export async function compileAll(target: string, out: string): Promise<number> {
-  // DENORT_BIN is one runtime: the one of this machine's target.
-  const denort = target === hostTarget() ? Deno.env.get("DENORT_BIN") : undefined;
-  if (denort) {
-    const info = await Deno.stat(denort).catch(() => null);
-    if (info === null || !info.isFile || (info.mode !== null && (info.mode & 0o111) === 0)) {
-      console.error(`compile: DENORT_BIN=${denort} is not an executable file: point it at an unzipped denort`);
-      return EXIT_NO_RUNTIME;
-    }
+export async function compileAll(target: string, out: string, runtime: Runtime): Promise<number> {
+  const problem = await runtimeFileProblem(target, runtime);
+  if (problem !== null) {
+    console.error(problem);
+    return EXIT_NO_RUNTIME;
   }
+  const created = (await Deno.stat(out).catch(() => null)) === null;
   await Deno.mkdir(out, { recursive: true });
   await Deno.writeTextFile(COMMIT_FILE, `${await buildCommit()}\n`);
   for (const executable of EXECUTABLES) {
+    // deno compile reads DENORT_BIN whatever the target: hand it this target's runtime, or none to download one.
     const env = { ...Deno.env.toObject() };
-    if (denort === undefined) delete env.DENORT_BIN;
+    if (runtime.path === undefined) delete env.DENORT_BIN;
+    else env.DENORT_BIN = runtime.path;
     const result = await new Deno.Command(Deno.execPath(), {
       args: compileArgs(executable, { target, out }),
       cwd: ROOT,
@@ -138,7 +134,8 @@ export async function compileAll(target: string, out: string): Promise<number> {
     const stderr = new TextDecoder().decode(result.stderr);
     if (result.code !== 0) {
       if (runtimeProblem(stderr)) {
-        console.error(noRuntimeMessage(target));
+        console.error(noRuntimeMessage(target, runtime.variable));
+        if (created) await Deno.remove(out).catch(() => {});
         return EXIT_NO_RUNTIME;
       }
       console.error(`compile: deno compile of ${executable.entry} failed:\n${stderr.trim()}`);
@@ -151,12 +148,12 @@ export async function compileAll(target: string, out: string): Promise<number> {
     }
     console.log(`Built ${relative(Deno.cwd(), join(out, executable.name))} for ${target}`);
   }
-  if (target === hostTarget()) return await smokeTest(out);
+  if (target === hostTarget()) return await smokeTest(out, runtime);
   return 0;
 }
 
 /** Runs each built executable once: a runtime that is not a denort builds files that do not run. */
-async function smokeTest(out: string): Promise<number> {
+async function smokeTest(out: string, runtime: Runtime): Promise<number> {
   for (const executable of EXECUTABLES) {
     const binary = join(out, executable.name);
     const expected = `${executable.name} ${denoConfig.version} (commit `;
@@ -171,7 +168,8 @@ async function smokeTest(out: string): Promise<number> {
     if (!stdout.startsWith(expected)) {
       console.error(
         `compile: ${binary} does not run (--version printed ${JSON.stringify(stdout.slice(0, 80))}): ` +
-          "is DENORT_BIN a denort runtime of this Deno version?",
+          `is ${runtime.path === undefined ? "the downloaded runtime" : runtime.variable} a denort runtime of this ` +
+          "Deno version?",
       );
       return 1;
     }
@@ -189,7 +187,8 @@ async function main(): Promise<number> {
     console.log(
       `usage: deno task compile [--target <${TARGETS.join("|")}>] [--out <dir>]\n` +
         "Builds dist/bus-auth, dist/bus-operator and dist/bus-api-provider-auth (dist/<target>/ for --target)\n" +
-        "and the links bus, bus-operator-auth and bus-operator-token. DENORT_BIN supplies the runtime offline.",
+        "and the links bus, bus-operator-auth and bus-operator-token. Offline, DENORT_BIN (or\n" +
+        "DENORT_BIN_<TARGET>, e.g. DENORT_BIN_AARCH64_UNKNOWN_LINUX_GNU) names the target's unzipped denort.",
     );
     return 0;
   }
@@ -200,7 +199,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const out = resolve(values.out ?? (values.target === undefined ? join(ROOT, "dist") : join(ROOT, "dist", target)));
-  return await compileAll(target, out);
+  // DENORT_BIN is the runtime of the one target this task builds.
+  return await compileAll(target, out, chooseRuntime(target, Deno.env.toObject(), { denortBin: true }));
 }
 
 if (import.meta.main) Deno.exitCode = await main();
