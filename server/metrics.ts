@@ -207,6 +207,22 @@ export class ProviderMetrics {
       );
       out.push(sample("bus_auth_store_operations_in_flight", {}, pool.inFlight));
     }
+    const cache = this.#store?.cacheStats?.();
+    if (cache !== undefined) {
+      family(out, "bus_auth_cache_reads_total", "counter", "Reads of token checks, by how the cache answered them.");
+      out.push(sample("bus_auth_cache_reads_total", { result: "hit" }, cache.hits));
+      out.push(sample("bus_auth_cache_reads_total", { result: "miss" }, cache.misses));
+      out.push(sample("bus_auth_cache_reads_total", { result: "bypassed" }, cache.bypassed));
+      family(out, "bus_auth_cache_entries", "gauge", "Values the cache of token checks keeps now.");
+      out.push(sample("bus_auth_cache_entries", {}, cache.size));
+      family(
+        out,
+        "bus_auth_cache_trusted",
+        "gauge",
+        "1 while the cache is proven current by its change feed, 0 while every read asks the database.",
+      );
+      out.push(sample("bus_auth_cache_trusted", {}, cache.trusted ? 1 : 0));
+    }
     family(out, "bus_auth_build_info", "gauge", "The provider's version and store backend; always 1.");
     out.push(sample("bus_auth_build_info", { version: VERSION, store: this.#store?.kind ?? "unknown" }, 1));
     return `${out.join("\n")}\n`;

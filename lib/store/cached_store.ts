@@ -25,6 +25,7 @@ import type {
   SchemaState,
   SessionRecord,
   Store,
+  StoreCacheStats,
   StorePoolStats,
   UserCursor,
   UserRecord,
@@ -146,6 +147,9 @@ export class CachedStore implements Store {
   }
   schemaVersion(): Promise<SchemaState> {
     return this.#inner.schemaVersion();
+  }
+  cacheStats(): StoreCacheStats {
+    return this.cache.stats();
   }
   get poolStats(): (() => StorePoolStats) | undefined {
     const inner = this.#inner;

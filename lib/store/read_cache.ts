@@ -20,22 +20,15 @@
  * @module
  */
 
+import type { StoreCacheStats } from "./store.ts";
+
 /** The kinds of state kept. */
 export type CachedKind = "session" | "revoked" | "user" | "account" | "client";
 
 const KINDS: readonly CachedKind[] = ["session", "revoked", "user", "account", "client"];
 
-/** Counters, for tests and benchmarks. */
-export interface ReadCacheStats {
-  hits: number;
-  /** Reads that went to the store because the value was not kept. */
-  misses: number;
-  /** Reads that went to the store because the cache was not trusted. */
-  bypassed: number;
-  /** Values kept now, all kinds together. */
-  size: number;
-  trusted: boolean;
-}
+/** Counters, for metrics and tests. */
+export type ReadCacheStats = StoreCacheStats;
 
 /** Options of {@link ReadCache}. */
 export interface ReadCacheOptions {

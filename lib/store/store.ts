@@ -136,6 +136,20 @@ export interface StorePoolStats {
   inFlight: number;
 }
 
+/** How the cache of token checks is used, for metrics (`lib/store/read_cache.ts`). */
+export interface StoreCacheStats {
+  /** Reads answered from memory. */
+  hits: number;
+  /** Reads that went to the database because the value was not kept. */
+  misses: number;
+  /** Reads that went to the database because the cache was not proven current. */
+  bypassed: number;
+  /** Values kept now. */
+  size: number;
+  /** Whether the cache is proven current now. */
+  trusted: boolean;
+}
+
 /** Persistent state of the auth provider. */
 export interface Store extends ClientStore, AuditStore {
   /** Backend name for health output: `memory`, `sqlite` or `postgres`. */
@@ -151,6 +165,8 @@ export interface Store extends ClientStore, AuditStore {
   schemaVersion(): Promise<SchemaState>;
   /** Connection use, for stores with a pool (PostgreSQL); absent elsewhere. */
   poolStats?(): StorePoolStats;
+  /** The cache of token checks, for stores with one (PostgreSQL, `BUS_AUTH_POSTGRES_CACHE=on`); absent elsewhere. */
+  cacheStats?(): StoreCacheStats;
   /** Releases connections and files. */
   close(): Promise<void>;
 
