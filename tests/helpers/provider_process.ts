@@ -63,6 +63,15 @@ export interface ProviderProcess {
   stderr: string[];
   /** Waits for the next `BUS_AUTH_OTP` line for an email and returns the code. */
   waitForOtp(email: string, timeoutMs?: number): Promise<string>;
+  /**
+   * Waits until the JSON log lines so far satisfy `done` (the provider
+   * writes its log in batches, up to 50 ms late) and returns them parsed.
+   */
+  waitForLog(
+    done: (records: Record<string, unknown>[]) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>[]>;
   /** Sends SIGTERM and waits for the exit code. */
   stop(): Promise<number>;
 }
@@ -183,6 +192,15 @@ export async function startProvider(
           }
         },
         `an OTP for ${email}`,
+        timeoutMs,
+      ),
+    waitForLog: (done, what, timeoutMs = 10_000) =>
+      waitFor(
+        () => {
+          const records = stderr.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+          return done(records) ? records : undefined;
+        },
+        what,
         timeoutMs,
       ),
     stop: async () => {
