@@ -6,7 +6,8 @@
  * soon as the write returns (or fails: it may have committed), so the
  * replica that revokes refuses at once; what other processes change reaches
  * the cache through {@link CachedStore.applyChange}, fed by the PostgreSQL
- * change feed. A purge drops everything.
+ * change feed, or is noticed before each read (SQLite's data version). A
+ * purge drops everything.
  *
  * @module
  */
@@ -39,6 +40,14 @@ export type StateChange =
   /** Rows were deleted (a purge) or a table truncated: anything may be gone. */
   | { kind: "all" };
 
+/** Hooks of {@link CachedStore}. */
+export interface CachedStoreOptions {
+  /** Runs when the store closes, before the wrapped store does (the change feed's close). */
+  beforeClose?: () => Promise<void>;
+  /** Runs before each cached read, synchronously (SQLite: drop everything when another process wrote). */
+  beforeRead?: () => void;
+}
+
 /**
  * The wrapper. `close()` stops trusting the cache, runs `beforeClose`
  * (the change feed's close) and closes the wrapped store.
@@ -48,12 +57,14 @@ export class CachedStore implements Store {
   readonly cache: ReadCache;
   #inner: Store;
   #beforeClose: () => Promise<void>;
+  #beforeRead: () => void;
 
-  constructor(inner: Store, cache: ReadCache, options: { beforeClose?: () => Promise<void> } = {}) {
+  constructor(inner: Store, cache: ReadCache, options: CachedStoreOptions = {}) {
     this.#inner = inner;
     this.cache = cache;
     this.kind = inner.kind;
     this.#beforeClose = options.beforeClose ?? (() => Promise.resolve());
+    this.#beforeRead = options.beforeRead ?? (() => {});
   }
 
   /** Drops what another process changed. */
@@ -65,19 +76,19 @@ export class CachedStore implements Store {
 
   // The reads of every token check.
   findSession(sessionId: string): Promise<SessionRecord | null> {
-    return this.cache.read("session", sessionId, () => this.#inner.findSession(sessionId));
+    return this.#read("session", sessionId, () => this.#inner.findSession(sessionId));
   }
   isTokenRevoked(tokenId: string): Promise<boolean> {
-    return this.cache.read("revoked", tokenId, () => this.#inner.isTokenRevoked(tokenId));
+    return this.#read("revoked", tokenId, () => this.#inner.isTokenRevoked(tokenId));
   }
   findUserById(userId: string): Promise<UserRecord | null> {
-    return this.cache.read("user", userId, () => this.#inner.findUserById(userId));
+    return this.#read("user", userId, () => this.#inner.findUserById(userId));
   }
   findUserByAccountId(accountId: string): Promise<UserRecord | null> {
-    return this.cache.read("account", accountId, () => this.#inner.findUserByAccountId(accountId));
+    return this.#read("account", accountId, () => this.#inner.findUserByAccountId(accountId));
   }
   findClientById(clientId: string): Promise<ClientRecord | null> {
-    return this.cache.read("client", clientId, () => this.#inner.findClientById(clientId));
+    return this.#read("client", clientId, () => this.#inner.findClientById(clientId));
   }
 
   // Writes that change what the cache keeps.
@@ -192,6 +203,15 @@ export class CachedStore implements Store {
   }
   pruneAudit(before: number): Promise<number> {
     return this.#inner.pruneAudit(before);
+  }
+
+  #read<T>(kind: CachedKind, key: string, load: () => Promise<T>): Promise<T> {
+    try {
+      this.#beforeRead();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.cache.read(kind, key, load);
   }
 
   /** Runs a write and then drops the value it changed, whether it succeeded or not. */

@@ -8,6 +8,13 @@
 import type { StoreConfig } from "../config/config.ts";
 import type { Store } from "./store.ts";
 
+/**
+ * How long a SQLite store answers from its cache without reading the file's
+ * data version again: the longest a commit of another process on the same
+ * file goes unseen.
+ */
+export const SQLITE_VERSION_CHECK_MS = 1;
+
 /** What {@link openStore} reports. */
 export interface OpenStoreOptions {
   /** The PostgreSQL change feed started or stopped listening (`BUS_AUTH_POSTGRES_CACHE=on`). */
@@ -15,9 +22,11 @@ export interface OpenStoreOptions {
 }
 
 /**
- * A store, opened and migrated. On PostgreSQL with the cache on, the
- * store answers the reads of token checks from memory while its change
- * feed proves that memory current (`cached_store.ts`, `postgres_changes.ts`).
+ * A store, opened and migrated. A SQLite file or PostgreSQL (with
+ * `BUS_AUTH_POSTGRES_CACHE=on`) answers the reads of token checks from
+ * memory while that memory is known current (`cached_store.ts`): SQLite
+ * reads its data version at most once per {@link SQLITE_VERSION_CHECK_MS},
+ * PostgreSQL's change feed proves it (`postgres_changes.ts`).
  */
 export async function openStore(config: StoreConfig, options: OpenStoreOptions = {}): Promise<Store> {
   switch (config.kind) {
@@ -26,8 +35,31 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
       return new MemoryStore();
     }
     case "sqlite": {
-      const { SqliteStore } = await import("./sqlite.ts");
-      return SqliteStore.open(config.path, { synchronous: config.synchronous });
+      const [{ SqliteStore }, { CachedStore }, { ReadCache }] = await Promise.all([
+        import("./sqlite.ts"),
+        import("./cached_store.ts"),
+        import("./read_cache.ts"),
+      ]);
+      const store = SqliteStore.open(config.path, { synchronous: config.synchronous });
+      // One connection, so its own writes are dropped by the cache as they return. A commit of any
+      // other connection (another process on the file) changes data_version, and then everything
+      // goes; reading it costs what a lookup costs, so it is read at most once per millisecond.
+      const cache = new ReadCache();
+      cache.trustUntil(Infinity);
+      let seen = store.dataVersion();
+      let checkedAt = performance.now();
+      return new CachedStore(store, cache, {
+        beforeRead: () => {
+          const now = performance.now();
+          if (now - checkedAt < SQLITE_VERSION_CHECK_MS) return;
+          checkedAt = now;
+          const version = store.dataVersion();
+          if (version !== seen) {
+            seen = version;
+            cache.clear();
+          }
+        },
+      });
     }
     case "postgres": {
       const { PostgresStore } = await import("./postgres.ts");

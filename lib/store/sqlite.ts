@@ -435,6 +435,15 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * SQLite's `PRAGMA data_version`: a number that changes whenever another
+   * connection (another process) commits to the file, and only then. The
+   * cache of token checks drops what it keeps when it changes.
+   */
+  dataVersion(): number {
+    return (this.#prepare("PRAGMA data_version").get() as { data_version: number }).data_version;
+  }
+
   // Service clients and the audit trail live in their own modules.
   createClient(input: Parameters<ClientStore["createClient"]>[0]): Promise<CreateClientResult> {
     return this.#clients.createClient(input);

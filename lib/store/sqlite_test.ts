@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { storeConformance } from "../../tests/helpers/store_conformance.ts";
+import { CachedStore } from "./cached_store.ts";
+import { openStore, SQLITE_VERSION_CHECK_MS } from "./factory.ts";
 import { SqliteStore } from "./sqlite.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import { DatabaseSync } from "node:sqlite";
@@ -20,6 +22,56 @@ storeConformance("sqlite file", async () => {
       await Deno.remove(dir, { recursive: true });
     },
   };
+});
+
+// The same suite through the cache of token checks, as `serve` opens the file.
+storeConformance("sqlite file with its cache", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  const store = await openStore({ kind: "sqlite", path: join(dir, "auth.sqlite"), synchronous: "NORMAL" });
+  assert.ok(store instanceof CachedStore);
+  return {
+    store,
+    dispose: async () => {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+});
+
+Deno.test("two processes on one SQLite file: what one commits, the other's cache shows within a millisecond", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  const path = join(dir, "auth.sqlite");
+  // Two stores open the file on two connections, as two provider processes would.
+  const [a, b] = [
+    await openStore({ kind: "sqlite", path, synchronous: "NORMAL" }),
+    await openStore({ kind: "sqlite", path, synchronous: "NORMAL" }),
+  ] as CachedStore[];
+  const other = new DatabaseSync(path);
+  try {
+    const tokenId = crypto.randomUUID();
+    const sessionId = crypto.randomUUID();
+    const { user } = await a.registerUser({ userId: crypto.randomUUID(), email: "two@example.com", now: 1 });
+    await a.createSession({ sessionId, userId: user.userId, now: 1, absoluteExpiresAt: Date.now() + 86_400_000 });
+    for (let i = 0; i < 2; i++) {
+      assert.equal(await b.isTokenRevoked(tokenId), false);
+      assert.equal((await b.findSession(sessionId))?.revokedAt, null);
+    }
+    const hits = b.cache.stats().hits;
+    assert.equal(await b.isTokenRevoked(tokenId), false);
+    assert.equal(b.cache.stats().hits, hits + 1, "B answers from its cache");
+    await a.revokeToken({ tokenId, expiresAt: Date.now() + 3_600_000, now: 1 });
+    await new Promise((resolve) => setTimeout(resolve, SQLITE_VERSION_CHECK_MS + 1));
+    assert.equal(await b.isTokenRevoked(tokenId), true, "A's commit is seen by B's next read a millisecond later");
+    // A write by anything else on the file (the sqlite3 shell, another program) counts too.
+    other.prepare("UPDATE sessions SET revoked_at = 2 WHERE session_id = ?").run(sessionId);
+    await new Promise((resolve) => setTimeout(resolve, SQLITE_VERSION_CHECK_MS + 1));
+    assert.equal((await b.findSession(sessionId))?.revokedAt, 2);
+  } finally {
+    other.close();
+    await a.close();
+    await b.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("SqliteStore.open creates the file 0600 in a 0700 folder, in WAL mode", async () => {
