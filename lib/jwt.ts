@@ -11,7 +11,6 @@
  * @module
  */
 
-import { SignJWT } from "jose";
 import type { TokenClaims } from "./claims.ts";
 import { invalidToken, MAX_CLOCK_SKEW_SECONDS, verifyStrictlyWithNbf } from "./jwt_rules.ts";
 import { TokenKeys } from "./keys/token_keys.ts";
@@ -24,10 +23,15 @@ export { MAX_CLOCK_SKEW_SECONDS, MAX_TOKEN_LENGTH } from "./jwt_rules.ts";
  * `{"alg":"EdDSA"|"ES256","typ":"JWT","kid":"…"}` with a key file's key.
  */
 export async function signToken(claims: TokenClaims, keys: TokenKeys | Uint8Array): Promise<string> {
-  const { alg, kid, key } = await asKeys(keys).signingKey();
-  return await new SignJWT({ ...claims })
-    .setProtectedHeader(kid === null ? { alg, typ: "JWT" } : { alg, typ: "JWT", kid })
-    .sign(key);
+  const ring = asKeys(keys);
+  const input = `${ring.header}.${base64url(ENCODER.encode(JSON.stringify(claims)))}`;
+  return `${input}.${base64url(await ring.sign(ENCODER.encode(input)))}`;
+}
+
+const ENCODER = new TextEncoder();
+
+function base64url(bytes: Uint8Array): string {
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 /** What {@link verifyToken} checks besides the signature. */

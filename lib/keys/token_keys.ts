@@ -10,17 +10,11 @@
 
 import { importJWK } from "jose";
 import { VerifiedTokens } from "../verified_tokens.ts";
+import { HmacSha256 } from "./hmac_sha256.ts";
 import type { KeyAlg, KeyMaterial, PublicJwk, SigningAlg } from "./key_material.ts";
 
 /** A key as the JWKS publishes it (RFC 7517 §4). */
 export type PublishedJwk = PublicJwk & { kid: string; alg: KeyAlg; use: "sig" };
-
-/** The key to sign with: its algorithm, its `kid` (`null` for HS256) and the imported key. */
-export interface SigningKey {
-  alg: SigningAlg;
-  kid: string | null;
-  key: CryptoKey;
-}
 
 /** The key a token names, pinned to its algorithm. */
 export interface VerificationKey {
@@ -66,7 +60,11 @@ export class TokenKeys {
   readonly acceptsHs256: boolean;
   /** Tokens these keys verified, so that a token presented again is not verified again (`lib/jwt.ts`). */
   readonly verified: VerifiedTokens;
+  /** The protected header of new tokens, base64url-encoded: `{"alg":…,"typ":"JWT"}` and `kid` for key files. */
+  readonly header: string;
   #signer: Promise<CryptoKey>;
+  /** HS256 signs with this, not with WebCrypto (see `hmac_sha256.ts`). */
+  #hmac: HmacSha256 | null = null;
   #byKid = new Map<string, { alg: KeyAlg; key: Promise<CryptoKey> }>();
   #hs256: Promise<CryptoKey> | null = null;
   #imports: Promise<CryptoKey>[] = [];
@@ -98,6 +96,12 @@ export class TokenKeys {
     this.alg = signing?.alg ?? "HS256";
     this.kid = signing?.kid ?? null;
     this.#signer = signing === null ? this.#hs256! : this.#import(signing.privateJwk!, signing.alg);
+    if (signing === null) this.#hmac = new HmacSha256(input.hs256Secret!);
+    const header = this.kid === null ? { alg: this.alg, typ: "JWT" } : { alg: this.alg, typ: "JWT", kid: this.kid };
+    this.header = new TextEncoder().encode(JSON.stringify(header)).toBase64({
+      alphabet: "base64url",
+      omitPadding: true,
+    });
     this.jwks = Object.freeze({ keys: Object.freeze(published) });
     const algorithms = new Set<SigningAlg>([this.alg, ...published.map((key) => key.alg)]);
     if (this.acceptsHs256) algorithms.add("HS256");
@@ -114,9 +118,12 @@ export class TokenKeys {
     await Promise.all(this.#imports);
   }
 
-  /** The key new tokens are signed with. */
-  async signingKey(): Promise<SigningKey> {
-    return { alg: this.alg, kid: this.kid, key: await this.#signer };
+  /** The signature of a token's signing input (`header.payload`) with the signing key. */
+  async sign(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+    if (this.#hmac !== null) return this.#hmac.sign(data);
+    const key = await this.#signer;
+    const params = key.algorithm.name === "ECDSA" ? { name: "ECDSA", hash: "SHA-256" } : key.algorithm.name;
+    return new Uint8Array(await crypto.subtle.sign(params, key, data));
   }
 
   /**
