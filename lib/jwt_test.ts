@@ -189,3 +189,11 @@ Deno.test("buildClaims() adds client_id for a client's token and verifyToken() k
   assert.equal(claims().client_id, undefined, "no client_id unless a client is named");
   assert.deepEqual(await verifyToken(await signToken(built, KEY), KEY, options), built);
 });
+
+Deno.test("signToken() encodes claims of any size and any characters the way verifyToken() reads them back", async () => {
+  for (const scope of ["", "llm:proxy", `${"s".repeat(4200)}:wide`, "ä € 𝄞"]) {
+    const original = claims({ scope });
+    const token = await signToken(original, KEY);
+    assert.deepEqual(await verifyToken(token, KEY, options), original);
+  }
+});

@@ -37,9 +37,14 @@ export function decodeSecret(value: string): Uint8Array | null {
  * their lengths (both sides are hashed to a fixed length first).
  */
 export function secretsEqual(a: Uint8Array | string, b: Uint8Array | string): boolean {
-  const digestA = createHash("sha256").update(a).digest();
-  const digestB = createHash("sha256").update(b).digest();
+  const digestA = createHash("sha256").update(hashable(a)).digest();
+  const digestB = createHash("sha256").update(hashable(b)).digest();
   return timingSafeEqual(digestA, digestB);
+}
+
+/** A string as it is, bytes as a Buffer over the same memory (node:crypto in Deno copies other arrays byte by byte). */
+function hashable(value: Uint8Array | string): string | Buffer {
+  return typeof value === "string" ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
 /** The development secrets published in the README and the product documents: never valid outside `--dev`. */

@@ -55,3 +55,17 @@ Deno.test("HmacSha256 agrees with WebCrypto's HMAC for keys and messages of ever
     }
   }
 });
+
+Deno.test("HmacSha256 signs a text as its UTF-8 bytes, and signBase64url is the unpadded base64url of that MAC", () => {
+  const hmac = new HmacSha256(ascii("a key of thirty-two bytes or so.."));
+  for (const text of ["", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30", "scope ä €  𝄞", "x".repeat(5000)]) {
+    const bytes = new TextEncoder().encode(text);
+    assert.equal(hmac.sign(text).toHex(), hmac.sign(bytes).toHex());
+    assert.equal(hmac.signBase64url(text), hmac.sign(bytes).toBase64({ alphabet: "base64url", omitPadding: true }));
+  }
+  const view = new Uint8Array(new TextEncoder().encode("__Hi There__").buffer, 2, 8);
+  assert.equal(
+    new HmacSha256(hex("0b".repeat(20))).sign(view).toHex(),
+    new HmacSha256(hex("0b".repeat(20))).sign("Hi There").toHex(),
+  );
+});

@@ -118,12 +118,17 @@ export class TokenKeys {
     await Promise.all(this.#imports);
   }
 
-  /** The signature of a token's signing input (`header.payload`) with the signing key. */
-  async sign(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-    if (this.#hmac !== null) return this.#hmac.sign(data);
+  /** The signature of a token's signing input (`header.payload`), base64url-encoded without padding. */
+  sign(input: string): string | Promise<string> {
+    if (this.#hmac !== null) return this.#hmac.signBase64url(input);
+    return this.#signWithKey(input);
+  }
+
+  async #signWithKey(input: string): Promise<string> {
     const key = await this.#signer;
     const params = key.algorithm.name === "ECDSA" ? { name: "ECDSA", hash: "SHA-256" } : key.algorithm.name;
-    return new Uint8Array(await crypto.subtle.sign(params, key, data));
+    const signature = new Uint8Array(await crypto.subtle.sign(params, key, new TextEncoder().encode(input)));
+    return signature.toBase64({ alphabet: "base64url", omitPadding: true });
   }
 
   /**
