@@ -8,12 +8,13 @@
  *
  *   deno run -A bench/http_bench.ts [--stores memory,sqlite,postgres] [--alg HS256|EdDSA|ES256]
  *     [--duration 10s] [--connections 32] [--only healthz,check,status,token,internal,otp,me,register]
- *     [--metrics] [--short]
+ *     [--metrics] [--short] [--wrong-internal-key]
  *
  * `--short` (1 s per row, 8 connections) is what CI runs
  * (`tests/bench_smoke_test.ts`), so the benchmark keeps working; its
  * figures mean nothing. `--metrics` turns the Prometheus metrics on, to
- * measure what counting costs. PostgreSQL runs in a throwaway cluster
+ * measure what counting costs. `--wrong-internal-key` has wrk send a key the
+ * provider refuses, to see (and test) the failure report. PostgreSQL runs in a throwaway cluster
  * (`tests/helpers/postgres_cluster.ts`).
  *
  * Needs `wrk` (Debian package wrk). The provider, the baseline and wrk share
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     only: { type: "string", default: "healthz,check,status,token,internal,otp" },
     metrics: { type: "boolean", default: false },
     short: { type: "boolean", default: false },
+    "wrong-internal-key": { type: "boolean", default: false },
   },
 });
 
@@ -170,7 +172,7 @@ async function measureStore(provider: BenchProvider, work: string): Promise<Row[
     const script = postScript(work, "internal", {
       path: "/api/internal/auth/token",
       body: '{"subject":"bench-worker","audience":"ai.hg.fi/api","scope":"billing:entitlement:check"}',
-      headers: { "X-Bus-Internal-Key": INTERNAL_KEY },
+      headers: { "X-Bus-Internal-Key": values["wrong-internal-key"] ? `${INTERNAL_KEY}-wrong` : INTERNAL_KEY },
     });
     rows.push({ name: "POST /api/internal/auth/token (shared key)", result: await wrk("/", { script }) });
   }

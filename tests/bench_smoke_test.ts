@@ -1,0 +1,89 @@
+/**
+ * The HTTP benchmark's short mode, so that it keeps working: every store,
+ * every row, and a failure for any answer that was not 2xx. Its figures mean
+ * nothing here (it shares the cores with the rest of the suite) and are not
+ * looked at; performance is shown by running the benchmark itself
+ * (`docs/BENCHMARKS.md`). Needs `wrk` and PostgreSQL: skipped without them,
+ * a failure under `BUS_AUTH_REQUIRE_SERVICES=1` (CI).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { REQUIRE_SERVICES_VARIABLE } from "./helpers/postgres_cluster.ts";
+
+const BENCH = new URL("../bench/http_bench.ts", import.meta.url).pathname;
+const ROWS = [
+  "baseline: bare Deno.serve JSON",
+  "GET /healthz",
+  "GET {A}/check (API token)",
+  "GET {A}/status (session)",
+  "POST {A}/token (API token issued)",
+  "POST /api/internal/auth/token (shared key)",
+  "otp/request + otp/verify pairs (new emails)",
+];
+
+async function hasWrk(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("wrk", { args: ["--version"], stdout: "null", stderr: "null" }).output()).code !==
+      127;
+  } catch {
+    return false;
+  }
+}
+
+const required = Deno.env.get(REQUIRE_SERVICES_VARIABLE) === "1";
+const wrk = await hasWrk();
+if (!wrk && !required) console.error("bench smoke test skipped: wrk is not installed (Debian package wrk)");
+
+Deno.test({
+  name: "bench/http_bench.ts --short measures every row on every store and passes when every answer is 2xx",
+  ignore: !wrk && !required,
+  fn: async () => {
+    assert.ok(wrk, "wrk is required here (BUS_AUTH_REQUIRE_SERVICES=1): apt-get install wrk");
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", BENCH, "--short"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, `the benchmark failed:\n${stdout}\n${stderr}`);
+    for (const store of ["memory", "sqlite", "postgres"]) {
+      const section = stdout.split(`## store=${store}\n`)[1]?.split("\n## ")[0];
+      assert.ok(section, `a table for ${store}`);
+      for (const row of ROWS) {
+        const line = section.split("\n").find((text) => text.startsWith(`| ${row} |`));
+        assert.ok(line, `${store}: a row "${row}"`);
+        const cells = line.split("|").map((cell) => cell.trim());
+        assert.ok(Number(cells[2]) > 0, `${store}: ${row}: requests per second`);
+        assert.equal(cells[6], "0", `${store}: ${row}: every answer 2xx`);
+      }
+      assert.match(section, /provider resident memory after the run: \d+ MiB/);
+    }
+  },
+});
+
+Deno.test({
+  name: "bench/http_bench.ts fails loudly, after its table, when answers are not 2xx",
+  ignore: !wrk && !required,
+  fn: async () => {
+    // An internal key the provider does not have: every internal token request is refused with 403.
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", BENCH, "--short", "--stores", "memory", "--only", "internal", "--wrong-internal-key"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 1, stdout + stderr);
+    assert.match(
+      stdout,
+      /\| POST \/api\/internal\/auth\/token \(shared key\) \| [\d.]+ \| [\d.]+ \| [\d.?]+ \| [\d.?]+ \| [1-9]\d* \|/,
+    );
+    assert.match(
+      stderr,
+      /FAILED: answers that were not 2xx, or no answer:\n {2}memory: POST \/api\/internal\/auth\/token/,
+    );
+  },
+});
