@@ -1,11 +1,18 @@
 /**
- * Store latency at scale: seeds N users (default 1,000,000) and N/10
- * revocations into a throwaway PostgreSQL cluster and a SQLite file, then
- * times what users do through the `Store` interface, next to a bare
- * `SELECT 1` on the same driver as the baseline. Prints tables; asserts
- * nothing.
+ * Store latency at scale: for each size (default 1,000 and 1,000,000 users),
+ * seeds that many users and a tenth as many revocations into a throwaway
+ * PostgreSQL cluster and a SQLite file, then times what users and operators
+ * do through the `Store` interface, next to a bare `SELECT 1` on the same
+ * driver as the baseline. Prints one table per engine with a column per size
+ * and, for the largest size, its ratio to the smallest; asserts nothing.
  *
- *   deno run -A bench/store_bench.ts [--users 1000000] [--iterations 2000]
+ *   deno run -A bench/store_bench.ts [--sizes 1000,1000000] [--iterations 2000] [--engines postgres,sqlite]
+ *
+ * `admin approve` approves a different verified, waitlisted user each time
+ * (found before the clock starts); `waitlist page` reads 100 waitlisted
+ * users after a keyset cursor at a random depth, as the operator CLI pages.
+ *
+ * @module
  */
 
 import { parseArgs } from "node:util";
@@ -15,27 +22,32 @@ import postgres from "postgres";
 import type { Store, UserCursor } from "../lib/store/store.ts";
 import { PostgresStore } from "../lib/store/postgres.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
-import { startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
+import { type PostgresCluster, startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { users: { type: "string", default: "1000000" }, iterations: { type: "string", default: "2000" } },
+  options: {
+    sizes: { type: "string", default: "1000,1000000" },
+    iterations: { type: "string", default: "2000" },
+    engines: { type: "string", default: "postgres,sqlite" },
+  },
 });
-const USERS = Number(values.users);
+const SIZES = values.sizes.split(",").map(Number);
 const ITERATIONS = Number(values.iterations);
 
-interface Row {
-  name: string;
+/** Timings of one operation. */
+interface Timing {
   p50: number;
   p99: number;
   perSecond: number;
 }
 
-async function time(name: string, body: (i: number) => Promise<unknown> | unknown): Promise<Row> {
-  for (let i = 0; i < 50; i++) await body(i);
+async function time(body: (i: number) => Promise<unknown> | unknown, count = ITERATIONS): Promise<Timing> {
+  // Warm-up calls get the indices after the measured ones.
+  for (let i = 0; i < WARMUP; i++) await body(count + i);
   const samples: number[] = [];
   const started = performance.now();
-  for (let i = 0; i < ITERATIONS; i++) {
+  for (let i = 0; i < count; i++) {
     const t = performance.now();
     await body(i);
     samples.push(performance.now() - t);
@@ -43,61 +55,85 @@ async function time(name: string, body: (i: number) => Promise<unknown> | unknow
   const total = performance.now() - started;
   samples.sort((a, b) => a - b);
   return {
-    name,
     p50: samples[Math.floor(samples.length * 0.5)] * 1000,
     p99: samples[Math.floor(samples.length * 0.99)] * 1000,
-    perSecond: ITERATIONS / (total / 1000),
+    perSecond: count / (total / 1000),
   };
 }
 
-const randomEmail = () => `user${1 + Math.floor(Math.random() * USERS)}@example.com`;
+const WARMUP = 50;
+/** Approvals timed per size: each approves a different user, and 1,000 users hold 400 that can be. */
+const APPROVALS = 300;
 
-/** The user operations, timed through the Store interface. */
-async function userOperations(store: Store): Promise<Row[]> {
-  const page = await store.listUsers({ status: "waitlisted", limit: 1, after: null });
-  const rows: Row[] = [];
-  rows.push(await time("findUserByEmail (random user)", () => store.findUserByEmail(randomEmail())));
-  rows.push(await time("isTokenRevoked (random token id)", () => store.isTokenRevoked(crypto.randomUUID())));
-  // Cursors at random depths, found before the clock starts.
-  const cursors: UserCursor[] = [];
-  for (let i = 0; i < 200; i++) {
-    const user = await store.findUserByEmail(randomEmail());
-    cursors.push(
-      user ? { createdAt: user.createdAt, userId: user.userId } : { createdAt: page[0].createdAt, userId: "" },
-    );
+/** Distinct seeded users that are verified and waitlisted (even numbers, not multiples of 10), in random order. */
+function approvable(users: number, count: number): string[] {
+  const chosen = new Set<number>();
+  while (chosen.size < count) {
+    const i = 2 * (1 + Math.floor(Math.random() * Math.floor(users / 2)));
+    if (i % 10 !== 0 && i <= users) chosen.add(i);
   }
-  rows.push(
+  return [...chosen].map((i) => `user${i}@example.com`);
+}
+
+/** The operations, timed through the Store interface on a store seeded with `users` users. */
+async function operations(store: Store, users: number, baseline: () => unknown): Promise<Map<string, Timing>> {
+  const randomEmail = () => `user${1 + Math.floor(Math.random() * users)}@example.com`;
+  const rows = new Map<string, Timing>();
+  rows.set("baseline: SELECT 1 (bare driver)", await time(baseline));
+  rows.set("findUserByEmail (random user)", await time(() => store.findUserByEmail(randomEmail())));
+  rows.set("isTokenRevoked (random token id)", await time(() => store.isTokenRevoked(crypto.randomUUID())));
+  // Cursors at random depths and users to approve, found before the clock starts.
+  const cursors: UserCursor[] = [];
+  while (cursors.length < 200) {
+    const user = await store.findUserByEmail(randomEmail());
+    if (user !== null) cursors.push({ createdAt: user.createdAt, userId: user.userId });
+  }
+  rows.set(
+    "waitlist page: 100 waitlisted users after a keyset cursor at a random depth",
+    await time((i) => store.listUsers({ status: "waitlisted", limit: 100, after: cursors[i % cursors.length] })),
+  );
+  const toApprove = approvable(users, APPROVALS + WARMUP);
+  rows.set(
+    `admin approve (${APPROVALS} different verified, waitlisted users)`,
     await time(
-      "listUsers waitlisted, 100 rows, deep keyset cursor",
-      (i) => store.listUsers({ status: "waitlisted", limit: 100, after: cursors[i % cursors.length] }),
+      (i) => store.approveUser({ email: toApprove[i], accountId: crypto.randomUUID(), now: Date.now() }),
+      APPROVALS,
     ),
   );
-  rows.push(
-    await time(
-      "registerUser (new email)",
-      (i) =>
-        store.registerUser({
-          userId: crypto.randomUUID(),
-          email: `new${i}-${crypto.randomUUID()}@example.com`,
-          now: Date.now(),
-        }),
+  rows.set(
+    "registerUser (new email)",
+    await time((i) =>
+      store.registerUser({
+        userId: crypto.randomUUID(),
+        email: `new${i}-${crypto.randomUUID()}@example.com`,
+        now: Date.now(),
+      })
     ),
   );
-  rows.push(
-    await time(
-      "hitRateLimit (one key per client)",
-      (i) => store.hitRateLimit({ key: `ip:10.0.${i % 250}.1`, limit: 1_000_000, windowSeconds: 300, now: Date.now() }),
+  rows.set(
+    "hitRateLimit (one key per client)",
+    await time((i) =>
+      store.hitRateLimit({ key: `ip:10.0.${i % 250}.1`, limit: 1_000_000, windowSeconds: 300, now: Date.now() })
     ),
   );
   return rows;
 }
 
-function print(title: string, rows: Row[]): void {
+function print(title: string, bySize: Map<number, Map<string, Timing>>): void {
+  const sizes = [...bySize.keys()];
+  const first = bySize.get(sizes[0])!;
+  const last = bySize.get(sizes.at(-1)!)!;
   console.log(`\n${title}`);
-  console.log("| operation | p50 µs | p99 µs | ops/s (sequential) |");
-  console.log("| --- | ---: | ---: | ---: |");
-  for (const row of rows) {
-    console.log(`| ${row.name} | ${row.p50.toFixed(0)} | ${row.p99.toFixed(0)} | ${row.perSecond.toFixed(0)} |`);
+  const ratioHeader = sizes.length > 1 ? ` p50 ${sizes.at(-1)} ÷ ${sizes[0]} |` : "";
+  console.log(`| operation |${sizes.map((size) => ` p50 µs (${size}) | p99 µs (${size}) |`).join("")}${ratioHeader}`);
+  console.log(`| --- |${sizes.map(() => " ---: | ---: |").join("")}${sizes.length > 1 ? " ---: |" : ""}`);
+  for (const name of first.keys()) {
+    const cells = sizes.map((size) => {
+      const timing = bySize.get(size)!.get(name)!;
+      return ` ${timing.p50.toFixed(0)} | ${timing.p99.toFixed(0)} |`;
+    });
+    const ratio = sizes.length > 1 ? ` ${(last.get(name)!.p50 / first.get(name)!.p50).toFixed(2)} |` : "";
+    console.log(`| ${name} |${cells.join("")}${ratio}`);
   }
 }
 
@@ -107,69 +143,86 @@ SELECT {uuid}, 'user' || i || '@example.com', {verified}, CASE WHEN i % 10 = 0 T
        CASE WHEN i % 10 = 0 THEN {uuid} END, {created}, {created}
 FROM {series}`;
 
-console.log(`users=${USERS} iterations=${ITERATIONS}`);
-
-// PostgreSQL
-const cluster = await startPostgresCluster();
-if ("skipped" in cluster) {
-  console.log(`PostgreSQL skipped: ${cluster.skipped}`);
-} else {
+async function postgresSize(cluster: PostgresCluster, users: number): Promise<Map<string, Timing>> {
+  const database = `bench_${users}`;
+  const dsn = await cluster.createDatabase(database);
+  const store = await PostgresStore.open({ dsn, poolMax: 10, connectTimeoutSeconds: 5, statementTimeoutSeconds: 600 });
   try {
-    const dsn = await cluster.createDatabase("bench");
-    const store = await PostgresStore.open({
-      dsn,
-      poolMax: 10,
-      connectTimeoutSeconds: 5,
-      statementTimeoutSeconds: 600,
-    });
     const seeded = performance.now();
     await cluster.query(
       SEED_USERS.replace("{users}", "bus_auth_users").replaceAll("{uuid}", "gen_random_uuid()::text")
         .replace("{verified}", "i % 2 = 0").replaceAll("{created}", "now() - make_interval(secs => i)")
-        .replace("{series}", `generate_series(1, ${USERS}) AS i`),
-      "bench",
+        .replace("{series}", `generate_series(1, ${users}) AS i`),
+      database,
     );
     await cluster.query(
       `INSERT INTO bus_auth_revoked_tokens SELECT gen_random_uuid()::text, now() + interval '1 hour'
-       FROM generate_series(1, ${Math.ceil(USERS / 10)}); ANALYZE;`,
-      "bench",
+       FROM generate_series(1, ${Math.ceil(users / 10)}); ANALYZE;`,
+      database,
     );
-    console.log(`PostgreSQL seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
+    console.log(`PostgreSQL: ${users} users seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
     const bare = postgres(dsn, { max: 1, onnotice: () => {} });
-    const rows = [await time("baseline: SELECT 1 (bare postgres.js)", () => bare`SELECT 1`)];
-    rows.push(...await userOperations(store));
-    print(`PostgreSQL ${USERS} users`, rows);
-    await bare.end();
-    await store.close();
+    try {
+      return await operations(store, users, () => bare`SELECT 1`);
+    } finally {
+      await bare.end();
+    }
   } finally {
-    await cluster.dispose();
+    await store.close();
+    await cluster.dropDatabase(database);
   }
 }
 
-// SQLite file
-const dir = await Deno.makeTempDir({ prefix: "bus-auth-bench-" });
-try {
-  const path = join(dir, "bench.sqlite");
-  const store = SqliteStore.open(path);
-  const db = new DatabaseSync(path);
-  const seeded = performance.now();
-  db.exec(
-    `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${USERS}) ` +
-      SEED_USERS.replace("{users}", "users").replaceAll("{uuid}", "lower(hex(randomblob(16)))")
-        .replace("{verified}", "i % 2").replaceAll("{created}", `(${Date.now()} - i * 1000)`)
-        .replace("{series}", "s"),
-  );
-  db.exec(
-    `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${Math.ceil(USERS / 10)})
-     INSERT INTO revoked_tokens SELECT lower(hex(randomblob(16))), ${Date.now() + 3_600_000} FROM s; ANALYZE;`,
-  );
-  console.log(`\nSQLite seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
-  const select = db.prepare("SELECT 1");
-  const rows = [await time("baseline: SELECT 1 (bare node:sqlite)", () => select.get())];
-  rows.push(...await userOperations(store));
-  print(`SQLite file ${USERS} users`, rows);
-  db.close();
-  await store.close();
-} finally {
-  await Deno.remove(dir, { recursive: true });
+async function sqliteSize(users: number): Promise<Map<string, Timing>> {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-bench-" });
+  try {
+    const path = join(dir, "bench.sqlite");
+    const store = SqliteStore.open(path);
+    const db = new DatabaseSync(path);
+    const seeded = performance.now();
+    db.exec(
+      `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${users}) ` +
+        SEED_USERS.replace("{users}", "users").replaceAll("{uuid}", "lower(hex(randomblob(16)))")
+          .replace("{verified}", "i % 2").replaceAll("{created}", `(${Date.now()} - i * 1000)`)
+          .replace("{series}", "s"),
+    );
+    db.exec(
+      `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${Math.ceil(users / 10)})
+       INSERT INTO revoked_tokens SELECT lower(hex(randomblob(16))), ${Date.now() + 3_600_000} FROM s; ANALYZE;`,
+    );
+    console.log(`SQLite: ${users} users seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
+    const select = db.prepare("SELECT 1");
+    try {
+      return await operations(store, users, () => select.get());
+    } finally {
+      db.close();
+      await store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+console.log(
+  `# store benchmark ${new Date().toISOString().slice(0, 10)}: sizes=${SIZES.join(",")} iterations=${ITERATIONS}`,
+);
+const engines = values.engines.split(",");
+if (engines.includes("postgres")) {
+  const cluster = await startPostgresCluster();
+  if ("skipped" in cluster) {
+    console.log(`PostgreSQL skipped: ${cluster.skipped}`);
+  } else {
+    try {
+      const bySize = new Map<number, Map<string, Timing>>();
+      for (const size of SIZES) bySize.set(size, await postgresSize(cluster, size));
+      print("PostgreSQL", bySize);
+    } finally {
+      await cluster.dispose();
+    }
+  }
+}
+if (engines.includes("sqlite")) {
+  const bySize = new Map<number, Map<string, Timing>>();
+  for (const size of SIZES) bySize.set(size, await sqliteSize(size));
+  print("SQLite file", bySize);
 }
