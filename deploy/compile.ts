@@ -25,7 +25,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { join, relative, resolve } from "node:path";
 import denoConfig from "../deno.json" with { type: "json" };
-import { programPermissionFlags } from "./permissions.ts";
+import { programPermissionFlags, programV8Flags } from "./permissions.ts";
 import { chooseRuntime, noRuntimeMessage, type Runtime, runtimeFileProblem } from "./denort.ts";
 
 /** One executable and the links to it. */
@@ -74,6 +74,7 @@ export function compileArgs(executable: Executable, options: { target: string; o
     "--no-prompt",
     "--exclude-unused-npm",
     ...programPermissionFlags(executable.name),
+    ...programV8Flags(executable.name),
     "--include",
     COMMIT_FILE,
     "--target",

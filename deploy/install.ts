@@ -15,13 +15,19 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { PROGRAMS } from "../main.ts";
-import { programPermissionFlags } from "./permissions.ts";
+import { programPermissionFlags, programV8Flags } from "./permissions.ts";
 
-/** The flags of an installed program: its permission set, with `./local` writable for the provider's `--dev`. */
+/**
+ * The flags of an installed program: its permission set, with `./local` writable for the provider's `--dev`,
+ * and its V8 flags.
+ */
 export function installFlags(program: string): string[] {
-  return programPermissionFlags(program).map((flag) =>
-    program === "bus-api-provider-auth" && flag.startsWith("--allow-write=") ? `${flag},./local` : flag
-  );
+  return [
+    ...programPermissionFlags(program).map((flag) =>
+      program === "bus-api-provider-auth" && flag.startsWith("--allow-write=") ? `${flag},./local` : flag
+    ),
+    ...programV8Flags(program),
+  ];
 }
 
 /** The POSIX shell wrapper of one program. */

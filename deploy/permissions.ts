@@ -48,3 +48,20 @@ export function programPermissionFlags(program: string): string[] {
   if (set === undefined) throw new Error(`No permission set for "${program}" in deno.json`);
   return permissionFlags(set);
 }
+
+/**
+ * V8 flags of a program, for `deno compile`, the wrappers, `deno task dev`
+ * and the tests. The provider caps V8's young generation at 4 MB a
+ * semi-space: V8 otherwise grows it to 16 MB under a steady stream of
+ * requests, which raised the provider's resident memory after a benchmark
+ * run from about 140 to about 190 MB on PostgreSQL, with no gain in
+ * throughput (docs/BENCHMARKS.md).
+ */
+export const V8_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  "bus-api-provider-auth": ["--v8-flags=--max-semi-space-size=4"],
+};
+
+/** The V8 flags of a program (none for most). */
+export function programV8Flags(program: string): string[] {
+  return [...V8_FLAGS[PERMISSION_SET_OF[program] ?? program] ?? []];
+}

@@ -7,7 +7,7 @@
  */
 
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { programPermissionFlags } from "../../deploy/permissions.ts";
+import { programPermissionFlags, programV8Flags } from "../../deploy/permissions.ts";
 
 /** Path of `main.ts`. */
 export const MAIN = fromFileUrl(new URL("../../main.ts", import.meta.url));
@@ -44,12 +44,13 @@ export function baseEnv(): Record<string, string> {
  * The flags a program runs with in the tests: its own permission set from
  * deno.json, so a permission it lacks fails the tests, except that the
  * provider may write anywhere (its test stores live in temporary folders,
- * the compiled one writes only /var/lib/bus-auth).
+ * the compiled one writes only /var/lib/bus-auth), and its V8 flags.
  */
 export function testPermissions(program: string): string[] {
   return [
     "--no-prompt",
     ...programPermissionFlags(program).map((flag) => flag.startsWith("--allow-write=") ? "--allow-write" : flag),
+    ...programV8Flags(program),
   ];
 }
 
