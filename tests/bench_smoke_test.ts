@@ -14,7 +14,7 @@ import { REQUIRE_SERVICES_VARIABLE } from "./helpers/postgres_cluster.ts";
 
 const BENCH = new URL("../bench/http_bench.ts", import.meta.url).pathname;
 const ROWS = [
-  "baseline: bare Deno.serve JSON",
+  "baseline: bare Deno.serve JSON (median of 6)",
   "GET /healthz",
   "GET {A}/check (API token)",
   "GET {A}/status (session)",
