@@ -58,16 +58,62 @@ export function bodyGuard(options: BodyGuardOptions): MiddlewareHandler<AppEnv> 
 type BodyFailure = { error: AuthError; bodyLeft: boolean };
 
 async function readDeclared(text: Promise<string>, timeoutSeconds: number): Promise<BodyFailure | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), timeoutSeconds * 1000));
+  let cancel: () => unknown = () => {};
+  const late = new Promise<null>((resolve) => cancel = DEADLINES.watch(timeoutSeconds * 1000, () => resolve(null)));
   try {
     return await Promise.race([text, late]) === null ? timedOut(timeoutSeconds) : null;
   } catch {
     return unreadable();
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
 }
+
+/**
+ * One coarse clock for the bodies being read, instead of a timer per
+ * request: a `setTimeout` and its `clearTimeout` cost about 8 µs of each
+ * POST (A/B of `POST {A}/token`, 85 against 78 µs of CPU a request), and
+ * starting and stopping a shared interval as often costs more. So the clock
+ * is one interval, started when the module loads, that keeps the process
+ * alive only while a body is being read; a body is late at most
+ * {@link DEADLINE_TICK_MS} after its deadline.
+ */
+class Deadlines {
+  #pending = new Set<{ at: number; fire: () => void }>();
+  #timer: ReturnType<typeof setInterval>;
+
+  constructor(tickMs: number) {
+    this.#timer = setInterval(() => this.#tick(), tickMs);
+    this.#timer.unref();
+  }
+
+  /** Calls `fire` once `ms` have passed, unless the returned function is called first. */
+  watch(ms: number, fire: () => void): () => unknown {
+    const entry = { at: Date.now() + ms, fire };
+    // While a body is being read, the clock keeps the process alive as a timer of its own would.
+    if (this.#pending.size === 0) this.#timer.ref();
+    this.#pending.add(entry);
+    return () => this.#remove(entry);
+  }
+
+  #remove(entry: { at: number; fire: () => void }): void {
+    if (this.#pending.delete(entry) && this.#pending.size === 0) this.#timer.unref();
+  }
+
+  #tick(): void {
+    if (this.#pending.size === 0) return;
+    const now = Date.now();
+    for (const entry of this.#pending) {
+      if (entry.at > now) continue;
+      this.#remove(entry);
+      entry.fire();
+    }
+  }
+}
+
+/** How often the clock of {@link Deadlines} looks at the bodies being read. */
+const DEADLINE_TICK_MS = 250;
+const DEADLINES = new Deadlines(DEADLINE_TICK_MS);
 
 async function readStreamed(c: Context<AppEnv>, options: BodyGuardOptions): Promise<BodyFailure | null> {
   const raw = c.req.raw;
@@ -106,10 +152,10 @@ async function readBody(request: Request, options: BodyGuardOptions): Promise<Bo
   if (declared > drainBytes) return tooLarge(true);
   const reader = request.body!.getReader();
   let late = false;
-  const timer = setTimeout(() => {
+  const cancel = DEADLINES.watch(timeoutSeconds * 1000, () => {
     late = true;
     reader.cancel().catch(() => {});
-  }, timeoutSeconds * 1000);
+  });
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   let ended = false;
@@ -127,7 +173,7 @@ async function readBody(request: Request, options: BodyGuardOptions): Promise<Bo
   } catch {
     broken = !late;
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
   if (size > maxBytes || declared > maxBytes) return tooLarge(!ended);
   if (broken) return unreadable();

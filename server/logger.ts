@@ -73,7 +73,7 @@ export function bufferedJsonLineLogger(
     if (timer === undefined) {
       timer = setTimeout(flush, flushMs);
       // A pending flush alone does not keep the process alive; whoever ends it flushes.
-      Deno.unrefTimer(timer);
+      timer.unref();
     }
   };
   return { log, flush };
