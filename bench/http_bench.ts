@@ -312,7 +312,7 @@ for (const store of values.stores.split(",")) {
       }
     }
     console.log(
-      `provider resident memory after the run: ${format(memory.rssMiB)} MiB (peak ${format(memory.peakMiB)} MiB)`,
+      `\nprovider resident memory after the run: ${format(memory.rssMiB)} MiB (peak ${format(memory.peakMiB)} MiB)`,
     );
   } finally {
     for (const step of dispose) await step().catch(() => {});
