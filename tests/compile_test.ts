@@ -8,26 +8,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { baseEnv, versionOutput } from "./helpers/provider_process.ts";
+import { baseEnv, runCommand, versionOutput } from "./helpers/provider_process.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const CONFIG = join(ROOT, "deno.json");
 
-async function run(command: string, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
-  const output = await new Deno.Command(command, {
-    args,
-    cwd: options.cwd ?? ROOT,
-    env: { ...baseEnv(), ...options.env },
-    clearEnv: true,
-    stdin: "null",
-    signal: AbortSignal.timeout(300_000),
-  }).output();
-  return {
-    code: output.code,
-    stdout: new TextDecoder().decode(output.stdout),
-    stderr: new TextDecoder().decode(output.stderr),
-  };
-}
+const run = runCommand;
 
 /**
  * The local modules (paths below the checkout), npm packages and Node built-ins (`node:` imports of the modules

@@ -10,25 +10,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { hostTarget, TARGETS } from "../deploy/compile.ts";
 import { chooseRuntime, executableKind, noRuntimeMessage, runtimeVariable, targetKind } from "../deploy/denort.ts";
-import { baseEnv } from "./helpers/provider_process.ts";
+import { runCommand } from "./helpers/provider_process.ts";
 import { CAN_FAKE_DENORT, contains, fakeDenort, FOREIGN_LINUX_TARGET, noDownloadEnv } from "./helpers/fake_denort.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 
-async function compile(args: string[], env: Record<string, string>) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "--quiet", "compile", ...args],
-    cwd: ROOT,
-    env: { ...baseEnv(), ...env },
-    clearEnv: true,
-    stdin: "null",
-    signal: AbortSignal.timeout(300_000),
-  }).output();
-  return {
-    code: output.code,
-    stdout: new TextDecoder().decode(output.stdout),
-    stderr: new TextDecoder().decode(output.stderr),
-  };
+function compile(args: string[], env: Record<string, string>) {
+  return runCommand(Deno.execPath(), ["task", "--quiet", "compile", ...args], { env });
 }
 
 async function withTempDir(fn: (dir: string) => Promise<void>) {

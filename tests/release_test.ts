@@ -14,26 +14,12 @@ import denoConfig from "../deno.json" with { type: "json" };
 import { hostTarget, TARGETS } from "../deploy/compile.ts";
 import { noRuntimeMessage, runtimeVariable } from "../deploy/denort.ts";
 import { releaseRuntimes } from "../deploy/release.ts";
-import { baseEnv } from "./helpers/provider_process.ts";
+import { runCommand } from "./helpers/provider_process.ts";
 import { CAN_FAKE_DENORT, contains, fakeDenort, FOREIGN_LINUX_TARGET, noDownloadEnv } from "./helpers/fake_denort.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
-async function run(command: string, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
-  const output = await new Deno.Command(command, {
-    args,
-    cwd: options.cwd ?? ROOT,
-    env: { ...baseEnv(), ...options.env },
-    clearEnv: true,
-    stdin: "null",
-    signal: AbortSignal.timeout(300_000),
-  }).output();
-  return {
-    code: output.code,
-    stdout: new TextDecoder().decode(output.stdout),
-    stderr: new TextDecoder().decode(output.stderr),
-  };
-}
+const run = runCommand;
 
 const release = (out: string, env: Record<string, string>) =>
   run(Deno.execPath(), ["task", "--quiet", "release", "--out", out], { env });

@@ -254,6 +254,30 @@ export async function runProgram(
   };
 }
 
+/**
+ * Runs any command to completion (at most 300 s: builds take long) from the
+ * checkout, with only the given environment on top of {@link baseEnv}.
+ */
+export async function runCommand(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<RunResult> {
+  const output = await new Deno.Command(command, {
+    args,
+    cwd: options.cwd ?? ROOT,
+    env: { ...baseEnv(), ...options.env },
+    clearEnv: true,
+    stdin: "null",
+    signal: AbortSignal.timeout(300_000),
+  }).output();
+  return {
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
 let headCommit: string | undefined;
 
 /**
