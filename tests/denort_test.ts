@@ -13,7 +13,6 @@ import { chooseRuntime, executableKind, noRuntimeMessage, runtimeVariable, targe
 import { runCommand } from "./helpers/provider_process.ts";
 import { CAN_FAKE_DENORT, contains, fakeDenort, FOREIGN_LINUX_TARGET, noDownloadEnv } from "./helpers/fake_denort.ts";
 
-
 function compile(args: string[], env: Record<string, string>) {
   return runCommand(Deno.execPath(), ["task", "--quiet", "compile", ...args], { env });
 }
