@@ -112,6 +112,42 @@ async function waitUntil(condition: () => boolean, what: string): Promise<void> 
   }
 }
 
+pgTest(
+  "PostgresStore.appendAudit commits concurrent appends together, and fails every append of a failed insert",
+  async () => {
+    const { name, dsn } = await freshDatabase();
+    const store = await PostgresStore.open(storeConfig(dsn, { poolMax: 3 }));
+    try {
+      const record = (i: number, auditId = `00000000-0000-7000-8000-${String(i).padStart(12, "0")}`) => ({
+        auditId,
+        at: T0 + i,
+        actor: "bootstrap-key",
+        action: "token.mint",
+        target: `worker-${i}`,
+        detail: null,
+        requestId: null,
+        sourceIp: "127.0.0.1",
+        outcome: "ok",
+      });
+      await Promise.all(Array.from({ length: 300 }, (_, i) => store.appendAudit(record(i))));
+      const rows = await live().query("SELECT count(*)::int AS n FROM bus_auth_audit", name);
+      assert.equal(rows[0].n, 300, "every append resolved after its row was committed");
+      // Appends queued behind running inserts share one; a duplicate id fails that insert and every append in it.
+      const results = await Promise.allSettled([
+        ...Array.from({ length: 6 }, (_, i) => store.appendAudit(record(1000 + i))),
+        store.appendAudit(record(2000, record(0).auditId)),
+      ]);
+      const failed = results.filter((result) => result.status === "rejected");
+      assert.ok(failed.length >= 1, "the duplicate is refused");
+      const count = (await live().query("SELECT count(*)::int AS n FROM bus_auth_audit", name))[0].n as number;
+      assert.equal(count, 300 + results.length - failed.length, "what resolved is committed, what failed is not");
+    } finally {
+      await store.close();
+      await live().dropDatabase(name);
+    }
+  },
+);
+
 pgTest("PostgresStore.migrate applies the schema once, then nothing, and keeps data", async () => {
   const { name, dsn } = await freshDatabase();
   const first = await PostgresStore.open(storeConfig(dsn), { migrate: false });
