@@ -151,7 +151,10 @@ export class SqliteStore implements Store {
   }
 
   close(): Promise<void> {
-    if (this.#db.isOpen) this.#db.close();
+    if (this.#db.isOpen) {
+      this.#audit.flush();
+      this.#db.close();
+    }
     return Promise.resolve();
   }
 

@@ -24,21 +24,49 @@ export class SqliteAudit implements AuditStore {
     this.#db = access;
   }
 
+  /**
+   * Appends a record; resolves once it is committed. Appends made in the
+   * same turn of the event loop are committed together in one transaction
+   * on the next turn (a group commit): each commit writes every page it
+   * touched of the table and its four indexes to the WAL, about 150 µs of
+   * the internal token endpoint's 300 µs a request when each record had its
+   * own. When the transaction fails, every append it carried fails.
+   */
   appendAudit(record: AuditRecord): Promise<void> {
-    return this.#db.run(() => {
-      this.#db.prepare(`INSERT INTO audit (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-        record.auditId,
-        record.at,
-        record.actor,
-        record.action,
-        record.target,
-        record.detail,
-        record.requestId,
-        record.sourceIp,
-        record.outcome,
-      );
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ record, resolve, reject });
+      if (this.#waiting.length === 1) setTimeout(() => this.flush(), 0);
     });
   }
+
+  /** Commits the appends still waiting now (the store calls it before it closes). */
+  flush(): void {
+    const batch = this.#waiting.splice(0);
+    if (batch.length === 0) return;
+    this.#db.run(() =>
+      this.#db.transaction(() => {
+        const insert = this.#db.prepare(`INSERT INTO audit (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+        for (const { record } of batch) {
+          insert.run(
+            record.auditId,
+            record.at,
+            record.actor,
+            record.action,
+            record.target,
+            record.detail,
+            record.requestId,
+            record.sourceIp,
+            record.outcome,
+          );
+        }
+      })
+    ).then(
+      () => batch.forEach((append) => append.resolve()),
+      (error) => batch.forEach((append) => append.reject(error)),
+    );
+  }
+
+  #waiting: { record: AuditRecord; resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   listAudit(query: AuditQuery): Promise<AuditRecord[]> {
     return this.#db.run(() => {
