@@ -134,11 +134,13 @@ export class ReadCache {
   }
 }
 
-/** Records are frozen, so no caller can change what the next one reads. */
+/** Records are frozen, with their arrays and the objects in them, so no caller can change what the next one reads. */
 function freeze<T>(value: T): T {
   if (typeof value === "object" && value !== null) {
     for (const field of Object.values(value)) {
-      if (Array.isArray(field)) Object.freeze(field);
+      if (!Array.isArray(field)) continue;
+      for (const item of field) if (typeof item === "object" && item !== null) Object.freeze(item);
+      Object.freeze(field);
     }
     Object.freeze(value);
   }

@@ -31,6 +31,10 @@ Deno.test("ReadCache keeps values while the lease runs, then asks the store and 
   const kept = await cache.read("session", "s1", load);
   assert.equal(calls.count, 1);
   assert.ok(Object.isFrozen(kept), "kept values are frozen");
+  const record = { clientId: "c1", keys: [{ prefix: "bsk_a" }], scopes: ["x"] };
+  await cache.read("client", "c1", () => Promise.resolve(record));
+  const client = await cache.read("client", "c1", () => Promise.resolve(record));
+  assert.ok(Object.isFrozen(client.keys) && Object.isFrozen(client.keys[0]) && Object.isFrozen(client.scopes));
   clock.now = 2000; // the lease lapsed: a change may have been missed
   await cache.read("session", "s1", load);
   assert.equal(calls.count, 2);
