@@ -35,30 +35,18 @@ const MAX_WRITES_IN_FLIGHT = 2;
 /** Most records one insert carries. */
 const MAX_BATCH = 500;
 
-const AUDIT_COLUMNS = [
-  "audit_id",
-  "at",
-  "actor",
-  "action",
-  "target",
-  "detail",
-  "request_id",
-  "source_ip",
-  "outcome",
-] as const;
-
-function toRow(record: AuditRecord): AuditRow {
-  return {
-    audit_id: record.auditId,
-    at: new Date(record.at),
-    actor: record.actor,
-    action: record.action,
-    target: record.target,
-    detail: record.detail,
-    request_id: record.requestId,
-    source_ip: record.sourceIp,
-    outcome: record.outcome,
-  };
+/**
+ * A PostgreSQL array literal of texts: every element double-quoted with
+ * backslash and double quote escaped, `NULL` for null, so any text stands
+ * for itself.
+ *
+ * @example
+ * ```ts
+ * arrayLiteral(['a"b', null]); // '{"a\\"b",NULL}'
+ * ```
+ */
+export function arrayLiteral(values: readonly (string | null)[]): string {
+  return `{${values.map((value) => value === null ? "NULL" : `"${value.replace(/[\\"]/g, "\\$&")}"`).join(",")}}`;
 }
 
 /** The audit trail in `bus_auth_audit`. */
@@ -93,8 +81,18 @@ export class PostgresAudit implements AuditStore {
       while (this.#waiting.length > 0) {
         const batch = this.#waiting.splice(0, MAX_BATCH);
         try {
+          const records = batch.map(({ record }) => record);
+          const column = (pick: (record: AuditRecord) => string | null) => arrayLiteral(records.map(pick));
+          // One statement for any number of records (unnest of one array literal a column), so each connection
+          // prepares it once instead of once for every batch size.
           await this.#db.run(async (sql) => {
-            await sql`INSERT INTO bus_auth_audit ${sql(batch.map(({ record }) => toRow(record)), ...AUDIT_COLUMNS)}`;
+            await sql`
+              INSERT INTO bus_auth_audit (audit_id, at, actor, action, target, detail, request_id, source_ip, outcome)
+              SELECT * FROM unnest(${column((r) => r.auditId)}::text[],
+                ${column((r) => new Date(r.at).toISOString())}::timestamptz[], ${column((r) => r.actor)}::text[],
+                ${column((r) => r.action)}::text[], ${column((r) => r.target)}::text[],
+                ${column((r) => r.detail)}::text[], ${column((r) => r.requestId)}::text[],
+                ${column((r) => r.sourceIp)}::text[], ${column((r) => r.outcome)}::text[])`;
           });
           for (const append of batch) append.resolve();
         } catch (error) {

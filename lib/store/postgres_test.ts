@@ -141,6 +141,17 @@ pgTest(
       assert.ok(failed.length >= 1, "the duplicate is refused");
       const count = (await live().query("SELECT count(*)::int AS n FROM bus_auth_audit", name))[0].n as number;
       assert.equal(count, 300 + results.length - failed.length, "what resolved is committed, what failed is not");
+      // Any text survives the array literals the insert is made of.
+      const tricky = ['a"b\\c', "NULL", "", "{x,y}", 'comma, quote" brace}', "ä € 𝄞", "line\nbreak"];
+      await Promise.all(
+        tricky.map((detail, i) =>
+          store.appendAudit({ ...record(3000 + i), detail, target: i % 2 === 0 ? null : detail })
+        ),
+      );
+      const query = { since: T0 + 3000, actor: null, target: null, action: null, after: null, limit: 50 };
+      const back = await store.listAudit(query);
+      assert.deepEqual(back.map((r) => r.detail), tricky);
+      assert.deepEqual(back.map((r) => r.target), tricky.map((detail, i) => i % 2 === 0 ? null : detail));
     } finally {
       await store.close();
       await live().dropDatabase(name);
