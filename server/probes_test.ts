@@ -154,3 +154,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test("concurrent /healthz and /readyz share one store query at a time; later ones ask again", async () => {
+  const store = new MemoryStore();
+  const calls = { ping: 0, schema: 0 };
+  let release = () => {};
+  const gate = () => new Promise<void>((resolve) => release = resolve);
+  const counting = new Proxy(store, {
+    get(target, name) {
+      if (name === "ping") return () => (calls.ping++, gate());
+      if (name === "schemaVersion") return () => (calls.schema++, gate().then(() => target.schemaVersion()));
+      const value = Reflect.get(target, name);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const h = createHarness({ store: counting });
+  const health = Array.from({ length: 20 }, () => h.call("GET", "/healthz"));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  release();
+  assert.ok((await Promise.all(health)).every((reply) => reply.status === 200));
+  assert.equal(calls.ping, 1, "20 concurrent probes, one ping");
+  const ready = Array.from({ length: 20 }, () => h.call("GET", "/readyz"));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  release();
+  assert.ok((await Promise.all(ready)).every((reply) => reply.status === 200));
+  assert.equal(calls.schema, 1, "20 concurrent probes, one schema read");
+  const later = h.call("GET", "/healthz");
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  release();
+  assert.equal((await later).status, 200);
+  assert.equal(calls.ping, 2, "a probe after the answers asks the store again");
+});

@@ -20,7 +20,9 @@
 
 import { Hono } from "hono";
 import type { RelayWatch } from "../lib/otp/relay_watch.ts";
+import type { SchemaState as StoreSchema, Store } from "../lib/store/store.ts";
 import type { AppEnv } from "./env.ts";
+import { singleFlight } from "./single_flight.ts";
 
 /** What the probes need besides the request's context. */
 export interface HealthRouteOptions {
@@ -36,6 +38,9 @@ type SmtpState = "ok" | "unreachable" | "not_used";
 /** The probe routes; mounted at `/` and under the route prefix. */
 export function healthRoutes(options: HealthRouteOptions): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
+  // Concurrent probes share one schema read (every context carries the same store).
+  let schemaRead: (() => Promise<StoreSchema>) | null = null;
+  const schemaOf = (store: Store) => (schemaRead ??= singleFlight(() => store.schemaVersion()))();
 
   routes.get("/livez", (c) => c.json({ ok: true }));
 
@@ -44,7 +49,7 @@ export function healthRoutes(options: HealthRouteOptions): Hono<AppEnv> {
     const log = c.get("log");
     const problems: string[] = [];
     const [schemaCheck, relayCheck] = await Promise.allSettled([
-      store.schemaVersion(),
+      schemaOf(store),
       options.relay === null ? Promise.resolve(null) : options.relay.status(),
     ]);
     let storeState: StoreState = "ok";

@@ -14,15 +14,20 @@ import type { AppEnv } from "./env.ts";
 import { internalTokenJson } from "./presenters.ts";
 import { optionalString, optionalTtl, readJsonObject } from "./request.ts";
 import { meHandler } from "./routes_user.ts";
+import { singleFlight } from "./single_flight.ts";
+import type { Store } from "../lib/store/store.ts";
 
 /** Root-level routes; mounted at `/` and under the route prefix. */
 export function rootRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
+  // Concurrent probes share one ping (every context carries the same store).
+  let ping: (() => Promise<void>) | null = null;
+  const pingOf = (store: Store) => ping ??= singleFlight(() => store.ping());
 
   routes.get("/healthz", async (c) => {
     const { store, sender } = c.get("ctx");
     try {
-      await store.ping();
+      await pingOf(store)();
       return c.json({ ok: true, store: store.kind, otp_sender: sender.kind, version: VERSION });
     } catch (error) {
       c.get("log")({
