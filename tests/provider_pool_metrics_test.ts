@@ -3,13 +3,12 @@
  * state in PostgreSQL: the pool's size is `BUS_AUTH_POSTGRES_POOL_MAX`, the
  * open connections follow the pool as it grows, and the operations in flight
  * count the ones running or waiting for a connection. Operations are held in
- * flight by a test transaction that locks the migrations table `/readyz`
- * reads, so the scrape sees them whatever the timing.
+ * flight by a test transaction that locks the users table registrations
+ * write, so the scrape sees them whatever the timing.
  */
 
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { POSTGRES_MIGRATIONS_TABLE } from "../lib/store/postgres_schema.ts";
 import { type ProviderProcess, startProvider } from "./helpers/provider_process.ts";
 import { startPostgresCluster } from "./helpers/postgres_cluster.ts";
 
@@ -80,38 +79,47 @@ Deno.test({
         assert.equal(gauge(text, "bus_auth_store_operations_in_flight"), 0);
       });
 
-      await t.step("reads held by a table lock count as in flight, and the pool opens up to its size", async () => {
-        let locked!: () => void;
-        const lockTaken = new Promise<void>((resolve) => locked = resolve);
-        let release!: () => void;
-        const released = new Promise<void>((resolve) => release = resolve);
-        const holding = locker.begin(async (tx) => {
-          await tx.unsafe(`LOCK TABLE ${POSTGRES_MIGRATIONS_TABLE} IN ACCESS EXCLUSIVE MODE`);
-          locked();
-          await released;
-        });
-        await lockTaken;
-        // Each /readyz reads the migrations table, so each waits on the lock; one more than the pool holds.
-        const reads = Array.from({ length: HELD_READS }, () => fetch(`${provider.url}/readyz`));
-        try {
-          const held = await scrapeUntil(
-            metrics,
-            (text) =>
-              gauge(text, "bus_auth_store_operations_in_flight") >= HELD_READS &&
-              gauge(text, "bus_auth_store_pool_open_connections") === POOL_MAX,
-            `${HELD_READS} operations in flight on ${POOL_MAX} open connections`,
-          );
-          assert.equal(gauge(held, "bus_auth_store_pool_max_connections"), POOL_MAX);
-        } finally {
-          release();
-          await holding;
-        }
-        for (const response of await Promise.all(reads)) assert.equal(response.status, 200, await response.text());
-        const after = await scrape(metrics);
-        assert.equal(gauge(after, "bus_auth_store_operations_in_flight"), 0);
-        const open = gauge(after, "bus_auth_store_pool_open_connections");
-        assert.ok(open >= 1 && open <= POOL_MAX, `open connections: ${open}`);
-      });
+      await t.step(
+        "operations held by a table lock count as in flight, and the pool opens up to its size",
+        async () => {
+          let locked!: () => void;
+          const lockTaken = new Promise<void>((resolve) => locked = resolve);
+          let release!: () => void;
+          const released = new Promise<void>((resolve) => release = resolve);
+          const holding = locker.begin(async (tx) => {
+            await tx.unsafe("LOCK TABLE bus_auth_users IN ACCESS EXCLUSIVE MODE");
+            locked();
+            await released;
+          });
+          await lockTaken;
+          // Each registration writes the users table, so each waits on the lock; one more than the pool holds.
+          // (Concurrent /readyz probes would share one schema read, and would not show it.)
+          const reads = Array.from({ length: HELD_READS }, (_, i) =>
+            fetch(`${provider.url}/api/v1/auth/register`, {
+              method: "POST",
+              headers: { "Content-Type": "application/json" },
+              body: JSON.stringify({ email: `held${i}@example.com` }),
+            }));
+          try {
+            const held = await scrapeUntil(
+              metrics,
+              (text) =>
+                gauge(text, "bus_auth_store_operations_in_flight") >= HELD_READS &&
+                gauge(text, "bus_auth_store_pool_open_connections") === POOL_MAX,
+              `${HELD_READS} operations in flight on ${POOL_MAX} open connections`,
+            );
+            assert.equal(gauge(held, "bus_auth_store_pool_max_connections"), POOL_MAX);
+          } finally {
+            release();
+            await holding;
+          }
+          for (const response of await Promise.all(reads)) assert.equal(response.status, 200, await response.text());
+          const after = await scrape(metrics);
+          assert.equal(gauge(after, "bus_auth_store_operations_in_flight"), 0);
+          const open = gauge(after, "bus_auth_store_pool_open_connections");
+          assert.ok(open >= 1 && open <= POOL_MAX, `open connections: ${open}`);
+        },
+      );
     } finally {
       await locker.end({ timeout: 5 });
       assert.equal(await provider.stop(), 0);
