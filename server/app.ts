@@ -96,8 +96,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const prefixes = deps.routePrefix ? ["", deps.routePrefix] : [""];
   const user = userRoutes();
   const admin = adminRoutes();
-  const root = rootRoutes();
-  const probes = healthRoutes({ relay: deps.relay ?? null });
+  const root = rootRoutes({ store: deps.ctx.store });
+  const probes = healthRoutes({ relay: deps.relay ?? null, store: deps.ctx.store });
   const openApi = openApiRoutes({ routePrefix: deps.routePrefix ?? null });
   for (const prefix of prefixes) {
     for (const base of AUTH_BASES) {

@@ -20,7 +20,7 @@
 
 import { Hono } from "hono";
 import type { RelayWatch } from "../lib/otp/relay_watch.ts";
-import type { SchemaState as StoreSchema, Store } from "../lib/store/store.ts";
+import type { Store } from "../lib/store/store.ts";
 import type { AppEnv } from "./env.ts";
 import { singleFlight } from "./single_flight.ts";
 
@@ -28,6 +28,8 @@ import { singleFlight } from "./single_flight.ts";
 export interface HealthRouteOptions {
   /** The SMTP relay's watch, or `null` when the sender reaches no relay. */
   relay: RelayWatch | null;
+  /** The store whose schema `/readyz` reads. */
+  store: Store;
 }
 
 /** `/readyz` states of each part. */
@@ -38,18 +40,16 @@ type SmtpState = "ok" | "unreachable" | "not_used";
 /** The probe routes; mounted at `/` and under the route prefix. */
 export function healthRoutes(options: HealthRouteOptions): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
-  // Concurrent probes share one schema read (every context carries the same store).
-  let schemaRead: (() => Promise<StoreSchema>) | null = null;
-  const schemaOf = (store: Store) => (schemaRead ??= singleFlight(() => store.schemaVersion()))();
+  // Concurrent probes share one schema read.
+  const readSchema = singleFlight(() => options.store.schemaVersion());
 
   routes.get("/livez", (c) => c.json({ ok: true }));
 
   routes.get("/readyz", async (c) => {
-    const { store } = c.get("ctx");
     const log = c.get("log");
     const problems: string[] = [];
     const [schemaCheck, relayCheck] = await Promise.allSettled([
-      schemaOf(store),
+      readSchema(),
       options.relay === null ? Promise.resolve(null) : options.relay.status(),
     ]);
     let storeState: StoreState = "ok";

@@ -17,17 +17,22 @@ import { meHandler } from "./routes_user.ts";
 import { singleFlight } from "./single_flight.ts";
 import type { Store } from "../lib/store/store.ts";
 
+/** What the root routes need besides the request's context. */
+export interface RootRouteOptions {
+  /** The store `/healthz` pings. */
+  store: Store;
+}
+
 /** Root-level routes; mounted at `/` and under the route prefix. */
-export function rootRoutes(): Hono<AppEnv> {
+export function rootRoutes(options: RootRouteOptions): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
-  // Concurrent probes share one ping (every context carries the same store).
-  let ping: (() => Promise<void>) | null = null;
-  const pingOf = (store: Store) => ping ??= singleFlight(() => store.ping());
+  // Concurrent probes share one ping.
+  const ping = singleFlight(() => options.store.ping());
 
   routes.get("/healthz", async (c) => {
     const { store, sender } = c.get("ctx");
     try {
-      await pingOf(store)();
+      await ping();
       return c.json({ ok: true, store: store.kind, otp_sender: sender.kind, version: VERSION });
     } catch (error) {
       c.get("log")({
