@@ -8,7 +8,8 @@
  * @module
  */
 
-import { baseEnv, MAIN, testPermissions } from "../tests/helpers/provider_process.ts";
+import { baseEnv, OTP_LINE, serveArgs } from "../tests/helpers/provider_process.ts";
+import { freePort } from "../tests/helpers/free_port.ts";
 
 /** A running benchmark provider. */
 export interface BenchProvider {
@@ -21,9 +22,6 @@ export interface BenchProvider {
   stop(): Promise<void>;
 }
 
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
-const OTP_LINE = /^BUS_AUTH_OTP email=(\S+) otp=([0-9]{6})$/;
-
 /** Starts the provider on a free loopback port with `env`; its log goes to `logPath`. */
 export async function startBenchProvider(env: Record<string, string>, logPath: string): Promise<BenchProvider> {
   const port = freePort();
@@ -34,15 +32,7 @@ export async function startBenchProvider(env: Record<string, string>, logPath: s
       "sh",
       logPath,
       Deno.execPath(),
-      "run",
-      ...testPermissions("bus-api-provider-auth"),
-      "--config",
-      CONFIG,
-      MAIN,
-      "bus-api-provider-auth",
-      "serve",
-      "--listen",
-      `127.0.0.1:${port}`,
+      ...serveArgs(`127.0.0.1:${port}`),
     ],
     env: { ...baseEnv(), ...env },
     clearEnv: true,
@@ -116,11 +106,4 @@ export async function startBenchProvider(env: Record<string, string>, logPath: s
       await pump.catch(() => {});
     },
   };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }

@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { PROVIDER_VARIABLES } from "../lib/config/variables.ts";
 import { missingTool, ROOT } from "./helpers/deploy_files.ts";
 import { runProgram } from "./helpers/provider_process.ts";
+import { freePort } from "./helpers/free_port.ts";
 
 const GATEWAY = join(ROOT, "compose/ai-platform/nginx/bus-auth.conf");
 const UNIT = join(ROOT, "deploy/systemd/bus-api-provider-auth.service");
@@ -79,13 +80,6 @@ function standInReplica(name: string) {
     return path === "/healthz" ? Response.json({ ok: true, replica: name }) : Response.json({ replica: name, path });
   });
   return { name, server, seen };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 Deno.test({

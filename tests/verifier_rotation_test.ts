@@ -17,6 +17,7 @@ import { callJson } from "./helpers/http.ts";
 import { testClock } from "./helpers/jwks_server.ts";
 import { type ProviderProcess, runProgram, startProvider } from "./helpers/provider_process.ts";
 import { mintInternal } from "./helpers/provider_tokens.ts";
+import { freePort } from "./helpers/free_port.ts";
 
 const SECRET = "verifier-rotation-secret-of-32-bytes!!";
 const INTERNAL_KEY = "verifier-rotation-internal-key-0123456";
@@ -33,19 +34,12 @@ async function generateKey(
   return { file, kid: result.stdout.trim(), alg };
 }
 
-/** A port that was free a moment ago, so that restarts keep the verifier's JWKS URL. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 Deno.test({
   name: "EdDSA tokens verify against the provider's JWKS; an old key's tokens verify until the key is retired",
   sanitizeResources: false,
   fn: async (t) => {
     const dir = await Deno.makeTempDir({ prefix: "bus-verifier-rotation-" });
+    // One port for every restart, so that the verifier keeps its JWKS URL.
     const port = freePort();
     const start = (signing: { file: string; alg: string }, verify: string[] = []) =>
       startProvider({

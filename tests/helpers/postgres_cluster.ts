@@ -21,6 +21,7 @@
 
 import { join } from "node:path";
 import postgres from "postgres";
+import { freePort } from "./free_port.ts";
 
 /** Environment variable that turns a skip into a failure (set by CI). */
 export const REQUIRE_SERVICES_VARIABLE = "BUS_AUTH_REQUIRE_SERVICES";
@@ -446,13 +447,6 @@ async function isFile(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 async function lastLogLine(log: string): Promise<string> {

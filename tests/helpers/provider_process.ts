@@ -54,6 +54,27 @@ export function testPermissions(program: string): string[] {
   ];
 }
 
+/**
+ * The arguments after `deno` that run the provider as the tests do: its
+ * permission set and V8 flags, this checkout's config, `serve --listen`.
+ */
+export function serveArgs(listen: string): string[] {
+  return [
+    "run",
+    ...testPermissions("bus-api-provider-auth"),
+    "--config",
+    CONFIG,
+    MAIN,
+    "bus-api-provider-auth",
+    "serve",
+    "--listen",
+    listen,
+  ];
+}
+
+/** A line of the console OTP sender on stdout: the email and the code. */
+export const OTP_LINE = /^BUS_AUTH_OTP email=(\S+) otp=([0-9]{6})$/;
+
 /** A running provider process. */
 export interface ProviderProcess {
   /** Base URL such as `http://127.0.0.1:43123`. */
@@ -108,19 +129,7 @@ export async function startProvider(
 ): Promise<ProviderProcess> {
   const [program, ...launcherArgs] = [...options.launcher ?? [], Deno.execPath()];
   const child = new Deno.Command(program, {
-    args: [
-      ...launcherArgs,
-      "run",
-      ...testPermissions("bus-api-provider-auth"),
-      "--config",
-      CONFIG,
-      MAIN,
-      "bus-api-provider-auth",
-      "serve",
-      "--listen",
-      "127.0.0.1:0",
-      ...args,
-    ],
+    args: [...launcherArgs, ...serveArgs("127.0.0.1:0"), ...args],
     cwd: options.cwd ?? ROOT,
     env: { ...baseEnv(), ...env },
     clearEnv: true,
@@ -185,7 +194,7 @@ export async function startProvider(
       waitFor(
         () => {
           for (const [index, line] of stdout.entries()) {
-            const match = /^BUS_AUTH_OTP email=(\S+) otp=([0-9]{6})$/.exec(line);
+            const match = OTP_LINE.exec(line);
             if (match && match[1] === email && !consumed.has(index)) {
               consumed.add(index);
               return match[2];
