@@ -14,8 +14,9 @@ import postgres from "postgres";
 import { StoreUnavailableError } from "../errors.ts";
 import { fakePeer, refuseTls } from "../../tests/helpers/fake_postgres_peer.ts";
 import { type PostgresCluster, startPostgresCluster } from "../../tests/helpers/postgres_cluster.ts";
-import { storeConformance } from "../../tests/helpers/store_conformance.ts";
+import { mintRecord, storeConformance, type StoreFactory } from "../../tests/helpers/store_conformance.ts";
 import { CachedStore } from "./cached_store.ts";
+import type { Store } from "./store.ts";
 import { openStore } from "./factory.ts";
 import { PostgresStore, type PostgresStoreConfig } from "./postgres.ts";
 import { POSTGRES_MIGRATIONS, POSTGRES_MIGRATIONS_TABLE, postgresSchemaSql } from "./postgres_schema.ts";
@@ -75,33 +76,35 @@ function assertNoSecret(message: string, dsn: string): void {
   assert.ok(!message.includes(dsn), `the message shows the DSN: ${message}`);
 }
 
-storeConformance("postgres", async () => {
-  const { name, dsn } = await freshDatabase();
-  const store = await PostgresStore.open(storeConfig(dsn));
-  return {
-    store,
-    dispose: async () => {
-      await store.close();
-      await live().dropDatabase(name);
-    },
+/** A conformance factory: a fresh database, the store `open` makes on it, the database dropped afterwards. */
+function onFreshDatabase(open: (dsn: string) => Promise<Store>): StoreFactory {
+  return async () => {
+    const { name, dsn } = await freshDatabase();
+    const store = await open(dsn);
+    return {
+      store,
+      dispose: async () => {
+        await store.close();
+        await live().dropDatabase(name);
+      },
+    };
   };
-}, { ignore: skipped });
+}
+
+storeConformance("postgres", onFreshDatabase((dsn) => PostgresStore.open(storeConfig(dsn))), { ignore: skipped });
 
 // The same suite through the cache of token checks, once its change feed listens and trusts it,
 // so every read that can be answered from memory is.
-storeConformance("postgres with its cache (BUS_AUTH_POSTGRES_CACHE=on)", async () => {
-  const { name, dsn } = await freshDatabase();
-  const store = await openStore({ kind: "postgres", ...storeConfig(dsn), cache: true });
-  assert.ok(store instanceof CachedStore);
-  await waitUntil(() => store.cache.trusted, "the cache to be trusted");
-  return {
-    store,
-    dispose: async () => {
-      await store.close();
-      await live().dropDatabase(name);
-    },
-  };
-}, { ignore: skipped });
+storeConformance(
+  "postgres with its cache (BUS_AUTH_POSTGRES_CACHE=on)",
+  onFreshDatabase(async (dsn) => {
+    const store = await openStore({ kind: "postgres", ...storeConfig(dsn), cache: true });
+    assert.ok(store instanceof CachedStore);
+    await waitUntil(() => store.cache.trusted, "the cache to be trusted");
+    return store;
+  }),
+  { ignore: skipped },
+);
 
 /** Polls `condition` every 10 ms, at most 10 s. */
 async function waitUntil(condition: () => boolean, what: string): Promise<void> {
@@ -118,17 +121,7 @@ pgTest(
     const { name, dsn } = await freshDatabase();
     const store = await PostgresStore.open(storeConfig(dsn, { poolMax: 3 }));
     try {
-      const record = (i: number, auditId = `00000000-0000-7000-8000-${String(i).padStart(12, "0")}`) => ({
-        auditId,
-        at: T0 + i,
-        actor: "bootstrap-key",
-        action: "token.mint",
-        target: `worker-${i}`,
-        detail: null,
-        requestId: null,
-        sourceIp: "127.0.0.1",
-        outcome: "ok",
-      });
+      const record = (i: number, auditId?: string) => mintRecord(i, T0, auditId);
       await Promise.all(Array.from({ length: 300 }, (_, i) => store.appendAudit(record(i))));
       const rows = await live().query("SELECT count(*)::int AS n FROM bus_auth_audit", name);
       assert.equal(rows[0].n, 300, "every append resolved after its row was committed");

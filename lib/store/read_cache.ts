@@ -27,9 +27,6 @@ export type CachedKind = "session" | "revoked" | "user" | "account" | "client";
 
 const KINDS: readonly CachedKind[] = ["session", "revoked", "user", "account", "client"];
 
-/** Counters, for metrics and tests. */
-export type ReadCacheStats = StoreCacheStats;
-
 /** Options of {@link ReadCache}. */
 export interface ReadCacheOptions {
   /** Most values kept per kind (default 10,000). */
@@ -127,7 +124,8 @@ export class ReadCache {
     this.clear();
   }
 
-  stats(): ReadCacheStats {
+  /** Counters, for metrics and tests. */
+  stats(): StoreCacheStats {
     let size = 0;
     for (const map of this.#maps.values()) size += map.size;
     return { hits: this.#hits, misses: this.#misses, bypassed: this.#bypassed, size, trusted: this.trusted };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { storeConformance } from "../../tests/helpers/store_conformance.ts";
+import { mintRecord, storeConformance } from "../../tests/helpers/store_conformance.ts";
 import { CachedStore } from "./cached_store.ts";
 import { openStore, SQLITE_VERSION_CHECK_MS } from "./factory.ts";
 import { SqliteStore } from "./sqlite.ts";
@@ -180,17 +180,7 @@ Deno.test("SqliteStore.open() uses WAL with synchronous NORMAL, or FULL when ask
 Deno.test("SqliteStore.appendAudit commits the appends of one turn together; close commits those still waiting", async () => {
   const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
   const path = join(dir, "auth.sqlite");
-  const record = (i: number, auditId = `00000000-0000-7000-8000-${String(i).padStart(12, "0")}`) => ({
-    auditId,
-    at: 1_000 + i,
-    actor: "bootstrap-key",
-    action: "token.mint",
-    target: `worker-${i}`,
-    detail: null,
-    requestId: null,
-    sourceIp: "127.0.0.1",
-    outcome: "ok",
-  });
+  const record = (i: number, auditId?: string) => mintRecord(i, 1_000, auditId);
   const count = () => {
     const db = new DatabaseSync(path);
     try {

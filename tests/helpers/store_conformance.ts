@@ -7,7 +7,26 @@
  */
 
 import assert from "node:assert/strict";
+import type { AuditRecord } from "../../lib/store/audit.ts";
 import type { Store, UserRecord } from "../../lib/store/store.ts";
+
+/**
+ * A `token.mint` audit record numbered `i`, at `base + i` ms, with an id
+ * that counts with `i` unless one is given (to make a duplicate).
+ */
+export function mintRecord(i: number, base: number, auditId?: string): AuditRecord {
+  return {
+    auditId: auditId ?? `00000000-0000-7000-8000-${String(i).padStart(12, "0")}`,
+    at: base + i,
+    actor: "bootstrap-key",
+    action: "token.mint",
+    target: `worker-${i}`,
+    detail: null,
+    requestId: null,
+    sourceIp: "127.0.0.1",
+    outcome: "ok",
+  };
+}
 
 /** Makes a fresh, empty store; `dispose` releases it. */
 export type StoreFactory = () => Promise<{ store: Store; dispose: () => Promise<void> }>;
