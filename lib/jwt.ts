@@ -12,7 +12,7 @@
  */
 
 import type { TokenClaims } from "./claims.ts";
-import { invalidToken, MAX_CLOCK_SKEW_SECONDS, verifyStrictlyWithNbf } from "./jwt_rules.ts";
+import { invalidToken, verifyStrictlyWithNbf } from "./jwt_rules.ts";
 import { TokenKeys } from "./keys/token_keys.ts";
 
 export { MAX_CLOCK_SKEW_SECONDS, MAX_TOKEN_LENGTH } from "./jwt_rules.ts";
@@ -66,7 +66,7 @@ export async function verifyToken(
   options: VerifyOptions,
 ): Promise<TokenClaims> {
   const ring = asKeys(keys);
-  const remembered = ring.verified.lookup(token, { ...options, maxClockSkewSeconds: MAX_CLOCK_SKEW_SECONDS });
+  const remembered = ring.verified.lookup(token, options);
   if (remembered !== undefined) return remembered;
   const chooseKey = async (header: { alg?: unknown; kid?: unknown }) => {
     const found = await ring.verificationKey(header);

@@ -15,6 +15,7 @@
 
 import type { TokenClaims } from "./claims.ts";
 import { AuthenticationError } from "./errors.ts";
+import { MAX_CLOCK_SKEW_SECONDS } from "./jwt_rules.ts";
 
 /** Tokens remembered by default: about 6 MB at ~600 bytes each. */
 export const DEFAULT_VERIFIED_TOKENS = 10_000;
@@ -25,8 +26,6 @@ export interface RecheckOptions {
   audiences: readonly string[];
   /** Current time in milliseconds since the epoch. */
   now: number;
-  /** How far in the future `iat` may lie, in seconds. */
-  maxClockSkewSeconds: number;
 }
 
 /** A remembered token: its claims, frozen, and its `nbf` when it had one. */
@@ -43,7 +42,7 @@ interface Entry {
  * ```ts
  * const verified = new VerifiedTokens(10_000);
  * verified.remember(token, claims, undefined);
- * const again = verified.lookup(token, { issuer, audiences, now: Date.now(), maxClockSkewSeconds: 60 });
+ * const again = verified.lookup(token, { issuer, audiences, now: Date.now() });
  * ```
  */
 export class VerifiedTokens {
@@ -96,7 +95,8 @@ export class VerifiedTokens {
  * in the order and with the codes of the first verification: issuer
  * (`invalid_token`), audience (`token_wrong_audience`), `nbf` and `exp`
  * against the current second (`invalid_token`, `token_expired`), and `iat`
- * at most `maxClockSkewSeconds` ahead (`invalid_token`).
+ * at most {@link MAX_CLOCK_SKEW_SECONDS} ahead (`invalid_token`), as
+ * `jwt_rules.ts` checks it.
  *
  * @throws {AuthenticationError}
  */
@@ -108,7 +108,7 @@ export function recheckClaims(claims: TokenClaims, nbf: number | undefined, opti
   const second = Math.floor(options.now / 1000);
   if (nbf !== undefined && nbf > second) throw invalid('claim "nbf" is not accepted');
   if (claims.exp <= second) throw new AuthenticationError("token_expired", "The token has expired: sign in again");
-  if (claims.iat * 1000 > options.now + options.maxClockSkewSeconds * 1000) {
+  if (claims.iat * 1000 > options.now + MAX_CLOCK_SKEW_SECONDS * 1000) {
     throw invalid("it was issued in the future (check the clocks)");
   }
 }
