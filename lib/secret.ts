@@ -5,8 +5,8 @@
  * @module
  */
 
-import { createHash, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
+import { SHA256_DIGEST_BYTES, sha256Into } from "./keys/sha256.ts";
 
 /** Smallest HS256 signing secret accepted, in bytes (the JWT RFC 7518 §3.2 floor). */
 export const MIN_HS256_SECRET_BYTES = 32;
@@ -32,19 +32,22 @@ export function decodeSecret(value: string): Uint8Array | null {
   return new Uint8Array(Buffer.from(payload.replace(/-/g, "+").replace(/_/g, "/"), "base64"));
 }
 
+/** The two digests {@link secretsEqual} compares, reused. */
+const DIGESTS = new Uint8Array(2 * SHA256_DIGEST_BYTES);
+
 /**
  * Compares two secrets in time that depends on neither their contents nor
- * their lengths (both sides are hashed to a fixed length first).
+ * their lengths' difference: both sides are hashed to a fixed length first
+ * (SHA-256, a string as its UTF-8 bytes), then every byte of the digests
+ * is compared.
  */
 export function secretsEqual(a: Uint8Array | string, b: Uint8Array | string): boolean {
-  const digestA = createHash("sha256").update(hashable(a)).digest();
-  const digestB = createHash("sha256").update(hashable(b)).digest();
-  return timingSafeEqual(digestA, digestB);
-}
-
-/** A string as it is, bytes as a Buffer over the same memory (node:crypto in Deno copies other arrays byte by byte). */
-function hashable(value: Uint8Array | string): string | Buffer {
-  return typeof value === "string" ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  sha256Into(a, DIGESTS, 0);
+  sha256Into(b, DIGESTS, SHA256_DIGEST_BYTES);
+  let difference = 0;
+  for (let i = 0; i < SHA256_DIGEST_BYTES; i++) difference |= DIGESTS[i] ^ DIGESTS[SHA256_DIGEST_BYTES + i];
+  DIGESTS.fill(0);
+  return difference === 0;
 }
 
 /** The development secrets published in the README and the product documents: never valid outside `--dev`. */

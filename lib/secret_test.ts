@@ -18,4 +18,19 @@ Deno.test("secretsEqual() compares contents whatever the lengths", () => {
   assert.equal(secretsEqual("same-key", "same-kex"), false);
   assert.equal(secretsEqual("same-key", "same-key-longer"), false);
   assert.equal(secretsEqual("", "x"), false);
+  assert.equal(secretsEqual("", ""), true);
+});
+
+Deno.test("secretsEqual() tells apart secrets that differ in any one byte, also past 4 KiB and in UTF-8", () => {
+  const secret = crypto.getRandomValues(new Uint8Array(40));
+  for (let i = 0; i < secret.length; i++) {
+    const other = secret.slice();
+    other[i] ^= 1;
+    assert.equal(secretsEqual(secret, other), false, `byte ${i}`);
+    assert.equal(secretsEqual(secret, secret.slice()), true);
+  }
+  assert.equal(secretsEqual("k".repeat(5000), "k".repeat(5000)), true);
+  assert.equal(secretsEqual("k".repeat(5000), "k".repeat(4999) + "j"), false);
+  assert.equal(secretsEqual("schlüssel", new TextEncoder().encode("schlüssel")), true);
+  assert.equal(secretsEqual("schlüssel", "schlussel"), false);
 });

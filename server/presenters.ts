@@ -13,8 +13,15 @@ import type { InternalTokenGrant } from "../lib/service/internal_token.ts";
 import type { IssuedToken, SessionGrant } from "../lib/service/session.ts";
 import type { UserRecord } from "../lib/store/store.ts";
 
+/** The last instant formatted, and its text: tokens issued in one second share their expiry. */
+const lastIso = { ms: Number.NaN, text: "" };
+
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  if (ms !== lastIso.ms) {
+    lastIso.text = new Date(ms).toISOString();
+    lastIso.ms = ms;
+  }
+  return lastIso.text;
 }
 
 function tokenFields(issued: IssuedToken) {
