@@ -163,14 +163,14 @@ Deno.test("SqliteStore answers store_unavailable after close instead of crashing
   await assert.rejects(store.ping(), StoreUnavailableError);
 });
 
-Deno.test("SqliteStore.open() uses WAL with synchronous NORMAL, or FULL when asked (BUS_AUTH_SQLITE_SYNCHRONOUS)", async () => {
+Deno.test("SqliteStore.open() uses WAL with synchronous NORMAL, or FULL when asked (BUS_AUTH_SQLITE_SYNCHRONOUS), and checkpoints every 100 pages", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const normal = SqliteStore.open(`${dir}/normal.sqlite`);
-    assert.deepEqual(normal.durability(), { journalMode: "wal", synchronous: "NORMAL" });
+    assert.deepEqual(normal.durability(), { journalMode: "wal", synchronous: "NORMAL", checkpointPages: 100 });
     await normal.close();
     const full = SqliteStore.open(`${dir}/full.sqlite`, { synchronous: "FULL" });
-    assert.deepEqual(full.durability(), { journalMode: "wal", synchronous: "FULL" });
+    assert.deepEqual(full.durability(), { journalMode: "wal", synchronous: "FULL", checkpointPages: 100 });
     await full.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
