@@ -9,8 +9,11 @@
  * socket error, makes the run fail (exit 1) after the tables are printed.
  *
  *   deno run -A bench/http_bench.ts [--stores memory,sqlite,postgres] [--alg HS256|EdDSA|ES256]
- *     [--duration 10s] [--connections 32] [--only healthz,check,status,token,internal,otp,me,register]
+ *     [--duration 10s] [--connections 32] [--only headers,healthz,check,status,token,internal,otp,me,register]
  *     [--metrics] [--repeat 1] [--short] [--wrong-internal-key]
+ *
+ * The `headers` row is a second bare server whose answer carries the
+ * provider's three response headers: the ceiling of any answer with them.
  *
  * `--short` (1 s per row, 8 connections) is what CI runs
  * (`tests/bench_smoke_test.ts`), so the benchmark keeps working; its
@@ -40,7 +43,7 @@ const { values } = parseArgs({
     alg: { type: "string", default: "HS256" },
     duration: { type: "string" },
     connections: { type: "string" },
-    only: { type: "string", default: "healthz,check,status,token,internal,otp" },
+    only: { type: "string", default: "headers,healthz,check,status,token,internal,otp" },
     metrics: { type: "boolean", default: false },
     short: { type: "boolean", default: false },
     repeat: { type: "string", default: "1" },
@@ -70,10 +73,21 @@ interface Row {
 const BASELINE = `Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(port) },
   () => Response.json({ ok: true }));`;
 
-/** A bare `Deno.serve` answering `{"ok":true}`, in a process of its own. */
-async function startBaseline(): Promise<{ url: string; stop: () => Promise<void> }> {
+/**
+ * The baseline's answer with the three headers the provider sets on every
+ * answer (`X-Request-Id`, `Cache-Control: no-store`,
+ * `X-Content-Type-Options: nosniff`). Deno serves an answer whose only
+ * header is `Content-Type` on a fast path; any other header costs a native
+ * header list, so this row is the ceiling of any answer that carries them.
+ */
+const BASELINE_WITH_HEADERS = `Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(port) },
+  () => new Response('{"ok":true}', { headers: { "Content-Type": "application/json",
+    "X-Request-Id": crypto.randomUUID(), "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" } }));`;
+
+/** A bare `Deno.serve` running `script` (one of the baselines), in a process of its own. */
+async function startBaseline(script = BASELINE): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", BASELINE],
+    args: ["eval", script],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -188,6 +202,17 @@ async function measureStore(provider: BenchProvider, work: string, baselineUrl: 
   const rows: Row[] = [];
   const row = async (name: string, measure: () => Promise<WrkResult>) =>
     rows.push(await rounds(name, baselineUrl, measure));
+  if (ONLY.has("headers")) {
+    const withHeaders = await startBaseline(BASELINE_WITH_HEADERS);
+    try {
+      await row(
+        "ceiling: bare Deno.serve JSON with the provider's 3 headers",
+        () => runWrk(withHeaders.url, { connections: CONNECTIONS, duration: DURATION }),
+      );
+    } finally {
+      await withHeaders.stop();
+    }
+  }
   if (ONLY.has("healthz")) await row("GET /healthz", () => wrk("/healthz"));
   if (ONLY.has("check")) {
     await row("GET {A}/check (API token)", () => wrk(`${A}/check`, { headers: [`Authorization: Bearer ${apiToken}`] }));

@@ -157,6 +157,35 @@ Deno.test("every request is logged once as method, path, status, duration and re
   assert.match(odd.headers.get("X-Request-Id")!, /^[0-9a-f-]{36}$/);
 });
 
+Deno.test("every answer carries its request id, nosniff and no-store: success, empty, errors, not found, refused bodies", async () => {
+  const h = createHarness({ maxBodyBytes: 64 });
+  const { token } = await h.approvedUser("a@example.com");
+  const answers: [string, Promise<{ status: number; headers: Headers }>][] = [
+    ["200 JSON", h.call("GET", "/api/v1/auth/status", { token })],
+    ["200 token", h.call("POST", "/api/v1/auth/token", { token, body: { scope: "llm:proxy" } })],
+    ["204 logout", h.call("POST", "/api/v1/auth/logout", { token: (await h.signIn("b@example.com")).token })],
+    ["400 bad JSON", h.call("POST", "/api/v1/auth/register", { body: "{" })],
+    ["401 no token", h.call("GET", "/api/v1/auth/status")],
+    ["403 wrong key", h.call("POST", "/api/internal/auth/token", { headers: { "X-Bus-Internal-Key": "wrong" } })],
+    ["404 no route", h.call("GET", "/nowhere")],
+    ["413 large body", h.call("POST", "/api/v1/auth/register", { body: { email: "x".repeat(100) } })],
+  ];
+  for (const [name, pending] of answers) {
+    const reply = await pending;
+    assert.match(reply.headers.get("X-Request-Id") ?? "", /^[0-9a-f-]{36}$/, name);
+    assert.equal(reply.headers.get("X-Content-Type-Options"), "nosniff", name);
+    assert.equal(reply.headers.get("Cache-Control"), "no-store", name);
+  }
+  const statuses = await Promise.all(answers.map(async ([, pending]) => (await pending).status));
+  assert.deepEqual(statuses, [200, 200, 204, 400, 401, 403, 404, 413]);
+  const unauthenticated = await answers[4][1];
+  assert.match(unauthenticated.headers.get("WWW-Authenticate") ?? "", /^Bearer /, "a route's own headers stay");
+  const refused = await answers[7][1];
+  assert.equal(refused.headers.get("Connection"), "close", "the body guard's header stays");
+  const echoed = await h.call("POST", "/api/v1/auth/logout", { headers: { "X-Request-Id": "trace-9" } });
+  assert.equal(echoed.headers.get("X-Request-Id"), "trace-9", "on an error answer too");
+});
+
 Deno.test("no token, OTP or secret ever reaches a log line or an error body", async () => {
   const h = createHarness();
   const { token } = await h.approvedUser("a@example.com");
