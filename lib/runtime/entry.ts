@@ -12,6 +12,7 @@ import { EXIT, type Io, type ProgramTable, selectProgram } from "../program.ts";
 import { type BuildInfo, VERSION, versionLine } from "../version.ts";
 import { maskUrlCredentials } from "../url_credentials.ts";
 import { readBuildCommit } from "./build_commit.ts";
+import { writeText } from "./write_text.ts";
 
 /** What an executable holds. */
 export interface Entry {
@@ -20,8 +21,6 @@ export interface Entry {
   /** The program when neither the invocation name nor the first argument names one (a renamed binary, `deno run`). */
   fallback?: string;
 }
-
-const encoder = new TextEncoder();
 
 /** Runs the program this process was invoked as and returns its exit code. */
 export async function runEntry(entry: Entry, args: readonly string[] = Deno.args): Promise<number> {
@@ -59,8 +58,8 @@ function processIo(): Io {
   let env: Record<string, string> | undefined;
   let build: BuildInfo | undefined;
   return {
-    stdout: (text) => writeAll(Deno.stdout, text),
-    stderr: (text) => writeAll(Deno.stderr, text),
+    stdout: (text) => writeText(Deno.stdout, text),
+    stderr: (text) => writeText(Deno.stderr, text),
     get env() {
       return env ??= Deno.env.toObject();
     },
@@ -68,12 +67,6 @@ function processIo(): Io {
       return build ??= { version: VERSION, commit: readBuildCommit() };
     },
   };
-}
-
-function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = encoder.encode(text);
-  let written = 0;
-  while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
 }
 
 /**
