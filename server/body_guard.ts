@@ -39,7 +39,7 @@ export function bodyGuard(options: BodyGuardOptions): MiddlewareHandler<AppEnv> 
     const raw = c.req.raw;
     const declared = raw.headers.get("content-length");
     const chunked = raw.headers.has("transfer-encoding");
-    if (!chunked && declared === "0") return await next();
+    if (!chunked && (declared === "0" || (declared === null && raw.body === null))) return await next();
     // The usual request: a declared length within the limit, often already
     // buffered by the runtime. Hono caches the text for the route.
     const failed = !chunked && declared !== null && Number(declared) <= options.maxBytes
