@@ -5,10 +5,10 @@
  * plus one block for the outer hash, with nothing allocated. The runtime's
  * HMAC paths cost several times more per token here (WebCrypto's `sign`
  * 15-37 µs, node:crypto's `createHmac` 14 µs, two node:crypto hashes
- * about 7 µs, against about 2 µs), and a provider signs a token on every
- * sign-in, refresh and API or internal token. Checked against RFC 4231's
- * test vectors and WebCrypto (`hmac_sha256_test.ts`). Verification stays
- * with jose and WebCrypto.
+ * about 9 µs, against 2.7 µs for a 288-byte token text), and a provider
+ * signs a token on every sign-in, refresh and API or internal token.
+ * Checked against RFC 4231's test vectors and WebCrypto
+ * (`hmac_sha256_test.ts`). Verification stays with jose and WebCrypto.
  *
  * @module
  */
