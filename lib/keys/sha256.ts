@@ -200,7 +200,6 @@ export function sha256Into(
   let offset = 0;
   for (; offset + SHA256_BLOCK_BYTES <= length; offset += SHA256_BLOCK_BYTES) compress(state, bytes, offset);
   const rest = length - offset;
-  TAIL.fill(0);
   for (let i = 0; i < rest; i++) TAIL[i] = bytes[offset + i];
   TAIL[rest] = 0x80;
   const tailBytes = rest + 9 <= SHA256_BLOCK_BYTES ? SHA256_BLOCK_BYTES : 2 * SHA256_BLOCK_BYTES;
@@ -217,6 +216,11 @@ export function sha256Into(
     out[at + 2] = word >>> 8;
     out[at + 3] = word;
   }
+  // What was hashed may be a secret (a key being compared): nothing of it stays in the shared buffers.
+  if (bytes === TEXT) TEXT.fill(0, 0, length);
+  TAIL.fill(0);
+  SCHEDULE.fill(0);
+  state.fill(0);
 }
 
 /** The SHA-256 digest of `message` (a string: its UTF-8 bytes), in a new array. */

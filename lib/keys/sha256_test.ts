@@ -67,3 +67,11 @@ Deno.test("sha256Into writes at an offset and continues from a chaining value wi
   assert.deepEqual([...out.subarray(0, 4), ...out.subarray(36)], Array(8).fill(0xee));
   assert.throws(() => sha256AfterBlock(new Uint8Array(63)), RangeError);
 });
+
+Deno.test("sha256Into clears its shared buffers after each digest: the bytes of a secret hashed before do not reach the next one", () => {
+  const secret = "a-secret-key-that-must-not-linger-in-memory";
+  sha256Into(secret, new Uint8Array(32));
+  // The next digest starts from clean buffers: hashing the empty text gives the empty text's digest.
+  assert.equal(sha256("").toHex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  assert.equal(sha256(new Uint8Array(0)).toHex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+});
