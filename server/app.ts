@@ -59,7 +59,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
  * afterwards cost about 0.2 µs and are sent as well
  * (`bench/http_bench.ts`, row `ceiling`).
  */
-function withCommonHeaders(c: Context<AppEnv>, requestId: string): void {
+export function withCommonHeaders(c: Context<AppEnv>, requestId: string): void {
   let headers: Headers;
   try {
     headers = c.res.headers;
