@@ -14,6 +14,7 @@
 import type { TokenClaims } from "./claims.ts";
 import { invalidToken, verifyStrictlyWithNbf } from "./jwt_rules.ts";
 import { TokenKeys } from "./keys/token_keys.ts";
+import { utf8Bytes } from "./utf8_scratch.ts";
 
 export { MAX_CLOCK_SKEW_SECONDS, MAX_TOKEN_LENGTH } from "./jwt_rules.ts";
 
@@ -28,15 +29,9 @@ export async function signToken(claims: TokenClaims, keys: TokenKeys | Uint8Arra
   return `${input}.${await ring.sign(input)}`;
 }
 
-const ENCODER = new TextEncoder();
-/** Where claims are encoded before base64url, reused: allocating per token costs more than encoding. */
-const SCRATCH = new Uint8Array(4096);
-
 /** The base64url (unpadded) of the UTF-8 bytes of `text`. */
 function base64urlOfText(text: string): string {
-  const { read, written } = ENCODER.encodeInto(text, SCRATCH);
-  const bytes = read === text.length ? SCRATCH.subarray(0, written) : ENCODER.encode(text);
-  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
+  return utf8Bytes(text).toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 /** What {@link verifyToken} checks besides the signature. */

@@ -14,6 +14,8 @@
  * @module
  */
 
+import { utf8Bytes } from "../utf8_scratch.ts";
+
 /** SHA-256's block size in bytes. */
 export const SHA256_BLOCK_BYTES = 64;
 
@@ -162,10 +164,6 @@ export function sha256AfterBlock(block: Uint8Array): Int32Array {
   return state;
 }
 
-const ENCODER = new TextEncoder();
-/** Where a text is encoded to UTF-8 before it is hashed, reused: allocating per message costs more than hashing. */
-const TEXT = new Uint8Array(4096);
-
 /**
  * Writes into `out` at `outOffset` the SHA-256 digest of `message` (a
  * string stands for its UTF-8 bytes), continuing from `from`: the initial
@@ -185,16 +183,8 @@ export function sha256Into(
   outOffset = 0,
   from: Int32Array | null = null,
 ): void {
-  let bytes: Uint8Array;
-  let length: number;
-  if (typeof message === "string") {
-    const { read, written } = ENCODER.encodeInto(message, TEXT);
-    bytes = read === message.length ? TEXT : ENCODER.encode(message);
-    length = read === message.length ? written : bytes.length;
-  } else {
-    bytes = message;
-    length = message.length;
-  }
+  const bytes = typeof message === "string" ? utf8Bytes(message) : message;
+  const length = bytes.length;
   const state = WORK;
   state.set(from ?? INITIAL);
   let offset = 0;
@@ -217,7 +207,7 @@ export function sha256Into(
     out[at + 3] = word;
   }
   // What was hashed may be a secret (a key being compared): nothing of it stays in the shared buffers.
-  if (bytes === TEXT) TEXT.fill(0, 0, length);
+  if (typeof message === "string") bytes.fill(0);
   TAIL.fill(0);
   SCHEDULE.fill(0);
   state.fill(0);
