@@ -5,13 +5,15 @@
  * @module
  */
 
-import { type Context, Hono } from "hono";
-import { type Cidr, resolveClientIp } from "../lib/ip.ts";
+import { Hono } from "hono";
+import type { Cidr } from "../lib/ip.ts";
 import type { RelayWatch } from "../lib/otp/relay_watch.ts";
 import { type AuthContext, withOrigin } from "../lib/service/context.ts";
 import { bodyGuard } from "./body_guard.ts";
 import type { AppEnv, Logger } from "./env.ts";
+import { requestOrigin, requestRecord, withCommonHeaders } from "./envelope.ts";
 import { errorResponse } from "./error_response.ts";
+import { type LaneAnswer, withFastLane } from "./fast_lane.ts";
 import type { ProviderMetrics } from "./metrics.ts";
 import { adminRoutes } from "./routes_admin.ts";
 import { auditRoutes } from "./routes_audit.ts";
@@ -20,7 +22,7 @@ import { healthRoutes } from "./routes_health.ts";
 import { openApiRoutes } from "./routes_openapi.ts";
 import { policyRoutes } from "./routes_policy.ts";
 import { rootRoutes } from "./routes_root.ts";
-import { userRoutes } from "./routes_user.ts";
+import { checkAnswer, statusAnswer, userRoutes } from "./routes_user.ts";
 import { wellKnownRoutes } from "./routes_well_known.ts";
 
 /** The auth bases of DESIGN §2 (`{A}`). */
@@ -45,33 +47,8 @@ export interface AppDeps {
   log?: Logger;
   /** `BUS_AUTH_PUBLIC_URL` for the discovery document; `null` or absent: each request's origin. */
   publicUrl?: string | null;
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
-/**
- * Adds the headers every answer carries to the route's answer: its request
- * id, `nosniff`, and `Cache-Control: no-store` unless the route chose a
- * policy (the public key set is cacheable). They are added to the finished
- * answer rather than set on the context before the route: a `Response`
- * built with any header besides `Content-Type` makes Deno 2.9 build its
- * native form at once, about 4 µs (0.3 µs without), while headers added
- * afterwards cost about 0.2 µs and are sent as well
- * (`bench/http_bench.ts`, row `ceiling`).
- */
-export function withCommonHeaders(c: Context<AppEnv>, requestId: string): void {
-  let headers: Headers;
-  try {
-    headers = c.res.headers;
-    headers.set("X-Request-Id", requestId);
-  } catch {
-    // An answer with immutable headers (none of the routes makes one): answer a copy.
-    c.res = new Response(c.res.body, c.res);
-    headers = c.res.headers;
-    headers.set("X-Request-Id", requestId);
-  }
-  headers.set("X-Content-Type-Options", "nosniff");
-  if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
+  /** `false`: every request goes through Hono, none through the fast lane (`fast_lane.ts`); tests compare the two. */
+  fastLane?: boolean;
 }
 
 /**
@@ -87,28 +64,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.use(async (c, next) => {
     const started = performance.now();
-    const incoming = c.req.header("X-Request-Id");
-    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
-    const peer = c.env?.remoteAddr?.hostname ?? "unknown";
-    const forwarded = trusted.length === 0 ? null : c.req.header("X-Forwarded-For") ?? null;
-    const clientIp = resolveClientIp(peer, forwarded, trusted);
-    c.set("ctx", withOrigin(deps.ctx, { requestId, sourceIp: clientIp }));
-    c.set("requestId", requestId);
-    c.set("clientIp", clientIp);
+    const origin = requestOrigin(c.req.raw, c.env?.remoteAddr?.hostname ?? "unknown", trusted);
+    c.set("ctx", withOrigin(deps.ctx, { requestId: origin.requestId, sourceIp: origin.clientIp }));
+    c.set("requestId", origin.requestId);
+    c.set("clientIp", origin.clientIp);
     c.set("log", log);
     await next();
-    withCommonHeaders(c, requestId);
+    const answer = withCommonHeaders(c.res, origin.requestId);
+    if (answer !== c.res) c.res = answer;
     const elapsed = performance.now() - started;
-    log({
-      level: "info",
-      msg: "request",
-      request_id: requestId,
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      duration_ms: Math.round(elapsed * 100) / 100,
-      client_ip: clientIp,
-    });
+    log(requestRecord(origin, c.req.method, c.req.path, c.res.status, elapsed));
     metrics?.observeRequest(c, elapsed);
   });
 
@@ -143,5 +108,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       return errorResponse(error, c);
     },
   );
-  return app;
+  if (deps.fastLane === false) return app;
+  const lane = new Map<string, LaneAnswer>();
+  for (const prefix of prefixes) {
+    for (const base of AUTH_BASES) {
+      lane.set(`${prefix}${base}/check`, checkAnswer);
+      lane.set(`${prefix}${base}/status`, statusAnswer);
+    }
+  }
+  return withFastLane(app, { routes: lane, ctx: deps.ctx, log, metrics, trustedProxies: trusted });
 }

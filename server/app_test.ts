@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { withCommonHeaders } from "./app.ts";
+import { withCommonHeaders } from "./envelope.ts";
 import type { AppEnv } from "./env.ts";
 import { StoreUnavailableError } from "../lib/errors.ts";
 import { parseCidr } from "../lib/ip.ts";
@@ -223,7 +223,8 @@ Deno.test("withCommonHeaders keeps a route's own Cache-Control and answers a cop
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
     await next();
-    withCommonHeaders(c, "trace-7");
+    const answer = withCommonHeaders(c.res, "trace-7");
+    if (answer !== c.res) c.res = answer;
   });
   app.get("/redirect", () => Response.redirect("https://example.com/next", 302));
   app.get("/cached", (c) => {

@@ -93,6 +93,8 @@ export class ProviderMetrics {
   /** Series by the route object Hono matched (stable for the app's lifetime). */
   #byRoute = new Map<object, RouteSeries>();
   #unmatched = new Map<string, RouteSeries>();
+  /** Series of the routes the fast lane answers, by `METHOD registered-path`. */
+  #byPath = new Map<string, RouteSeries>();
   #tokens = new Map<string, number>(KNOWN_AUDIENCES.map((audience) => [audience, 0]));
   #rateLimited = new Map<string, number>(RATE_LIMIT_CODES.map((code) => [code, 0]));
   otpSent = 0;
@@ -107,14 +109,28 @@ export class ProviderMetrics {
 
   /** Counts one answered request; called by the app's first middleware with the time it took. */
   observeRequest(c: Context<AppEnv>, milliseconds: number): void {
-    const status = c.res.status;
     const series = this.#seriesOf(c);
+    const status = c.res.status;
     series.observe(status, milliseconds / 1000);
     const outcome = series.outcome;
     if (outcome === undefined || status !== 200) return;
     if (outcome.login) this.logins++;
     const audience = outcome.audience === "from_context" ? c.get("issuedAudience") : outcome.audience;
     if (audience !== undefined) this.tokenIssued(audience);
+  }
+
+  /**
+   * Counts one request that the fast lane answered (`fast_lane.ts`), by the
+   * path its route is registered under; it lands in the same series as the
+   * route's requests that Hono answered. The lane's routes issue no token.
+   */
+  observeRoute(method: string, path: string, status: number, milliseconds: number): void {
+    const key = `${method} ${path}`;
+    let series = this.#byPath.get(key);
+    if (series === undefined) {
+      this.#byPath.set(key, series = new RouteSeries(method, canonicalRoute(path, this.#routePrefix)));
+    }
+    series.observe(status, milliseconds / 1000);
   }
 
   /** Counts a token issued for `audience` (one of the known audiences; others are ignored). */
@@ -154,7 +170,7 @@ export class ProviderMetrics {
   /** The exposition text (`text/plain; version=0.0.4`). */
   render(): string {
     const out: string[] = [];
-    const series = [...this.#byRoute.values(), ...this.#unmatched.values()];
+    const series = [...this.#byRoute.values(), ...this.#byPath.values(), ...this.#unmatched.values()];
     // Aliases and the route prefix share their canonical route's series in the output.
     const merged = mergeByLabel(series);
     family(out, "bus_auth_http_requests_total", "counter", "HTTP requests answered, by route pattern and status.");

@@ -81,19 +81,29 @@ export function optionalTtl(body: JsonBody, name: string): number | undefined {
 }
 
 /**
- * The token of an `Authorization: Bearer <token>` header.
+ * The token of the request's `Authorization: Bearer <token>` header.
  *
  * @throws {AuthenticationError} `missing_token` or `invalid_token`
  */
 export function bearerToken(c: Context<AppEnv>): string {
-  const header = c.req.header("Authorization");
-  if (header === undefined || header.trim() === "") {
+  return bearerTokenOf(c.req.raw.headers.get("Authorization"));
+}
+
+/**
+ * The token of an `Authorization` header's value (`null` when absent).
+ *
+ * @throws {AuthenticationError} `missing_token` or `invalid_token`
+ */
+export function bearerTokenOf(header: string | null): string {
+  if (header === null || header.trim() === "") {
     throw new AuthenticationError("missing_token", "This call needs an Authorization: Bearer <token> header");
   }
-  const match = /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)[ ]*$/i.exec(header);
+  const match = BEARER.exec(header);
   if (!match) throw new AuthenticationError("invalid_token", "The Authorization header must be Bearer <token>");
   return match[1];
 }
+
+const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)[ ]*$/i;
 
 /**
  * A field that may be a string or an explicit `null` (such as `"scopes": null`

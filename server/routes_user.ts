@@ -6,6 +6,8 @@
  */
 
 import { type Context, Hono } from "hono";
+import { getQueryParam } from "hono/utils/url";
+import type { AuthContext } from "../lib/service/context.ts";
 import { issueApiToken } from "../lib/service/api_token.ts";
 import { checkToken } from "../lib/service/check.ts";
 import { enforceIpRateLimit } from "../lib/service/rate_limit.ts";
@@ -13,12 +15,33 @@ import { register, requestOtp, verifyOtp } from "../lib/service/registration.ts"
 import { authenticateSession, endSession, refreshSession } from "../lib/service/session.ts";
 import type { AppEnv } from "./env.ts";
 import { apiTokenJson, claimsJson, meJson, registrationJson, sessionJson, statusJson } from "./presenters.ts";
-import { bearerToken, optionalTtl, readJsonObject, requireString } from "./request.ts";
+import { bearerToken, bearerTokenOf, optionalTtl, readJsonObject, requireString } from "./request.ts";
 
 /** `GET {A}/me`, also served as `GET /me`. */
 export async function meHandler(c: Context<AppEnv>): Promise<Response> {
   const { user } = await authenticateSession(c.get("ctx"), bearerToken(c));
   return c.json(meJson(user));
+}
+
+/** `GET {A}/status`: the JSON body of the answer; Hono's route and the fast lane (`fast_lane.ts`) both call it. */
+export async function statusAnswer(ctx: AuthContext, request: Request): Promise<ReturnType<typeof statusJson>> {
+  const { user } = await authenticateSession(ctx, bearerTokenOf(request.headers.get("Authorization")));
+  return statusJson(user);
+}
+
+/** `GET {A}/check[?audience=…&scope=…]`: the JSON body of the answer, for Hono's route and the fast lane. */
+export async function checkAnswer(ctx: AuthContext, request: Request): Promise<ReturnType<typeof claimsJson>> {
+  const url = request.url;
+  const claims = await checkToken(ctx, bearerTokenOf(request.headers.get("Authorization")), {
+    audience: queryValue(url, "audience"),
+    scope: queryValue(url, "scope"),
+  });
+  return claimsJson(claims);
+}
+
+/** A query parameter read as Hono's `c.req.query(name)` reads it (its first value). */
+function queryValue(url: string, name: string): string | undefined {
+  return getQueryParam(url, name) as string | undefined;
 }
 
 /** Routes of one auth base; mounted several times by `createApp`. */
@@ -48,10 +71,7 @@ export function userRoutes(): Hono<AppEnv> {
     return c.json(sessionJson(grant));
   });
 
-  routes.get("/status", async (c) => {
-    const { user } = await authenticateSession(c.get("ctx"), bearerToken(c));
-    return c.json(statusJson(user));
-  });
+  routes.get("/status", async (c) => c.json(await statusAnswer(c.get("ctx"), c.req.raw)));
 
   routes.get("/me", meHandler);
 
@@ -74,13 +94,7 @@ export function userRoutes(): Hono<AppEnv> {
     return c.body(null, 204);
   });
 
-  routes.get("/check", async (c) => {
-    const claims = await checkToken(c.get("ctx"), bearerToken(c), {
-      audience: c.req.query("audience"),
-      scope: c.req.query("scope"),
-    });
-    return c.json(claimsJson(claims));
-  });
+  routes.get("/check", async (c) => c.json(await checkAnswer(c.get("ctx"), c.req.raw)));
 
   return routes;
 }

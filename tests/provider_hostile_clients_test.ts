@@ -271,6 +271,21 @@ Deno.test({
         });
       }
 
+      await t.step(
+        "a GET of the fast lane (check) with a 5 MB body: the body is ignored, 401 in JSON, closed",
+        async () => {
+          const chunk = "x".repeat(64 * 1024);
+          const answer = await rawExchange(port, [
+            `GET /api/v1/auth/check HTTP/1.1\r\nHost: t\r\nContent-Length: ${80 * chunk.length}\r\n\r\n`,
+            ...Array.from({ length: 80 }, () => chunk),
+          ]);
+          // The runtime hands a GET no body stream, so no route reads one; the connection is not reused.
+          assert.equal(answer.status, 401, answer.head);
+          assert.equal(JSON.parse(answer.body).error, "missing_token");
+          assert.equal(answer.end, "closed");
+        },
+      );
+
       await t.step("a 32 KB Authorization header reaches the app: 401 invalid_token in JSON", async () => {
         const answer = await rawExchange(port, [
           `GET /api/v1/auth/me HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer ${
