@@ -33,13 +33,20 @@ export interface Executable {
   name: string;
   entry: string;
   aliases: string[];
+  /** Modules loaded as workers, which `deno compile` finds only when told (`--include`). */
+  workers?: string[];
 }
 
 /** What `deno task compile` builds. */
 export const EXECUTABLES: readonly Executable[] = [
   { name: "bus-auth", entry: "cli/auth/main.ts", aliases: ["bus"] },
   { name: "bus-operator", entry: "cli/operator/main.ts", aliases: ["bus-operator-auth", "bus-operator-token"] },
-  { name: "bus-api-provider-auth", entry: "server/main.ts", aliases: [] },
+  {
+    name: "bus-api-provider-auth",
+    entry: "server/main.ts",
+    aliases: [],
+    workers: ["lib/store/wal_checkpoint_worker.ts"],
+  },
 ];
 
 /** The targets of `--target`. */
@@ -77,6 +84,7 @@ export function compileArgs(executable: Executable, options: { target: string; o
     ...programV8Flags(executable.name),
     "--include",
     COMMIT_FILE,
+    ...(executable.workers ?? []).flatMap((worker) => ["--include", join(ROOT, worker)]),
     "--target",
     options.target,
     "--output",

@@ -66,6 +66,9 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
   let sender: OtpSender;
   try {
     store = await openStore(config.store, {
+      checkpointInWorker: true,
+      onCheckpointsInline: (detail) =>
+        log({ level: "warn", msg: "SQLite checkpoints run on the event loop: the checkpoint worker stopped", detail }),
       onCacheState: (state, detail) =>
         state === "listening" ? log({ level: "info", msg: "cache: listening for changes of other replicas" }) : log({
           level: "warn",

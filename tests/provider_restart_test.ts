@@ -61,6 +61,8 @@ Deno.test({
       } finally {
         assert.equal(await first.stop(), 0);
       }
+      // The checkpoint worker started under the provider's own permissions: no warning that it did not.
+      assert.deepEqual(first.stderr.filter((line) => line.includes("checkpoint")), []);
 
       const second = await startProvider(env);
       try {

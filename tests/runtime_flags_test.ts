@@ -29,3 +29,14 @@ Deno.test("the CLIs run without V8 flags", () => {
     );
   }
 });
+
+Deno.test("the compiled provider carries its SQLite checkpoint worker, which no import reaches", () => {
+  const provider = EXECUTABLES.find((executable) => executable.name === "bus-api-provider-auth")!;
+  const args = compileArgs(provider, { target: "x86_64-unknown-linux-gnu", out: "/tmp/out" });
+  const worker = new URL("../lib/store/wal_checkpoint_worker.ts", import.meta.url).pathname;
+  assert.ok(Deno.statSync(worker).isFile);
+  assert.equal(args[args.indexOf(worker) - 1], "--include");
+  for (const executable of EXECUTABLES.filter((executable) => executable.name !== "bus-api-provider-auth")) {
+    assert.ok(!compileArgs(executable, { target: "x86_64-unknown-linux-gnu", out: "/tmp/out" }).includes(worker));
+  }
+});

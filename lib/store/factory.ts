@@ -19,6 +19,14 @@ export const SQLITE_VERSION_CHECK_MS = 1;
 export interface OpenStoreOptions {
   /** The PostgreSQL change feed started or stopped listening (`BUS_AUTH_POSTGRES_CACHE=on`). */
   onCacheState?: (state: "listening" | "lost", detail?: string) => void;
+  /**
+   * SQLite: checkpoint the write-ahead log in a worker thread, off the event
+   * loop (`SqliteStore.checkpointInWorker`); the server asks for it, a
+   * command-line program does not need it.
+   */
+  checkpointInWorker?: boolean;
+  /** SQLite: checkpoints run in line after all, because the worker did not start or failed; `detail` says why. */
+  onCheckpointsInline?: (detail: string) => void;
 }
 
 /**
@@ -41,6 +49,7 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
         import("./read_cache.ts"),
       ]);
       const store = SqliteStore.open(config.path, { synchronous: config.synchronous });
+      if (options.checkpointInWorker) await store.checkpointInWorker({ onFailure: options.onCheckpointsInline });
       // One connection, so its own writes are dropped by the cache as they return. A commit of any
       // other connection (another process on the file) changes data_version, and then everything
       // goes; reading it costs what a lookup costs, so it is read at most once per millisecond.

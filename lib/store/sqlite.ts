@@ -33,6 +33,7 @@ import type { AuditQuery, AuditRecord } from "./audit.ts";
 import type { ClientRecord, ClientStore, CreateClientResult } from "./clients.ts";
 import { SqliteAudit } from "./sqlite_audit.ts";
 import { SqliteClients } from "./sqlite_clients.ts";
+import { WalCheckpointer } from "./wal_checkpointer.ts";
 
 /** The newest migration of the SQLite store. */
 const SQLITE_LATEST_VERSION = Math.max(...SQLITE_MIGRATIONS.map((migration) => migration.version));
@@ -59,14 +60,25 @@ const UNAVAILABLE =
 
 /**
  * WAL pages after which a commit copies the log back into the database
- * file (SQLite's `wal_autocheckpoint`, 1000 by default). The copy runs in
- * the committing call, on the event loop, so its length is a pause for
- * every request in flight: with 1000 pages, the internal token endpoint
- * (an audit record a request) had a p99 of 14-15 ms at 32 connections;
- * with 100 pages, 8-9 ms, for about 15 % fewer of its requests a second
- * (`bench/http_bench.ts --stores sqlite --only internal`).
+ * file (SQLite's `wal_autocheckpoint`, 1000 by default) when checkpoints
+ * run in line: in the command-line programs, and in the provider if its
+ * checkpoint worker fails ({@link SqliteStore.checkpointInWorker}). The
+ * copy runs in the committing call, on the event loop, so its length is a
+ * pause for every request in flight: with 1000 pages, the internal token
+ * endpoint (an audit record a request) had a p99 of 14-15 ms at 32
+ * connections; with 100 pages, 8-9 ms, for about 15 % fewer of its
+ * requests a second (`bench/http_bench.ts --stores sqlite --only internal`).
  */
 export const WAL_CHECKPOINT_PAGES = 100;
+
+/**
+ * WAL pages after which a commit checkpoints in line while a worker
+ * checkpoints ({@link SqliteStore.checkpointInWorker}): a backstop, reached
+ * only when the worker falls behind or the log is never wholly copied at
+ * the start of a write (SQLite restarts the log from its beginning only
+ * then), so the log stays bounded.
+ */
+export const WAL_BACKSTOP_PAGES = 4000;
 
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -86,9 +98,12 @@ export class SqliteStore implements Store {
   #statements = new Map<string, StatementSync>();
   #clients: SqliteClients;
   #audit: SqliteAudit;
+  #path: string;
+  #checkpointer: WalCheckpointer | null = null;
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, path: string) {
     this.#db = db;
+    this.#path = path;
     const access: SqliteAccess = {
       run: (body) => this.#run(body),
       prepare: (sql) => this.#prepare(sql),
@@ -115,7 +130,7 @@ export class SqliteStore implements Store {
             `PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES};`,
         );
       }
-      const store = new SqliteStore(db);
+      const store = new SqliteStore(db, path);
       if (options.migrate ?? true) store.migrate();
       return store;
     } catch (error) {
@@ -123,10 +138,46 @@ export class SqliteStore implements Store {
     }
   }
   /**
-   * The journal mode, `synchronous` level and WAL checkpoint threshold (in
-   * pages) the file is open with, as SQLite reports them.
+   * Moves the WAL checkpoints to a worker thread with its own connection
+   * (`wal_checkpointer.ts`), off the event loop. Commits still checkpoint in
+   * line past {@link WAL_BACKSTOP_PAGES}, and again every
+   * {@link WAL_CHECKPOINT_PAGES} if the worker fails (`onFailure` is told why).
+   *
+   * @returns whether the worker runs; `false`: checkpoints stay in line (an in-memory database, or the worker did not start)
    */
-  durability(): { journalMode: string; synchronous: "OFF" | "NORMAL" | "FULL" | "EXTRA"; checkpointPages: number } {
+  async checkpointInWorker(
+    options: { onFailure?: (message: string) => void; intervalMs?: number; workerUrl?: string } = {},
+  ): Promise<boolean> {
+    if (this.#path === ":memory:" || this.#checkpointer !== null) return this.#checkpointer?.running ?? false;
+    try {
+      this.#checkpointer = await WalCheckpointer.start(this.#path, {
+        busyTimeoutMs: BUSY_TIMEOUT_MS,
+        intervalMs: options.intervalMs,
+        workerUrl: options.workerUrl,
+        onFailure: (message) => {
+          if (this.#db.isOpen) this.#db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES};`);
+          options.onFailure?.(message);
+        },
+      });
+    } catch (error) {
+      options.onFailure?.(error instanceof Error ? error.message : String(error));
+      return false;
+    }
+    this.#db.exec(`PRAGMA wal_autocheckpoint = ${WAL_BACKSTOP_PAGES};`);
+    return true;
+  }
+
+  /**
+   * The journal mode, `synchronous` level and WAL checkpoint threshold (in
+   * pages) the file is open with, as SQLite reports them, and where
+   * checkpoints run: in a worker ({@link SqliteStore.checkpointInWorker}) or in line.
+   */
+  durability(): {
+    journalMode: string;
+    synchronous: "OFF" | "NORMAL" | "FULL" | "EXTRA";
+    checkpointPages: number;
+    checkpoints: "worker" | "inline";
+  } {
     const journal = this.#db.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
     const level = (this.#db.prepare("PRAGMA synchronous").get() as { synchronous: number }).synchronous;
     const checkpoint = this.#db.prepare("PRAGMA wal_autocheckpoint").get() as { wal_autocheckpoint: number };
@@ -134,6 +185,7 @@ export class SqliteStore implements Store {
       journalMode: journal.journal_mode,
       synchronous: (["OFF", "NORMAL", "FULL", "EXTRA"] as const)[level],
       checkpointPages: checkpoint.wal_autocheckpoint,
+      checkpoints: this.#checkpointer?.running ? "worker" : "inline",
     };
   }
 
@@ -174,12 +226,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  close(): Promise<void> {
-    if (this.#db.isOpen) {
-      this.#audit.flush();
-      this.#db.close();
-    }
-    return Promise.resolve();
+  async close(): Promise<void> {
+    if (!this.#db.isOpen) return;
+    this.#audit.flush();
+    const checkpointer = this.#checkpointer;
+    this.#checkpointer = null;
+    await checkpointer?.close();
+    if (this.#db.isOpen) this.#db.close();
   }
 
   registerUser(input: { userId: string; email: string; now: number }): Promise<{ user: UserRecord; created: boolean }> {

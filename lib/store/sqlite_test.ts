@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { mintRecord, storeConformance } from "../../tests/helpers/store_conformance.ts";
 import { CachedStore } from "./cached_store.ts";
 import { openStore, SQLITE_VERSION_CHECK_MS } from "./factory.ts";
-import { SqliteStore } from "./sqlite.ts";
+import { SqliteStore, WAL_BACKSTOP_PAGES, WAL_CHECKPOINT_PAGES } from "./sqlite.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import { DatabaseSync } from "node:sqlite";
 import { SQLITE_MIGRATIONS } from "./sqlite_schema.ts";
@@ -167,10 +167,11 @@ Deno.test("SqliteStore.open() uses WAL with synchronous NORMAL, or FULL when ask
   const dir = await Deno.makeTempDir();
   try {
     const normal = SqliteStore.open(`${dir}/normal.sqlite`);
-    assert.deepEqual(normal.durability(), { journalMode: "wal", synchronous: "NORMAL", checkpointPages: 100 });
+    const inline = { journalMode: "wal", synchronous: "NORMAL", checkpointPages: 100, checkpoints: "inline" };
+    assert.deepEqual(normal.durability(), inline);
     await normal.close();
     const full = SqliteStore.open(`${dir}/full.sqlite`, { synchronous: "FULL" });
-    assert.deepEqual(full.durability(), { journalMode: "wal", synchronous: "FULL", checkpointPages: 100 });
+    assert.deepEqual(full.durability(), { ...inline, synchronous: "FULL" });
     await full.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -204,6 +205,95 @@ Deno.test("SqliteStore.appendAudit commits the appends of one turn together; clo
     await store.close();
     await pending;
     assert.equal(count(), 301, "close committed the append still waiting");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("checkpointInWorker: a worker copies the log into the file while commits go on; close stops it and keeps every row", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  const path = join(dir, "auth.sqlite");
+  try {
+    const store = SqliteStore.open(path);
+    assert.equal(await store.checkpointInWorker({ intervalMs: 5 }), true);
+    assert.deepEqual(store.durability(), {
+      journalMode: "wal",
+      synchronous: "NORMAL",
+      checkpointPages: WAL_BACKSTOP_PAGES,
+      checkpoints: "worker",
+    });
+    for (let i = 0; i < 300; i++) {
+      await store.appendAudit(mintRecord(i, 1_000));
+      if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // The worker's copies: the log's frames are in the database file, read by a connection of its own.
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && checkpointedFrames(path) === 0) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(checkpointedFrames(path) > 0, "the worker checkpointed nothing");
+    const wal = Deno.statSync(`${path}-wal`).size;
+    assert.ok(wal < WAL_BACKSTOP_PAGES * 4096, `the log grew to ${wal} bytes`);
+    await store.close();
+    const db = new DatabaseSync(path);
+    try {
+      assert.equal((db.prepare("SELECT count(*) AS n FROM audit").get() as { n: number }).n, 300);
+    } finally {
+      db.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("checkpointInWorker: a worker that cannot start leaves the checkpoints in line, every 100 pages, and says why", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  try {
+    const store = SqliteStore.open(join(dir, "auth.sqlite"));
+    const failures: string[] = [];
+    const missing = new URL("./no_such_worker.ts", import.meta.url).href;
+    const started = await store.checkpointInWorker({
+      workerUrl: missing,
+      onFailure: (detail) => failures.push(detail),
+    });
+    assert.equal(started, false);
+    assert.equal(failures.length, 1);
+    assert.match(failures[0], /checkpoint worker did not start/);
+    assert.equal(store.durability().checkpointPages, WAL_CHECKPOINT_PAGES);
+    assert.equal(store.durability().checkpoints, "inline");
+    await store.appendAudit(mintRecord(1, 1_000));
+    await store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("checkpointInWorker: an in-memory database has no log to checkpoint", async () => {
+  const store = SqliteStore.open(":memory:");
+  assert.equal(await store.checkpointInWorker(), false);
+  await store.close();
+});
+
+/** Frames of the log already copied into the database file, as the log's index says (read without checkpointing). */
+function checkpointedFrames(path: string): number {
+  const shm = Deno.readFileSync(`${path}-shm`);
+  // https://sqlite.org/walformat.html: two copies of the 48-byte index header, then nBackfill (native order).
+  return new DataView(shm.buffer, shm.byteOffset).getUint32(96, true);
+}
+
+Deno.test("checkpointInWorker: a worker that fails later is stopped, and the checkpoints go back in line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  try {
+    const store = SqliteStore.open(join(dir, "auth.sqlite"));
+    const failures: string[] = [];
+    // Starts as the real worker does, then fails as a checkpoint would (a disk error, say).
+    const failing = `data:text/javascript,self.onmessage = () => { self.postMessage({ kind: "ready" }); ` +
+      `setTimeout(() => self.postMessage({ kind: "failed", message: "disk I/O error" }), 20); };`;
+    assert.equal(await store.checkpointInWorker({ workerUrl: failing, onFailure: (d) => failures.push(d) }), true);
+    assert.equal(store.durability().checkpoints, "worker");
+    const deadline = Date.now() + 5_000;
+    while (failures.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(failures, ["disk I/O error"]);
+    assert.deepEqual([store.durability().checkpoints, store.durability().checkpointPages], ["inline", 100]);
+    await store.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
