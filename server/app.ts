@@ -13,7 +13,7 @@ import { bodyGuard } from "./body_guard.ts";
 import type { AppEnv, Logger } from "./env.ts";
 import { requestOrigin, requestRecord, withCommonHeaders } from "./envelope.ts";
 import { errorResponse } from "./error_response.ts";
-import { type LaneAnswer, withFastLane } from "./fast_lane.ts";
+import { type LaneRoute, withFastLane } from "./fast_lane.ts";
 import type { ProviderMetrics } from "./metrics.ts";
 import { adminRoutes } from "./routes_admin.ts";
 import { auditRoutes } from "./routes_audit.ts";
@@ -21,8 +21,8 @@ import { clientRoutes } from "./routes_clients.ts";
 import { healthRoutes } from "./routes_health.ts";
 import { openApiRoutes } from "./routes_openapi.ts";
 import { policyRoutes } from "./routes_policy.ts";
-import { rootRoutes } from "./routes_root.ts";
-import { checkAnswer, statusAnswer, userRoutes } from "./routes_user.ts";
+import { internalTokenAnswer, rootRoutes } from "./routes_root.ts";
+import { checkAnswer, statusAnswer, tokenAnswer, userRoutes } from "./routes_user.ts";
 import { wellKnownRoutes } from "./routes_well_known.ts";
 
 /** The auth bases of DESIGN §2 (`{A}`). */
@@ -77,7 +77,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     metrics?.observeRequest(c, elapsed);
   });
 
-  app.use(bodyGuard({ maxBytes: maxSize, timeoutSeconds: deps.bodyTimeoutSeconds ?? 30 }));
+  const bodyTimeoutSeconds = deps.bodyTimeoutSeconds ?? 30;
+  app.use(bodyGuard({ maxBytes: maxSize, timeoutSeconds: bodyTimeoutSeconds }));
 
   const prefixes = deps.routePrefix ? ["", deps.routePrefix] : [""];
   const user = userRoutes();
@@ -109,12 +110,25 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     },
   );
   if (deps.fastLane === false) return app;
-  const lane = new Map<string, LaneAnswer>();
+  const lane = new Map<string, LaneRoute>();
+  const withKey = (request: Request) => request.headers.has("X-Bus-Internal-Key");
   for (const prefix of prefixes) {
     for (const base of AUTH_BASES) {
-      lane.set(`${prefix}${base}/check`, checkAnswer);
-      lane.set(`${prefix}${base}/status`, statusAnswer);
+      lane.set(`GET ${prefix}${base}/check`, { answer: checkAnswer });
+      lane.set(`GET ${prefix}${base}/status`, { answer: statusAnswer });
+      lane.set(`POST ${prefix}${base}/token`, { answer: tokenAnswer });
+    }
+    for (const path of ["/api/internal/auth/token", "/internal/token"]) {
+      lane.set(`POST ${prefix}${path}`, { answer: internalTokenAnswer, accepts: withKey });
     }
   }
-  return withFastLane(app, { routes: lane, ctx: deps.ctx, log, metrics, trustedProxies: trusted });
+  return withFastLane(app, {
+    routes: lane,
+    ctx: deps.ctx,
+    log,
+    metrics,
+    trustedProxies: trusted,
+    maxBodyBytes: maxSize,
+    bodyTimeoutSeconds,
+  });
 }

@@ -38,13 +38,12 @@ export function bodyGuard(options: BodyGuardOptions): MiddlewareHandler<AppEnv> 
   return async (c, next) => {
     const raw = c.req.raw;
     if (declaresNoBody(raw)) return await next();
-    const declared = raw.headers.get("content-length");
-    const chunked = raw.headers.has("transfer-encoding");
     // The usual request: a declared length within the limit, often already
     // buffered by the runtime. Hono caches the text for the route.
-    const failed = !chunked && declared !== null && Number(declared) <= options.maxBytes
+    const read = declaresLengthWithin(raw, options.maxBytes)
       ? await readDeclared(c.req.text(), options.timeoutSeconds)
       : await readStreamed(c, options);
+    const failed = typeof read === "string" ? null : read;
     if (failed) {
       c.env?.closeConnection?.({ bodyLeft: failed.bodyLeft });
       c.header("Connection", "close");
@@ -66,14 +65,31 @@ export function declaresNoBody(request: Request): boolean {
   return declared === "0" || (declared === null && request.body === null);
 }
 
-/** Why a body is refused, and whether bytes of it are left unread. */
-type BodyFailure = { error: AuthError; bodyLeft: boolean };
+/**
+ * Whether a request declares a body by its length, within `maxBytes`, and
+ * not chunked: the guard reads it whole with {@link readDeclared}, and the
+ * fast lane may take it.
+ */
+export function declaresLengthWithin(request: Request, maxBytes: number): boolean {
+  const headers = request.headers;
+  const declared = headers.get("content-length");
+  return declared !== null && !headers.has("transfer-encoding") && Number(declared) <= maxBytes;
+}
 
-async function readDeclared(text: Promise<string>, timeoutSeconds: number): Promise<BodyFailure | null> {
+/** Why a body is refused, and whether bytes of it are left unread. */
+export type BodyFailure = { error: AuthError; bodyLeft: boolean };
+
+/**
+ * Waits for a body's text (`text`, as `request.text()` gives it), at most
+ * `timeoutSeconds`: the text, or why it is refused (`body_timeout`,
+ * `invalid_body` for bytes that cannot be read).
+ */
+export async function readDeclared(text: Promise<string>, timeoutSeconds: number): Promise<string | BodyFailure> {
   let cancel: () => unknown = () => {};
   const late = new Promise<null>((resolve) => cancel = DEADLINES.watch(timeoutSeconds * 1000, () => resolve(null)));
   try {
-    return await Promise.race([text, late]) === null ? timedOut(timeoutSeconds) : null;
+    const read = await Promise.race([text, late]);
+    return read === null ? timedOut(timeoutSeconds) : read;
   } catch {
     return unreadable();
   } finally {

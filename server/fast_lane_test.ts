@@ -2,10 +2,10 @@ import { Hono } from "hono";
 import assert from "node:assert/strict";
 import { StoreUnavailableError } from "../lib/errors.ts";
 import { MemoryStore } from "../lib/store/memory.ts";
-import { createHarness, TEST_CLIENT_IP } from "../tests/helpers/app_testing.ts";
+import { createHarness, TEST_CLIENT_IP, TEST_INTERNAL_KEY } from "../tests/helpers/app_testing.ts";
 import { createApp } from "./app.ts";
 import type { AppEnv, LogRecord } from "./env.ts";
-import { withFastLane } from "./fast_lane.ts";
+import { type LaneAnswer, withFastLane } from "./fast_lane.ts";
 import { ProviderMetrics } from "./metrics.ts";
 
 /** A memory store whose revocation list can be made to fail, as a store outage or a bug would. */
@@ -38,11 +38,21 @@ async function twoApps() {
   return { h, store, session: session.token, api: issued.body.access_token as string, lane: sides[0], hono: sides[1] };
 }
 
-async function answer(app: ReturnType<typeof createApp>, path: string, headers: Record<string, string>) {
-  const response = await app.request(path, { headers }, { remoteAddr: { hostname: TEST_CLIENT_IP } });
+async function answer(
+  app: ReturnType<typeof createApp>,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+) {
+  // A client's Content-Length, which a Request made here lacks.
+  const length = { "Content-Length": String(new TextEncoder().encode(body).length) };
+  const init = body === undefined ? { headers } : { method: "POST", headers: { ...headers, ...length }, body };
+  const response = await app.request(path, init, { remoteAddr: { hostname: TEST_CLIENT_IP } });
   // A new request id (the caller's was malformed) differs by nature: only its form is compared.
   const sent = [...response.headers].map(([name, value]) => [name, value.replace(UUID, "<new id>")]);
-  return { status: response.status, headers: sent.sort(), body: await response.text() };
+  // Each issued token is new (its id): only its place in the answer is compared.
+  const text = (await response.text()).replace(/"access_token":"[^"]+"/, `"access_token":"<token>"`);
+  return { status: response.status, headers: sent.sort(), body: text };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -136,12 +146,15 @@ Deno.test("withFastLane answers its own paths for GET and hands everything else 
   const app = new Hono<AppEnv>();
   app.all("*", (c) => c.text("hono"));
   const logs: LogRecord[] = [];
+  const answer: LaneAnswer = (ctx) => Promise.resolve({ lane: true, request_id: ctx.origin?.requestId });
   withFastLane(app, {
-    routes: new Map([["/lane", (ctx) => Promise.resolve({ lane: true, request_id: ctx.origin?.requestId })]]),
+    routes: new Map([["GET /lane", { answer }]]),
     ctx: h.ctx,
     log: (record) => logs.push(record),
     metrics: null,
     trustedProxies: [],
+    maxBodyBytes: 1024,
+    bodyTimeoutSeconds: 1,
   });
   const inLane = await app.request("/lane", { headers: { "X-Request-Id": "r-1" } });
   assert.deepEqual(await inLane.json(), { lane: true, request_id: "r-1" });
@@ -152,4 +165,47 @@ Deno.test("withFastLane answers its own paths for GET and hands everything else 
     assert.equal(method === "HEAD" ? "hono" : await response.text(), "hono", `${method} ${path}`);
   }
   assert.equal(logs.length, 1);
+});
+
+Deno.test("the fast lane issues tokens exactly as Hono's routes do: POST {A}/token and the internal endpoint", async () => {
+  const { h, session, lane, hono } = await twoApps();
+  const json = { "Content-Type": "application/json" };
+  const user = { ...json, Authorization: `Bearer ${session}` };
+  const key = { ...json, "X-Bus-Internal-Key": TEST_INTERNAL_KEY };
+  const cases: Array<[string, Record<string, string>, string]> = [
+    ["/api/v1/auth/token", user, '{"scope":"llm:proxy","ttl_seconds":600}'],
+    ["/local-dev/v1/auth/token", user, '{"scope":"llm:proxy"}'],
+    ["/api/v1/auth/token", user, '{"scope":"waitlist:approve"}'],
+    ["/api/v1/auth/token", user, '{"scope":"llm:proxy","ttl_seconds":-1}'],
+    ["/api/v1/auth/token", user, '{"ttl_seconds":60}'],
+    ["/api/v1/auth/token", user, "[1,2]"],
+    ["/api/v1/auth/token", user, "{not json"],
+    ["/api/v1/auth/token", user, ""],
+    ["/api/v1/auth/token", json, '{"scope":"llm:proxy"}'],
+    ["/api/internal/auth/token", key, '{"subject":"svc","audience":"ai.hg.fi/api","scope":"llm:proxy"}'],
+    ["/internal/token", key, '{"scope":"waitlist:read","ttl_seconds":99999999}'],
+    ["/local-dev/v1/api/internal/auth/token", key, "{}"],
+    ["/api/internal/auth/token", key, '{"audience":"elsewhere"}'],
+    ["/api/internal/auth/token", key, '{"subject":"bad subject"}'],
+    ["/api/internal/auth/token", { ...json, "X-Bus-Internal-Key": "guess-guess-guess" }, "{}"],
+    ["/api/internal/auth/token", { ...json, "X-Bus-Internal-Key": "" }, "{}"],
+    ["/api/internal/auth/token", json, "{}"],
+  ];
+  for (const [index, [path, headers, body]] of cases.entries()) {
+    const traced = { "X-Request-Id": `trace-${index}`, ...headers };
+    assert.deepEqual(
+      await answer(lane.app, path, traced, body),
+      await answer(hono.app, path, traced, body),
+      path + body,
+    );
+  }
+  assert.deepEqual(withoutDurations(lane.logs), withoutDurations(hono.logs));
+  const counts = (text: string) =>
+    text.split("\n").filter((line) => /^bus_auth_(http_requests|tokens_issued)_total/.test(line));
+  assert.deepEqual(counts(lane.metrics.render()), counts(hono.metrics.render()));
+  assert.match(lane.metrics.render(), /bus_auth_tokens_issued_total\{audience="ai.hg.fi\/api"\} 3\n/);
+  // The audit trail has one mint per internal token of either side, as Hono's route records it.
+  const query = { since: null, actor: null, target: null, action: "token.mint", after: null, limit: 100 };
+  const mints = await h.store.listAudit(query);
+  assert.equal(mints.length, 6);
 });

@@ -109,28 +109,31 @@ export class ProviderMetrics {
 
   /** Counts one answered request; called by the app's first middleware with the time it took. */
   observeRequest(c: Context<AppEnv>, milliseconds: number): void {
-    const series = this.#seriesOf(c);
-    const status = c.res.status;
-    series.observe(status, milliseconds / 1000);
-    const outcome = series.outcome;
-    if (outcome === undefined || status !== 200) return;
-    if (outcome.login) this.logins++;
-    const audience = outcome.audience === "from_context" ? c.get("issuedAudience") : outcome.audience;
-    if (audience !== undefined) this.tokenIssued(audience);
+    this.#observe(this.#seriesOf(c), c.res.status, milliseconds, c.get("issuedAudience"));
   }
 
   /**
    * Counts one request that the fast lane answered (`fast_lane.ts`), by the
    * path its route is registered under; it lands in the same series as the
-   * route's requests that Hono answered. The lane's routes issue no token.
+   * route's requests that Hono answered. `issuedAudience`: the audience of
+   * the token it issued, if any.
    */
-  observeRoute(method: string, path: string, status: number, milliseconds: number): void {
+  observeRoute(method: string, path: string, status: number, milliseconds: number, issuedAudience?: string): void {
     const key = `${method} ${path}`;
     let series = this.#byPath.get(key);
     if (series === undefined) {
       this.#byPath.set(key, series = new RouteSeries(method, canonicalRoute(path, this.#routePrefix)));
     }
+    this.#observe(series, status, milliseconds, issuedAudience);
+  }
+
+  #observe(series: RouteSeries, status: number, milliseconds: number, issuedAudience: string | undefined): void {
     series.observe(status, milliseconds / 1000);
+    const outcome = series.outcome;
+    if (outcome === undefined || status !== 200) return;
+    if (outcome.login) this.logins++;
+    const audience = outcome.audience === "from_context" ? issuedAudience : outcome.audience;
+    if (audience !== undefined) this.tokenIssued(audience);
   }
 
   /** Counts a token issued for `audience` (one of the known audiences; others are ignored). */

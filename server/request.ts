@@ -35,7 +35,15 @@ export async function readBodyText(c: Context<AppEnv>): Promise<string> {
  *   `invalid_body` for bytes that cannot be read
  */
 export async function readJsonObject(c: Context<AppEnv>, options: { optional?: boolean } = {}): Promise<JsonBody> {
-  const text = await readBodyText(c);
+  return parseJsonObject(await readBodyText(c), options);
+}
+
+/**
+ * A body's text as one JSON object, as {@link readJsonObject} reads it.
+ *
+ * @throws {InvalidInputError} `invalid_json` for an empty or unparsable body, `invalid_request` for a non-object
+ */
+export function parseJsonObject(text: string, options: { optional?: boolean } = {}): JsonBody {
   if (text.trim() === "") {
     if (options.optional) return {};
     throw new InvalidInputError("invalid_json", "The request body is empty: send a JSON object");

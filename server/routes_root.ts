@@ -7,15 +7,39 @@
  */
 
 import { type Context, Hono } from "hono";
+import type { AuthContext } from "../lib/service/context.ts";
 import { authorizeInternalKey, issueInternalToken } from "../lib/service/internal_token.ts";
 import { VERSION } from "../lib/version.ts";
 import { clientCredentialsToken, isFormEncoded } from "./client_credentials.ts";
 import type { AppEnv } from "./env.ts";
 import { internalTokenJson } from "./presenters.ts";
-import { optionalString, optionalTtl, readJsonObject } from "./request.ts";
+import { type JsonBody, optionalString, optionalTtl, readJsonObject } from "./request.ts";
 import { meHandler } from "./routes_user.ts";
 import { singleFlight } from "./single_flight.ts";
 import type { Store } from "../lib/store/store.ts";
+
+/**
+ * `POST /api/internal/auth/token` with `X-Bus-Internal-Key`: the JSON body
+ * of the answer, for Hono's route and the fast lane; `body()` reads the
+ * request's. The key is checked before the body is parsed: strangers learn
+ * nothing.
+ */
+export async function internalTokenAnswer(
+  ctx: AuthContext,
+  request: Request,
+  body: () => Promise<JsonBody>,
+): Promise<ReturnType<typeof internalTokenJson>> {
+  const key = request.headers.get("X-Bus-Internal-Key");
+  authorizeInternalKey(ctx, key);
+  const fields = await body();
+  const grant = await issueInternalToken(ctx, key, {
+    subject: optionalString(fields, "subject"),
+    audience: optionalString(fields, "audience"),
+    scope: optionalString(fields, "scope"),
+    ttlSeconds: optionalTtl(fields, "ttl_seconds"),
+  });
+  return internalTokenJson(grant);
+}
 
 /** What the root routes need besides the request's context. */
 export interface RootRouteOptions {
@@ -52,17 +76,9 @@ export function rootRoutes(options: RootRouteOptions): Hono<AppEnv> {
     const key = c.req.header("X-Bus-Internal-Key") ?? null;
     // OAuth2 client credentials (a form); with the internal key, the JSON bootstrap path whatever the Content-Type.
     if (key === null && isFormEncoded(c)) return await clientCredentialsToken(c);
-    // The key is checked before the body is read: strangers learn nothing.
-    authorizeInternalKey(ctx, key);
-    const body = await readJsonObject(c);
-    const grant = await issueInternalToken(ctx, key, {
-      subject: optionalString(body, "subject"),
-      audience: optionalString(body, "audience"),
-      scope: optionalString(body, "scope"),
-      ttlSeconds: optionalTtl(body, "ttl_seconds"),
-    });
-    c.set("issuedAudience", grant.claims.aud);
-    return c.json(internalTokenJson(grant));
+    const json = await internalTokenAnswer(ctx, c.req.raw, () => readJsonObject(c));
+    c.set("issuedAudience", json.audience);
+    return c.json(json);
   };
   routes.post("/api/internal/auth/token", internalToken);
   routes.post("/internal/token", internalToken);

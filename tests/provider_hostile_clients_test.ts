@@ -271,6 +271,27 @@ Deno.test({
         });
       }
 
+      const lanePost = "POST /api/v1/auth/token HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n";
+      await t.step(
+        "the fast lane's POST {A}/token, its body cut short by the client's end: 400 invalid_body",
+        async () => {
+          const answer = await rawExchange(port, [`${lanePost}Content-Length: 100\r\n\r\n{"scope":`], {
+            endWrite: true,
+          });
+          assert.equal(answer.status, 400, answer.head);
+          assert.equal(JSON.parse(answer.body).error, "invalid_body");
+          assert.equal(answer.end, "closed");
+        },
+      );
+
+      await t.step("the fast lane's POST {A}/token, its body stopping: 408 body_timeout, then closed", async () => {
+        const answer = await rawExchange(port, [`${lanePost}Content-Length: 100\r\n\r\n{"scope":`]);
+        assert.equal(answer.status, 408, answer.head);
+        assert.equal(JSON.parse(answer.body).error, "body_timeout");
+        assert.match(answer.head, /\r\nconnection: close/i);
+        assert.equal(answer.end, "closed");
+      });
+
       await t.step(
         "a GET of the fast lane (check) with a 5 MB body: the body is ignored, 401 in JSON, closed",
         async () => {
