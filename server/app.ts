@@ -86,6 +86,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const root = rootRoutes({ store: deps.ctx.store });
   const probes = healthRoutes({ relay: deps.relay ?? null, store: deps.ctx.store });
   const openApi = openApiRoutes({ routePrefix: deps.routePrefix ?? null });
+  // The fast lane's routes (fast_lane.ts), registered beside Hono's on every prefix and base.
+  const lane = new Map<string, LaneRoute>();
+  const withKey = (request: Request) => request.headers.has("X-Bus-Internal-Key");
   for (const prefix of prefixes) {
     for (const base of AUTH_BASES) {
       app.route(prefix + base, user);
@@ -93,6 +96,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       app.route(prefix + base, clientRoutes());
       app.route(prefix + base, policyRoutes());
       app.route(prefix + base, auditRoutes());
+      lane.set(`GET ${prefix}${base}/check`, { answer: checkAnswer });
+      lane.set(`GET ${prefix}${base}/status`, { answer: statusAnswer });
+      lane.set(`POST ${prefix}${base}/token`, { answer: tokenAnswer });
+    }
+    for (const path of ["/api/internal/auth/token", "/internal/token"]) {
+      lane.set(`POST ${prefix}${path}`, { answer: internalTokenAnswer, accepts: withKey });
     }
     app.route(prefix || "/", probes);
     app.route(prefix || "/", openApi);
@@ -110,18 +119,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     },
   );
   if (deps.fastLane === false) return app;
-  const lane = new Map<string, LaneRoute>();
-  const withKey = (request: Request) => request.headers.has("X-Bus-Internal-Key");
-  for (const prefix of prefixes) {
-    for (const base of AUTH_BASES) {
-      lane.set(`GET ${prefix}${base}/check`, { answer: checkAnswer });
-      lane.set(`GET ${prefix}${base}/status`, { answer: statusAnswer });
-      lane.set(`POST ${prefix}${base}/token`, { answer: tokenAnswer });
-    }
-    for (const path of ["/api/internal/auth/token", "/internal/token"]) {
-      lane.set(`POST ${prefix}${path}`, { answer: internalTokenAnswer, accepts: withKey });
-    }
-  }
   return withFastLane(app, {
     routes: lane,
     ctx: deps.ctx,

@@ -238,18 +238,24 @@ Deno.test({
         assert.ok(answer.ms >= BODY_TIMEOUT_SECONDS * 1000 - 100 && answer.ms < BODY_TIMEOUT_SECONDS * 1000 + 3_000);
       });
 
-      await t.step("a Content-Length body cut short by the client's end: 400 invalid_body", async () => {
-        const answer = await rawExchange(port, [`${post}Content-Length: 100\r\n\r\n{"email":`], { endWrite: true });
-        assert.equal(answer.status, 400, answer.head);
-        assert.equal(JSON.parse(answer.body).error, "invalid_body");
-        assert.equal(answer.end, "closed");
-      });
+      // Hono's body guard (register) and the fast lane (POST {A}/token) read a declared body alike.
+      const lanePost = "POST /api/v1/auth/token HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n";
+      for (const [route, head] of [["register", post], ["the fast lane's token", lanePost]] as const) {
+        await t.step(`${route}: a Content-Length body cut short by the client's end: 400 invalid_body`, async () => {
+          const answer = await rawExchange(port, [`${head}Content-Length: 100\r\n\r\n{"email":`], { endWrite: true });
+          assert.equal(answer.status, 400, answer.head);
+          assert.equal(JSON.parse(answer.body).error, "invalid_body");
+          assert.equal(answer.end, "closed");
+        });
 
-      await t.step("a Content-Length body that stops: 408 body_timeout, closed", async () => {
-        const answer = await rawExchange(port, [`${post}Content-Length: 100\r\n\r\n{"email":`]);
-        assert.equal(answer.status, 408, answer.head);
-        assert.equal(answer.end, "closed");
-      });
+        await t.step(`${route}: a Content-Length body that stops: 408 body_timeout, then closed`, async () => {
+          const answer = await rawExchange(port, [`${head}Content-Length: 100\r\n\r\n{"email":`]);
+          assert.equal(answer.status, 408, answer.head);
+          assert.equal(JSON.parse(answer.body).error, "body_timeout");
+          assert.match(answer.head, /\r\nconnection: close/i);
+          assert.equal(answer.end, "closed");
+        });
+      }
 
       for (const framing of ["chunked", "content-length"] as const) {
         await t.step(`a 5 MB ${framing} body: 413 body_too_large in JSON, and the connection is closed`, async () => {
@@ -270,27 +276,6 @@ Deno.test({
           assert.equal(answer.end, "closed");
         });
       }
-
-      const lanePost = "POST /api/v1/auth/token HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n";
-      await t.step(
-        "the fast lane's POST {A}/token, its body cut short by the client's end: 400 invalid_body",
-        async () => {
-          const answer = await rawExchange(port, [`${lanePost}Content-Length: 100\r\n\r\n{"scope":`], {
-            endWrite: true,
-          });
-          assert.equal(answer.status, 400, answer.head);
-          assert.equal(JSON.parse(answer.body).error, "invalid_body");
-          assert.equal(answer.end, "closed");
-        },
-      );
-
-      await t.step("the fast lane's POST {A}/token, its body stopping: 408 body_timeout, then closed", async () => {
-        const answer = await rawExchange(port, [`${lanePost}Content-Length: 100\r\n\r\n{"scope":`]);
-        assert.equal(answer.status, 408, answer.head);
-        assert.equal(JSON.parse(answer.body).error, "body_timeout");
-        assert.match(answer.head, /\r\nconnection: close/i);
-        assert.equal(answer.end, "closed");
-      });
 
       await t.step(
         "a GET of the fast lane (check) with a 5 MB body: the body is ignored, 401 in JSON, closed",
