@@ -6,7 +6,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { SHA256_DIGEST_BYTES, sha256Into } from "./keys/sha256.ts";
+import { sha256, SHA256_DIGEST_BYTES, sha256Into } from "./keys/sha256.ts";
 
 /** Smallest HS256 signing secret accepted, in bytes (the JWT RFC 7518 §3.2 floor). */
 export const MIN_HS256_SECRET_BYTES = 32;
@@ -48,6 +48,36 @@ export function secretsEqual(a: Uint8Array | string, b: Uint8Array | string): bo
   for (let i = 0; i < SHA256_DIGEST_BYTES; i++) difference |= DIGESTS[i] ^ DIGESTS[SHA256_DIGEST_BYTES + i];
   DIGESTS.fill(0);
   return difference === 0;
+}
+
+/**
+ * A configured secret kept as its SHA-256 digest, for checking presented
+ * values against it on every request: the same constant-time comparison
+ * as {@link secretsEqual}, hashing only the presented side (the configured
+ * side was hashed once, when the digest was made).
+ *
+ * @example
+ * ```ts
+ * const internalKey = new SecretDigest(new TextEncoder().encode("a-configured-key"));
+ * internalKey.matches("a-configured-key"); // true
+ * internalKey.matches("a-guess"); // false
+ * ```
+ */
+export class SecretDigest {
+  readonly #digest: Uint8Array;
+
+  constructor(secret: Uint8Array | string) {
+    this.#digest = sha256(secret);
+  }
+
+  /** Whether `presented` is the secret, in time that depends on neither value (only on `presented`'s length). */
+  matches(presented: Uint8Array | string): boolean {
+    sha256Into(presented, DIGESTS, 0);
+    let difference = 0;
+    for (let i = 0; i < SHA256_DIGEST_BYTES; i++) difference |= DIGESTS[i] ^ this.#digest[i];
+    DIGESTS.fill(0, 0, SHA256_DIGEST_BYTES);
+    return difference === 0;
+  }
 }
 
 /** The development secrets published in the README and the product documents: never valid outside `--dev`. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeSecret, secretsEqual } from "./secret.ts";
+import { decodeSecret, SecretDigest, secretsEqual } from "./secret.ts";
 
 Deno.test("decodeSecret() treats plain values as text, even when they look like base64", () => {
   assert.deepEqual(decodeSecret("AAEC"), new TextEncoder().encode("AAEC"));
@@ -33,4 +33,31 @@ Deno.test("secretsEqual() tells apart secrets that differ in any one byte, also 
   assert.equal(secretsEqual("k".repeat(5000), "k".repeat(4999) + "j"), false);
   assert.equal(secretsEqual("schlüssel", new TextEncoder().encode("schlüssel")), true);
   assert.equal(secretsEqual("schlüssel", "schlussel"), false);
+});
+
+Deno.test("SecretDigest.matches() accepts the secret alone, in any encoding, and again after a refusal", () => {
+  const secret = crypto.getRandomValues(new Uint8Array(40));
+  const digest = new SecretDigest(secret);
+  for (let i = 0; i < secret.length; i++) {
+    const other = secret.slice();
+    other[i] ^= 1;
+    assert.equal(digest.matches(other), false, `byte ${i}`);
+    assert.equal(digest.matches(secret.slice()), true);
+  }
+  assert.equal(digest.matches(secret.subarray(0, 39)), false);
+  assert.equal(digest.matches(new Uint8Array([...secret, 0])), false);
+  assert.equal(digest.matches(""), false);
+  const text = new SecretDigest("schlüssel");
+  assert.equal(text.matches(new TextEncoder().encode("schlüssel")), true);
+  assert.equal(text.matches("schlüssel"), true);
+  assert.equal(text.matches("schlussel"), false);
+  assert.equal(new SecretDigest("").matches(""), true);
+});
+
+Deno.test("SecretDigest and secretsEqual() share their scratch digests without mixing them up", () => {
+  const digest = new SecretDigest("configured-key");
+  assert.equal(secretsEqual("a", "b"), false);
+  assert.equal(digest.matches("configured-key"), true);
+  assert.equal(secretsEqual("same", "same"), true);
+  assert.equal(digest.matches("configured-kez"), false);
 });

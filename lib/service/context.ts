@@ -9,6 +9,7 @@ import type { Store } from "../store/store.ts";
 import type { OtpSender } from "../otp/sender.ts";
 import { cryptoRandomBytes, deriveOtpKey, type RandomBytes } from "../otp/code.ts";
 import { TokenKeys } from "../keys/token_keys.ts";
+import { SecretDigest } from "../secret.ts";
 
 /** Something an operator should hear about, such as a mailbox locked against OTP guessing. */
 export type SecurityEvent = { kind: "otp_locked"; email: string; at: number };
@@ -30,8 +31,8 @@ export interface AuthContext {
   readonly keys: TokenKeys;
   /** Key of the OTP hashes, derived from the HS256 secret. */
   readonly otpKey: Uint8Array;
-  /** The internal shared key, or `null` when internal token issuing is off. */
-  readonly internalKey: Uint8Array | null;
+  /** The internal shared key (as its digest), or `null` when internal token issuing is off. */
+  readonly internalKey: SecretDigest | null;
   /** Current time in milliseconds since the epoch. */
   now(): number;
   readonly randomBytes: RandomBytes;
@@ -75,7 +76,7 @@ export function createAuthContext(input: AuthContextInput): AuthContext {
     signingKey: input.signingKey,
     keys: input.keys ?? TokenKeys.hs256(input.signingKey),
     otpKey: deriveOtpKey(input.signingKey),
-    internalKey: input.internalKey ?? null,
+    internalKey: input.internalKey ? new SecretDigest(input.internalKey) : null,
     now: input.now ?? Date.now,
     randomBytes: input.randomBytes ?? cryptoRandomBytes,
     newId: input.newId ?? (() => crypto.randomUUID()),

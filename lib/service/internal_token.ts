@@ -8,7 +8,6 @@ import { AUDIENCE, buildClaims, isKnownAudience, isValidSubject, type TokenClaim
 import { ForbiddenError, InvalidInputError } from "../errors.ts";
 import { signToken } from "../jwt.ts";
 import { formatScope, parseScope } from "../scopes.ts";
-import { secretsEqual } from "../secret.ts";
 import { BOOTSTRAP_KEY_ACTOR, recordAudit } from "./audit.ts";
 import type { AuthContext } from "./context.ts";
 import type { IssuedToken } from "./session.ts";
@@ -41,7 +40,7 @@ export function authorizeInternalKey(ctx: AuthContext, presentedKey: string | nu
       "Internal token issuing is off: BUS_AUTH_INTERNAL_SHARED_KEY is not set on the provider",
     );
   }
-  if (presentedKey === null || !secretsEqual(presentedKey, ctx.internalKey)) {
+  if (presentedKey === null || !ctx.internalKey.matches(presentedKey)) {
     throw new ForbiddenError("internal_key_invalid", "The X-Bus-Internal-Key header is missing or wrong");
   }
 }
