@@ -12,8 +12,9 @@
  *     [--duration 10s] [--connections 32] [--only headers,healthz,check,status,token,internal,otp,me,register]
  *     [--metrics] [--repeat 1] [--short] [--wrong-internal-key]
  *
- * The `headers` row is a second bare server whose answer carries the
- * provider's three response headers: the ceiling of any answer with them.
+ * `headers` measures two more bare servers, the ceilings of the provider's
+ * rows: one whose answer carries the provider's response headers, one that
+ * also reads a POST body and answers with a token answer's size.
  *
  * `--short` (1 s per row, 8 connections) is what CI runs
  * (`tests/bench_smoke_test.ts`), so the benchmark keeps working; its
@@ -74,16 +75,33 @@ const BASELINE = `Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port
   () => Response.json({ ok: true }));`;
 
 /**
- * The baseline's answer with the three headers the provider sets on every
- * answer (`X-Request-Id`, `Cache-Control: no-store`,
- * `X-Content-Type-Options: nosniff`), added after the `Response` is built,
- * as the provider adds them: the ceiling of any answer that carries them.
- * Deno sends an answer whose only header is `Content-Type` on a faster path.
+ * The headers the provider adds to every answer (`X-Request-Id`,
+ * `Cache-Control: no-store`, `X-Content-Type-Options: nosniff`), added after
+ * the `Response` is built, as the provider adds them. Deno sends an answer
+ * whose only header is `Content-Type` on a faster path.
  */
+const PROVIDER_HEADERS = `const headers = answer.headers; headers.set("X-Request-Id", crypto.randomUUID());
+    headers.set("X-Content-Type-Options", "nosniff"); headers.set("Cache-Control", "no-store");`;
+
+/** The baseline's answer with the provider's headers: the ceiling of any answer of a `GET`. */
 const BASELINE_WITH_HEADERS = `Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(port) },
-  () => { const answer = Response.json({ ok: true }); const headers = answer.headers;
-    headers.set("X-Request-Id", crypto.randomUUID()); headers.set("Cache-Control", "no-store");
-    headers.set("X-Content-Type-Options", "nosniff"); return answer; });`;
+  () => { const answer = Response.json({ ok: true }); ${PROVIDER_HEADERS} return answer; });`;
+
+/**
+ * A bare server that reads a POST's body and answers with an issued
+ * token's answer (the size of the internal endpoint's, about 480 bytes,
+ * made once), framed as the provider frames it (chunked, in one write:
+ * `jsonAnswer()` of `server/envelope.ts`), with the provider's headers: the
+ * ceiling of `POST {A}/token` and the internal endpoint, which do all of
+ * this and their work besides.
+ */
+const BASELINE_TOKEN_ANSWER = `const text = JSON.stringify({ access_token: "e".repeat(331), token_type: "Bearer",
+  expires_in: 600, expires_at: "2026-12-02T16:58:03.000Z", audience: "ai.hg.fi/api", subject: "bench-worker",
+  scope: "billing:entitlement:check", ttl_capped: false });
+Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(port) },
+  async (request) => { await request.text();
+    const answer = new Response(text, { headers: { "Content-Type": "application/json" } }); ${PROVIDER_HEADERS}
+    headers.set("Transfer-Encoding", "chunked"); return answer; });`;
 
 /** A bare `Deno.serve` running `script` (one of the baselines), in a process of its own. */
 async function startBaseline(script = BASELINE): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -205,13 +223,22 @@ async function measureStore(provider: BenchProvider, work: string, baselineUrl: 
     rows.push(await rounds(name, baselineUrl, measure));
   if (ONLY.has("headers")) {
     const withHeaders = await startBaseline(BASELINE_WITH_HEADERS);
+    const tokenAnswer = await startBaseline(BASELINE_TOKEN_ANSWER);
     try {
       await row(
-        "ceiling: bare Deno.serve JSON with the provider's 3 headers",
+        "ceiling: bare Deno.serve JSON with the provider's headers",
         () => runWrk(withHeaders.url, { connections: CONNECTIONS, duration: DURATION }),
       );
+      const script = postScript(work, "ceiling-token", {
+        path: "/api/internal/auth/token",
+        body: '{"subject":"bench-worker","audience":"ai.hg.fi/api","scope":"billing:entitlement:check"}',
+      });
+      await row(
+        "ceiling: bare Deno.serve, POST body read, a token answer with the provider's headers",
+        () => runWrk(tokenAnswer.url, { connections: CONNECTIONS, duration: DURATION, script }),
+      );
     } finally {
-      await withHeaders.stop();
+      await Promise.all([withHeaders.stop(), tokenAnswer.stop()]);
     }
   }
   if (ONLY.has("healthz")) await row("GET /healthz", () => wrk("/healthz"));

@@ -57,6 +57,34 @@ export function withCommonHeaders(response: Response, requestId: string): Respon
   return answer;
 }
 
+/**
+ * Longest JSON body, in characters, that {@link jsonAnswer} sends with a
+ * `Content-Length`: with the longest head of such an answer (about 250
+ * bytes, with a 64-character request id) it fits the runtime's 512-byte
+ * write buffer.
+ */
+export const SINGLE_WRITE_BODY_CHARS = 256;
+
+/**
+ * A JSON answer of the fast lane, marked `Transfer-Encoding: chunked` when
+ * its body is longer than {@link SINGLE_WRITE_BODY_CHARS}, so that it still
+ * leaves in one write. Deno 2.9's HTTP/1.1 writer sends head and body with
+ * one `send` only while both fit its 512-byte buffer; a larger answer with
+ * a `Content-Length` (every issued token's: about 700 bytes) goes out in
+ * two, and the second costs about 10 µs of CPU on loopback. A chunked
+ * answer is framed in the same buffer, grown as needed, up to 64 KiB. The
+ * runtime drops the header where it does not apply: an HTTP/1.0 client
+ * gets `Content-Length`, HTTP/2 its own framing. A short answer keeps its
+ * `Content-Length`: chunked framing costs it about 2 µs (`check`, A/B).
+ */
+export function jsonAnswer(json: unknown, status = 200): Response {
+  const text = JSON.stringify(json);
+  const answer = new Response(text, { status, headers: { "Content-Type": "application/json" } });
+  // Set afterwards, as in withCommonHeaders(): a header given to the constructor costs about 4 µs.
+  if (text.length > SINGLE_WRITE_BODY_CHARS) answer.headers.set("Transfer-Encoding", "chunked");
+  return answer;
+}
+
 /** The one log line of an answered request. */
 export function requestRecord(
   origin: RequestOrigin,

@@ -26,7 +26,7 @@ import type { Cidr } from "../lib/ip.ts";
 import { type AuthContext, withOrigin } from "../lib/service/context.ts";
 import { type BodyFailure, declaresLengthWithin, declaresNoBody, readDeclared } from "./body_guard.ts";
 import type { AppEnv, ConnectionInfo, Logger } from "./env.ts";
-import { requestOrigin, requestRecord, withCommonHeaders } from "./envelope.ts";
+import { jsonAnswer, requestOrigin, requestRecord, withCommonHeaders } from "./envelope.ts";
 import { errorAnswerResponse } from "./error_response.ts";
 import type { ProviderMetrics } from "./metrics.ts";
 import { type JsonBody, parseJsonObject } from "./request.ts";
@@ -83,7 +83,7 @@ export function withFastLane(app: Hono<AppEnv>, options: FastLaneOptions): Hono<
       }
       const scoped = withOrigin(ctx, { requestId: origin.requestId, sourceIp: origin.clientIp });
       json = await answer(scoped, request, () => Promise.resolve(parseJsonObject(text)));
-      response = new Response(JSON.stringify(json), { status: 200, headers: { "Content-Type": "application/json" } });
+      response = jsonAnswer(json);
     } catch (error) {
       metrics?.failed(error);
       response = errorAnswerResponse(error, log, origin.requestId);

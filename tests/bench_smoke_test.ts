@@ -14,8 +14,9 @@ import { REQUIRE_SERVICES_VARIABLE } from "./helpers/postgres_cluster.ts";
 
 const BENCH = new URL("../bench/http_bench.ts", import.meta.url).pathname;
 const ROWS = [
-  "baseline: bare Deno.serve JSON (median of 7)",
-  "ceiling: bare Deno.serve JSON with the provider's 3 headers",
+  "baseline: bare Deno.serve JSON (median of 8)",
+  "ceiling: bare Deno.serve JSON with the provider's headers",
+  "ceiling: bare Deno.serve, POST body read, a token answer with the provider's headers",
   "GET /healthz",
   "GET {A}/check (API token)",
   "GET {A}/status (session)",
