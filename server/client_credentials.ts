@@ -14,6 +14,7 @@ import { Buffer } from "node:buffer";
 import { OAuthError, quotable } from "../lib/errors.ts";
 import { type ClientCredentialsRequest, issueClientToken } from "../lib/service/client_credentials.ts";
 import type { AppEnv } from "./env.ts";
+import { jsonAnswer } from "./envelope.ts";
 import { internalTokenJson } from "./presenters.ts";
 import { readBodyText } from "./request.ts";
 
@@ -30,8 +31,9 @@ export function isFormEncoded(c: Context<AppEnv>): boolean {
 export async function clientCredentialsToken(c: Context<AppEnv>): Promise<Response> {
   const grant = await issueClientToken(c.get("ctx"), await readClientCredentials(c));
   c.set("issuedAudience", grant.claims.aud);
-  c.header("Pragma", "no-cache");
-  return c.json({ ...internalTokenJson(grant), client_id: grant.client.clientId });
+  const answer = jsonAnswer({ ...internalTokenJson(grant), client_id: grant.client.clientId });
+  answer.headers.set("Pragma", "no-cache");
+  return answer;
 }
 
 /**

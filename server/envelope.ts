@@ -66,7 +66,7 @@ export function withCommonHeaders(response: Response, requestId: string): Respon
 export const SINGLE_WRITE_BODY_CHARS = 256;
 
 /**
- * A JSON answer of the fast lane, marked `Transfer-Encoding: chunked` when
+ * A `200` JSON answer, marked `Transfer-Encoding: chunked` when
  * its body is longer than {@link SINGLE_WRITE_BODY_CHARS}, so that it still
  * leaves in one write. Deno 2.9's HTTP/1.1 writer sends head and body with
  * one `send` only while both fit its 512-byte buffer; a larger answer with
@@ -77,9 +77,9 @@ export const SINGLE_WRITE_BODY_CHARS = 256;
  * gets `Content-Length`, HTTP/2 its own framing. A short answer keeps its
  * `Content-Length`: chunked framing costs it about 2 µs (`check`, A/B).
  */
-export function jsonAnswer(json: unknown, status = 200): Response {
+export function jsonAnswer(json: unknown): Response {
   const text = JSON.stringify(json);
-  const answer = new Response(text, { status, headers: { "Content-Type": "application/json" } });
+  const answer = new Response(text, { headers: { "Content-Type": "application/json" } });
   // Set afterwards, as in withCommonHeaders(): a header given to the constructor costs about 4 µs.
   if (text.length > SINGLE_WRITE_BODY_CHARS) answer.headers.set("Transfer-Encoding", "chunked");
   return answer;

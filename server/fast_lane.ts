@@ -6,14 +6,13 @@
  * middleware chain, body guard and promises) cost about 3-5 µs of CPU a
  * `check` and 8-10 µs a `POST {A}/token` under load (`docs/BENCHMARKS.md`).
  *
- * The lane changes nothing a client or an operator sees but the framing of
- * a long answer. It calls the same answer functions as Hono's routes, reads
- * a body within the body guard's limits and answers a late or broken one as
- * the guard does, answers errors through the same mapping (`errorAnswer`),
- * and gives every answer the same envelope: the request id, the common
- * headers, one log line, the same metrics series. An answer over 256
- * characters (an issued token's) is sent chunked rather than with a
- * `Content-Length`, so that it leaves in one write (`jsonAnswer()`). Everything else goes to Hono: other paths and methods
+ * The lane changes nothing a client or an operator sees. It calls the same
+ * answer functions as Hono's routes and makes their answers the same way
+ * (`jsonAnswer()`: an issued token's is chunked, to leave in one write),
+ * reads a body within the body guard's limits and answers a late or broken
+ * one as the guard does, answers errors through the same mapping
+ * (`errorAnswer`), and gives every answer the same envelope: the request
+ * id, the common headers, one log line, the same metrics series. Everything else goes to Hono: other paths and methods
  * (`HEAD` too), a `GET` that declares a body, a `POST` whose body is
  * chunked, undeclared or over the limit (the guard judges those), and a
  * request a route does not accept (the internal endpoint's form posts of

@@ -12,6 +12,7 @@ import { authorizeInternalKey, issueInternalToken } from "../lib/service/interna
 import { VERSION } from "../lib/version.ts";
 import { clientCredentialsToken, isFormEncoded } from "./client_credentials.ts";
 import type { AppEnv } from "./env.ts";
+import { jsonAnswer } from "./envelope.ts";
 import { internalTokenJson } from "./presenters.ts";
 import { type JsonBody, optionalString, optionalTtl, readJsonObject } from "./request.ts";
 import { meHandler } from "./routes_user.ts";
@@ -78,7 +79,7 @@ export function rootRoutes(options: RootRouteOptions): Hono<AppEnv> {
     if (key === null && isFormEncoded(c)) return await clientCredentialsToken(c);
     const json = await internalTokenAnswer(ctx, c.req.raw, () => readJsonObject(c));
     c.set("issuedAudience", json.audience);
-    return c.json(json);
+    return jsonAnswer(json);
   };
   routes.post("/api/internal/auth/token", internalToken);
   routes.post("/internal/token", internalToken);

@@ -14,6 +14,7 @@ import { enforceIpRateLimit } from "../lib/service/rate_limit.ts";
 import { register, requestOtp, verifyOtp } from "../lib/service/registration.ts";
 import { authenticateSession, endSession, refreshSession } from "../lib/service/session.ts";
 import type { AppEnv } from "./env.ts";
+import { jsonAnswer } from "./envelope.ts";
 import { apiTokenJson, claimsJson, meJson, registrationJson, sessionJson, statusJson } from "./presenters.ts";
 import { bearerToken, bearerTokenOf, type JsonBody, optionalTtl, readJsonObject, requireString } from "./request.ts";
 
@@ -83,17 +84,17 @@ export function userRoutes(): Hono<AppEnv> {
     await enforceIpRateLimit(ctx, c.get("clientIp"));
     const body = await readJsonObject(c);
     const grant = await verifyOtp(ctx, requireString(body, "email"), requireString(body, "otp"));
-    return c.json(sessionJson(grant));
+    return jsonAnswer(sessionJson(grant));
   });
 
   routes.get("/status", async (c) => c.json(await statusAnswer(c.get("ctx"), c.req.raw)));
 
   routes.get("/me", meHandler);
 
-  routes.post("/token", async (c) => c.json(await tokenAnswer(c.get("ctx"), c.req.raw, () => readJsonObject(c))));
+  routes.post("/token", async (c) => jsonAnswer(await tokenAnswer(c.get("ctx"), c.req.raw, () => readJsonObject(c))));
 
   routes.post("/token/refresh", async (c) => {
-    return c.json(sessionJson(await refreshSession(c.get("ctx"), bearerToken(c))));
+    return jsonAnswer(sessionJson(await refreshSession(c.get("ctx"), bearerToken(c))));
   });
 
   routes.post("/logout", async (c) => {

@@ -1,9 +1,9 @@
 /**
  * How the provider process frames its answers on the wire, read from a
- * raw socket: an issued token's answer (over 256 characters) is chunked,
- * so that Deno writes it in one piece (`jsonAnswer()` of
- * `server/envelope.ts`), and keep-alive carries on after it; shorter
- * answers keep their `Content-Length`; an HTTP/1.0 client gets
+ * raw socket: an answer that carries a token (over 256 characters) is
+ * chunked, through the fast lane or Hono, so that Deno writes it in one
+ * piece (`jsonAnswer()` of `server/envelope.ts`), and keep-alive carries on
+ * after it; shorter answers keep their `Content-Length`; an HTTP/1.0 client gets
  * `Content-Length` for a token too; bodiless answers (HEAD, 204) carry
  * neither a body nor a transfer coding. Loopback only, every read bounded.
  */
@@ -109,20 +109,24 @@ function indexOf(bytes: Uint8Array, text: string): number {
   return -1;
 }
 
-/** A session token of a new user, by the OTP sign-in (console sender). */
-async function signIn(provider: ProviderProcess, email: string): Promise<string> {
-  const post = (path: string, body: unknown) =>
-    fetch(`${provider.url}${path}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-  const requested = await post("/api/v1/auth/otp/request", { email });
-  assert.equal(requested.status, 200, await requested.text());
-  const verified = await post("/api/v1/auth/otp/verify", { email, otp: await provider.waitForOtp(email) });
-  const json = await verified.json();
-  assert.equal(verified.status, 200, JSON.stringify(json));
-  return json.access_token;
+/** A JSON POST with its Content-Length, as a client sends it. */
+function post(path: string, body: unknown): string {
+  const text = JSON.stringify(body);
+  return `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${encoder.encode(text).length}\r\n\r\n${text}`;
+}
+
+/** A session token of a new user, by the OTP sign-in (console sender); its answer, through Hono, is chunked too. */
+async function signIn(provider: ProviderProcess, client: WireClient, email: string): Promise<string> {
+  const requested = await client.exchange(post("/api/v1/auth/otp/request", { email }));
+  assert.equal(requested.statusLine, "HTTP/1.1 200 OK", requested.body);
+  assert.equal(requested.headers.has("transfer-encoding"), false);
+  const otp = await provider.waitForOtp(email);
+  const verified = await client.exchange(post("/api/v1/auth/otp/verify", { email, otp }));
+  assert.equal(verified.statusLine, "HTTP/1.1 200 OK", verified.body);
+  assert.equal(verified.headers.get("transfer-encoding"), "chunked");
+  assert.equal(verified.headers.has("content-length"), false);
+  return JSON.parse(verified.body).access_token;
 }
 
 function internalTokenRequest(version: string): string {
@@ -173,7 +177,7 @@ Deno.test({
       assert.equal(after.statusLine, "HTTP/1.1 200 OK");
 
       // 204: no body, no transfer coding (RFC 9112 §6.1), and the connection still serves.
-      const session = await signIn(provider, "framing@example.com");
+      const session = await signIn(provider, client, "framing@example.com");
       const logout = await client.exchange(
         `POST /api/v1/auth/logout HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${session}\r\n` +
           "Content-Length: 0\r\n\r\n",
