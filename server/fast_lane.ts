@@ -12,11 +12,11 @@
  * reads a body within the body guard's limits and answers a late or broken
  * one as the guard does, answers errors through the same mapping
  * (`errorAnswer`), and gives every answer the same envelope: the request
- * id, the common headers, one log line, the same metrics series. Everything else goes to Hono: other paths and methods
- * (`HEAD` too), a `GET` that declares a body, a `POST` whose body is
- * chunked, undeclared or over the limit (the guard judges those), and a
- * request a route does not accept (the internal endpoint's form posts of
- * OAuth2 clients).
+ * id, the common headers, one log line, the same metrics series.
+ * Everything else goes to Hono: other paths and methods (`HEAD` too), a
+ * `GET` that declares a body, a `POST` whose body is chunked, undeclared or
+ * over the limit (the guard judges those), and a request a route does not
+ * accept (the internal endpoint's form posts of OAuth2 clients).
  *
  * @module
  */

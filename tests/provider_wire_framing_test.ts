@@ -3,9 +3,10 @@
  * raw socket: an answer that carries a token (over 256 characters) is
  * chunked, through the fast lane or Hono, so that Deno writes it in one
  * piece (`jsonAnswer()` of `server/envelope.ts`), and keep-alive carries on
- * after it; shorter answers keep their `Content-Length`; an HTTP/1.0 client gets
- * `Content-Length` for a token too; bodiless answers (HEAD, 204) carry
- * neither a body nor a transfer coding. Loopback only, every read bounded.
+ * after it; shorter answers keep their `Content-Length`; an HTTP/1.0
+ * client gets `Content-Length` for a token too; bodiless answers (HEAD,
+ * 204) carry neither a body nor a transfer coding. Loopback only, every
+ * read bounded.
  */
 
 import assert from "node:assert/strict";
@@ -110,10 +111,10 @@ function indexOf(bytes: Uint8Array, text: string): number {
 }
 
 /** A JSON POST with its Content-Length, as a client sends it. */
-function post(path: string, body: unknown): string {
+function post(path: string, body: unknown, options: { version?: string; headers?: string } = {}): string {
   const text = JSON.stringify(body);
-  return `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
-    `Content-Length: ${encoder.encode(text).length}\r\n\r\n${text}`;
+  return `POST ${path} ${options.version ?? "HTTP/1.1"}\r\nHost: 127.0.0.1\r\n${options.headers ?? ""}` +
+    `Content-Type: application/json\r\nContent-Length: ${encoder.encode(text).length}\r\n\r\n${text}`;
 }
 
 /** A session token of a new user, by the OTP sign-in (console sender); its answer, through Hono, is chunked too. */
@@ -130,9 +131,8 @@ async function signIn(provider: ProviderProcess, client: WireClient, email: stri
 }
 
 function internalTokenRequest(version: string): string {
-  const body = JSON.stringify({ subject: "framing-test", audience: "ai.hg.fi/api", scope: "llm:proxy" });
-  return `POST /api/internal/auth/token ${version}\r\nHost: 127.0.0.1\r\nX-Bus-Internal-Key: ${INTERNAL_KEY}\r\n` +
-    `Content-Type: application/json\r\nContent-Length: ${encoder.encode(body).length}\r\n\r\n${body}`;
+  const body = { subject: "framing-test", audience: "ai.hg.fi/api", scope: "llm:proxy" };
+  return post("/api/internal/auth/token", body, { version, headers: `X-Bus-Internal-Key: ${INTERNAL_KEY}\r\n` });
 }
 
 Deno.test({
