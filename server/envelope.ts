@@ -8,7 +8,7 @@
  */
 
 import { type Cidr, resolveClientIp } from "../lib/ip.ts";
-import type { LogRecord } from "./env.ts";
+import { RequestLogRecord } from "./logger.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -92,15 +92,13 @@ export function requestRecord(
   path: string,
   status: number,
   milliseconds: number,
-): LogRecord {
-  return {
-    level: "info",
-    msg: "request",
-    request_id: origin.requestId,
+): RequestLogRecord {
+  return new RequestLogRecord(
+    origin.requestId,
     method,
     path,
     status,
-    duration_ms: Math.round(milliseconds * 100) / 100,
-    client_ip: origin.clientIp,
-  };
+    Math.round(milliseconds * 100) / 100,
+    origin.clientIp,
+  );
 }

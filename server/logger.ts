@@ -89,7 +89,59 @@ function jsonLine(now: () => number): (record: LogRecord) => string {
       lastMs = ms;
       lastTime = `{"time":"${new Date(ms).toISOString()}"`;
     }
+    if (record instanceof RequestLogRecord) return `${lastTime}${requestFields(record)}}\n`;
     const fields = JSON.stringify(record);
     return fields === "{}" ? `${lastTime}}\n` : `${lastTime},${fields.slice(1)}\n`;
   };
+}
+
+/**
+ * The record of one answered request (`requestRecord()` in `envelope.ts`):
+ * a plain record of these fields in this order, whose line the logger
+ * writes from a template rather than with `JSON.stringify`, the same text
+ * (tested). The request line is the largest cost of a `check` after the
+ * runtime's (writing none: 28.4 → 23.0 µs of CPU a request on SQLite, A/B);
+ * the template saves about 1.3 µs of it (34.7 → 33.4 µs, 16 rounds).
+ */
+export class RequestLogRecord {
+  [field: string]: string | number;
+  level: "info";
+  msg: "request";
+  request_id: string;
+  method: string;
+  path: string;
+  status: number;
+  duration_ms: number;
+  client_ip: string;
+
+  constructor(requestId: string, method: string, path: string, status: number, durationMs: number, clientIp: string) {
+    this.level = "info";
+    this.msg = "request";
+    this.request_id = requestId;
+    this.method = method;
+    this.path = path;
+    this.status = status;
+    this.duration_ms = durationMs;
+    this.client_ip = clientIp;
+  }
+}
+
+/** A request record's members, each after a comma, as `JSON.stringify` writes them. */
+function requestFields(r: RequestLogRecord): string {
+  return `,"level":"info","msg":"request","request_id":${jsonString(r.request_id)},"method":${
+    jsonString(r.method)
+  },"path":${jsonString(r.path)},"status":${jsonNumber(r.status)},"duration_ms":${
+    jsonNumber(r.duration_ms)
+  },"client_ip":${jsonString(r.client_ip)}`;
+}
+
+/** Printable ASCII but `"` and `\\`: what JSON writes as it is, between quotes. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function jsonString(text: string): string {
+  return PLAIN.test(text) ? `"${text}"` : JSON.stringify(text);
+}
+
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : "null";
 }

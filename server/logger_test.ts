@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bufferedJsonLineLogger } from "./logger.ts";
+import { bufferedJsonLineLogger, RequestLogRecord } from "./logger.ts";
 
 const NOW = Date.UTC(2026, 11, 2, 12, 0, 0, 123);
 
@@ -40,4 +40,45 @@ Deno.test("bufferedJsonLineLogger() writes at once on an error record and when t
   assert.equal(JSON.parse(writes[2]).msg, "last");
   logger.flush();
   assert.equal(writes.length, 3, "an empty buffer writes nothing");
+});
+
+Deno.test("a request's line is the text JSON.stringify makes of its record, for any path, method, id and number", () => {
+  const cases: ConstructorParameters<typeof RequestLogRecord>[] = [
+    ["trace-1", "GET", "/api/v1/auth/check", 200, 0.12, "127.0.0.1"],
+    [crypto.randomUUID(), "POST", '/api/v1/auth/"odd"\\path\n\t\u0000\u001f\u007f', 401, 1.5, "::1"],
+    ["id", "PROPFIND", "/schlüssel/✓/🔑/\u2028/\ud800x", 404, 0, "10.0.0.1"],
+    ["id", "GET", "", 500, NaN, "unknown"],
+    ["id", "GET", "/" + "x".repeat(5000), 200, Infinity, "2001:db8::1"],
+    ["id", "GET", "/", 200, -0, ""],
+    ["id", "GET", "/", 200, 1e21, "x"],
+  ];
+  for (const fields of cases) {
+    const writes: string[] = [];
+    const logger = bufferedJsonLineLogger((text) => writes.push(text), { now: () => NOW });
+    const record = new RequestLogRecord(...fields);
+    logger.log(record);
+    logger.flush();
+    assert.equal(writes[0], `{"time":"2026-12-02T12:00:00.123Z",${JSON.stringify(record).slice(1)}\n`, fields[2]);
+  }
+  const record = new RequestLogRecord("id", "GET", "/p", 200, 1.25, "::1");
+  assert.deepEqual(Object.keys(record), [
+    "level",
+    "msg",
+    "request_id",
+    "method",
+    "path",
+    "status",
+    "duration_ms",
+    "client_ip",
+  ]);
+  assert.deepEqual(JSON.parse(JSON.stringify(record)), {
+    level: "info",
+    msg: "request",
+    request_id: "id",
+    method: "GET",
+    path: "/p",
+    status: 200,
+    duration_ms: 1.25,
+    client_ip: "::1",
+  });
 });
