@@ -104,15 +104,16 @@ function jsonLine(now: () => number): (record: LogRecord) => string {
  * the template saves about 1.3 µs of it (34.7 → 33.4 µs, 16 rounds).
  */
 export class RequestLogRecord {
-  [field: string]: string | number;
-  level: "info";
-  msg: "request";
-  request_id: string;
-  method: string;
-  path: string;
-  status: number;
-  duration_ms: number;
-  client_ip: string;
+  // Read-only, so that no field is added or changed that the template would not write.
+  readonly [field: string]: string | number;
+  readonly level: "info";
+  readonly msg: "request";
+  readonly request_id: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly duration_ms: number;
+  readonly client_ip: string;
 
   constructor(requestId: string, method: string, path: string, status: number, durationMs: number, clientIp: string) {
     this.level = "info";
