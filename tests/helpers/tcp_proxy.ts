@@ -74,14 +74,19 @@ export function startTcpProxy(targetPort: number): TcpProxy {
     async close() {
       release();
       listener.close();
-      for (const conn of open) {
-        try {
-          conn.close();
-        } catch {
-          // already closed
+      const closeOpen = () => {
+        for (const conn of open) {
+          try {
+            conn.close();
+          } catch {
+            // already closed
+          }
         }
-      }
+      };
+      closeOpen();
       await accepting;
+      // A connection accepted while the listener was closing is in `open` only now.
+      closeOpen();
       await Promise.allSettled(pumps);
     },
   };
