@@ -9,6 +9,7 @@
  */
 
 import type { SQLInputValue } from "node:sqlite";
+import { setImmediate } from "node:timers";
 import type { AuditQuery, AuditRecord, AuditStore } from "./audit.ts";
 import type { SqliteAccess } from "./sqlite.ts";
 
@@ -27,15 +28,19 @@ export class SqliteAudit implements AuditStore {
   /**
    * Appends a record; resolves once it is committed. Appends made in the
    * same turn of the event loop are committed together in one transaction
-   * on the next turn (a group commit): each commit writes every page it
-   * touched of the table and its four indexes to the WAL, about 150 µs of
-   * the internal token endpoint's 300 µs a request when each record had its
-   * own. When the transaction fails, every append it carried fails.
+   * once that turn's callbacks have run (`setImmediate`), a group commit:
+   * each commit writes every page it touched of the table and its four
+   * indexes to the WAL, about 150 µs of the internal token endpoint's 300 µs
+   * a request when each record had its own. Not a timer: `setTimeout(…, 0)`
+   * waits at least a millisecond in Deno 2.9 (2.2 ms median here), and every
+   * audited request waited with it; the internal endpoint served 8,639
+   * requests a second on SQLite with it, 16,745 without (A/B, 4 rounds).
+   * When the transaction fails, every append it carried fails.
    */
   appendAudit(record: AuditRecord): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ record, resolve, reject });
-      if (this.#waiting.length === 1) setTimeout(() => this.flush(), 0);
+      if (this.#waiting.length === 1) setImmediate(() => this.flush());
     });
   }
 

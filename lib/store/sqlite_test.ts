@@ -210,6 +210,35 @@ Deno.test("SqliteStore.appendAudit commits the appends of one turn together; clo
   }
 });
 
+Deno.test("SqliteStore.appendAudit commits without waiting for a timer, which would hold every audited request a millisecond or more", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  const store = SqliteStore.open(join(dir, "auth.sqlite"));
+  const realSetTimeout = globalThis.setTimeout;
+  const timers: unknown[] = [];
+  try {
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+      timers.push(args[1]);
+      return realSetTimeout(...args);
+    }) as typeof setTimeout;
+    await Promise.all([store.appendAudit(mintRecord(0, 1_000)), store.appendAudit(mintRecord(1, 1_000))]);
+    globalThis.setTimeout = realSetTimeout;
+    assert.deepEqual(timers, [], "no timer was set between the appends and their commit");
+    const listed = await store.listAudit({
+      since: null,
+      actor: null,
+      target: null,
+      action: null,
+      after: null,
+      limit: 10,
+    });
+    assert.equal(listed.length, 2);
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("checkpointInWorker: a worker copies the log into the file while commits go on; close stops it and keeps every row", async () => {
   const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
   const path = join(dir, "auth.sqlite");
