@@ -69,6 +69,12 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
       checkpointInWorker: true,
       onCheckpointsInline: (detail) =>
         log({ level: "warn", msg: "SQLite checkpoints run on the event loop: the checkpoint worker stopped", detail }),
+      onMemoryAuditFull: (limit) =>
+        log({
+          level: "warn",
+          msg:
+            `memory store: the audit trail keeps its newest ${limit} records and now drops the oldest; use SQLite or PostgreSQL for a lasting trail`,
+        }),
       onCacheState: (state, detail) =>
         state === "listening" ? log({ level: "info", msg: "cache: listening for changes of other replicas" }) : log({
           level: "warn",

@@ -27,6 +27,8 @@ export interface OpenStoreOptions {
   checkpointInWorker?: boolean;
   /** SQLite: checkpoints run in line after all, because the worker did not start or failed; `detail` says why. */
   onCheckpointsInline?: (detail: string) => void;
+  /** Memory: the audit trail holds its newest `limit` records and has dropped its oldest for the first time. */
+  onMemoryAuditFull?: (limit: number) => void;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
   switch (config.kind) {
     case "memory": {
       const { MemoryStore } = await import("./memory.ts");
-      return new MemoryStore();
+      return new MemoryStore({ audit: { onFirstDrop: options.onMemoryAuditFull } });
     }
     case "sqlite": {
       const [{ SqliteStore }, { CachedStore }, { ReadCache }] = await Promise.all([

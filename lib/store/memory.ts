@@ -9,7 +9,7 @@
 import { secretsEqual } from "../secret.ts";
 import type { AuditQuery, AuditRecord } from "./audit.ts";
 import type { ClientRecord, ClientStore, CreateClientResult } from "./clients.ts";
-import { MemoryAudit } from "./memory_audit.ts";
+import { MemoryAudit, type MemoryAuditOptions } from "./memory_audit.ts";
 import { MemoryClients } from "./memory_clients.ts";
 import {
   type CreateChallengeResult,
@@ -41,11 +41,17 @@ interface Challenge {
 /** The memory store's schema version: it has none, so it is always current. */
 const MEMORY_SCHEMA_VERSION = 0;
 
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** The audit trail's bound, and who hears when it is reached (`memory_audit.ts`). */
+  audit?: MemoryAuditOptions;
+}
+
 /** A {@link Store} kept in process memory. */
 export class MemoryStore implements Store {
   readonly kind = "memory";
   #clients = new MemoryClients();
-  #audit = new MemoryAudit();
+  #audit: MemoryAudit;
   #users = new Map<string, UserRecord>();
   #userIdByEmail = new Map<string, string>();
   #challenges = new Map<string, Challenge>();
@@ -54,6 +60,10 @@ export class MemoryStore implements Store {
   #sessions = new Map<string, SessionRecord>();
   #revokedTokens = new Map<string, number>();
   #rateWindows = new Map<string, { count: number; endsAt: number }>();
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#audit = new MemoryAudit(options.audit);
+  }
 
   ping(): Promise<void> {
     return Promise.resolve();
