@@ -7,7 +7,14 @@
  * and, for the largest size, its ratio to the smallest; asserts nothing.
  *
  *   deno run -A bench/store_bench.ts [--sizes 1000,1000000] [--iterations 2000] [--engines postgres,sqlite]
- *     [--pg-settings shared_buffers=512MB,…]
+ *     [--rounds 3] [--pg-settings shared_buffers=512MB,…]
+ *
+ * Every size of an engine is seeded first; then `--rounds` rounds time
+ * every operation on every size, the sizes in turn (in reverse order every
+ * other round), so that a shared machine's drift and the aftermath of the
+ * large bulk load weigh on all sizes alike. Each cell is the median over
+ * the rounds; the last column lists each round's ratio, to show how far
+ * they agree.
  *
  * `admin approve` approves a different verified, waitlisted user each time
  * (found before the clock starts); `waitlist page` reads 100 waitlisted
@@ -37,11 +44,13 @@ const { values } = parseArgs({
     sizes: { type: "string", default: "1000,1000000" },
     iterations: { type: "string", default: "2000" },
     engines: { type: "string", default: "postgres,sqlite" },
+    rounds: { type: "string", default: "3" },
     "pg-settings": { type: "string", default: "" },
   },
 });
 const SIZES = values.sizes.split(",").map(Number);
 const ITERATIONS = Number(values.iterations);
+const ROUNDS = Math.max(1, Number(values.rounds));
 
 /** Timings of one operation. */
 interface Timing {
@@ -50,9 +59,13 @@ interface Timing {
   perSecond: number;
 }
 
-async function time(body: (i: number) => Promise<unknown> | unknown, count = ITERATIONS): Promise<Timing> {
+async function time(
+  body: (i: number) => Promise<unknown> | unknown,
+  count = ITERATIONS,
+  warmup = WARMUP,
+): Promise<Timing> {
   // Warm-up calls get the indices after the measured ones.
-  for (let i = 0; i < WARMUP; i++) await body(count + i);
+  for (let i = 0; i < warmup; i++) await body(count + i);
   const samples: number[] = [];
   const started = performance.now();
   for (let i = 0; i < count; i++) {
@@ -70,11 +83,16 @@ async function time(body: (i: number) => Promise<unknown> | unknown, count = ITE
 }
 
 const WARMUP = 50;
-/** Approvals timed per size: each approves a different user, and 1,000 users hold 400 that can be. */
-const APPROVALS = 300;
+/** Approvals timed per size and round, after {@link APPROVAL_WARMUP} more: each approves a different user, and 1,000 users hold 400 that can be. */
+const APPROVALS = 100;
+const APPROVAL_WARMUP = 10;
 
 /** Distinct seeded users that are verified and waitlisted (even numbers, not multiples of 10), in random order. */
 function approvable(users: number, count: number): string[] {
+  const available = Math.floor(users / 2) - Math.floor(users / 10);
+  if (count > available) {
+    throw new Error(`${users} users hold ${available} that can be approved, not ${count}: use fewer --rounds`);
+  }
   const chosen = new Set<number>();
   while (chosen.size < count) {
     const i = 2 * (1 + Math.floor(Math.random() * Math.floor(users / 2)));
@@ -83,8 +101,13 @@ function approvable(users: number, count: number): string[] {
   return [...chosen].map((i) => `user${i}@example.com`);
 }
 
-/** The operations, timed through the Store interface on a store seeded with `users` users. */
-async function operations(store: Store, users: number, baseline: () => unknown): Promise<Map<string, Timing>> {
+/** The operations, timed through the Store interface on a store seeded with `users` users; `toApprove`: this round's users to approve. */
+async function operations(
+  store: Store,
+  users: number,
+  baseline: () => unknown,
+  toApprove: readonly string[],
+): Promise<Map<string, Timing>> {
   const randomEmail = () => `user${1 + Math.floor(Math.random() * users)}@example.com`;
   const rows = new Map<string, Timing>();
   rows.set("baseline: SELECT 1 (bare driver)", await time(baseline));
@@ -100,12 +123,12 @@ async function operations(store: Store, users: number, baseline: () => unknown):
     "waitlist page: 100 waitlisted users after a keyset cursor at a random depth",
     await time((i) => store.listUsers({ status: "waitlisted", limit: 100, after: cursors[i % cursors.length] })),
   );
-  const toApprove = approvable(users, APPROVALS + WARMUP);
   rows.set(
-    `admin approve (${APPROVALS} different verified, waitlisted users)`,
+    `admin approve (${APPROVALS} different verified, waitlisted users a round)`,
     await time(
       (i) => store.approveUser({ email: toApprove[i], accountId: crypto.randomUUID(), now: Date.now() }),
       APPROVALS,
+      APPROVAL_WARMUP,
     ),
   );
   rows.set(
@@ -127,21 +150,69 @@ async function operations(store: Store, users: number, baseline: () => unknown):
   return rows;
 }
 
-function print(title: string, bySize: Map<number, Map<string, Timing>>): void {
+/**
+ * One table: per size the medians over the rounds of each operation's p50
+ * and p99, then the ratio of the largest size's p50 to the smallest's, and
+ * that ratio in each round.
+ */
+function print(title: string, bySize: Map<number, Map<string, Timing>[]>): void {
   const sizes = [...bySize.keys()];
   const first = bySize.get(sizes[0])!;
   const last = bySize.get(sizes.at(-1)!)!;
+  const compared = sizes.length > 1;
   console.log(`\n${title}`);
-  const ratioHeader = sizes.length > 1 ? ` p50 ${sizes.at(-1)} ÷ ${sizes[0]} |` : "";
+  const ratioHeader = compared ? ` p50 ${sizes.at(-1)} ÷ ${sizes[0]} | each round |` : "";
   console.log(`| operation |${sizes.map((size) => ` p50 µs (${size}) | p99 µs (${size}) |`).join("")}${ratioHeader}`);
-  console.log(`| --- |${sizes.map(() => " ---: | ---: |").join("")}${sizes.length > 1 ? " ---: |" : ""}`);
-  for (const name of first.keys()) {
-    const cells = sizes.map((size) => {
-      const timing = bySize.get(size)!.get(name)!;
-      return ` ${timing.p50.toFixed(0)} | ${timing.p99.toFixed(0)} |`;
-    });
-    const ratio = sizes.length > 1 ? ` ${(last.get(name)!.p50 / first.get(name)!.p50).toFixed(2)} |` : "";
+  console.log(`| --- |${sizes.map(() => " ---: | ---: |").join("")}${compared ? " ---: | ---: |" : ""}`);
+  for (const name of first[0].keys()) {
+    const p50 = (size: number) => median(bySize.get(size)!.map((round) => round.get(name)!.p50));
+    const cells = sizes.map((size) =>
+      ` ${p50(size).toFixed(0)} | ${median(bySize.get(size)!.map((round) => round.get(name)!.p99)).toFixed(0)} |`
+    );
+    const rounds = last.map((round, i) => (round.get(name)!.p50 / first[i].get(name)!.p50).toFixed(2)).join(", ");
+    const ratio = compared ? ` ${(p50(sizes.at(-1)!) / p50(sizes[0])).toFixed(2)} | ${rounds} |` : "";
     console.log(`| ${name} |${cells.join("")}${ratio}`);
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** A seeded store of one size, ready to be timed. */
+interface Seeded {
+  users: number;
+  /** One round of every operation. */
+  measure(toApprove: readonly string[]): Promise<Map<string, Timing>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Times every size of one engine: seeds them all, then runs ROUNDS rounds
+ * over the sizes in turn, in reverse order every other round, each round
+ * approving users of its own.
+ */
+async function measureSizes(seed: (users: number) => Promise<Seeded>): Promise<Map<number, Map<string, Timing>[]>> {
+  const seeded: Seeded[] = [];
+  try {
+    for (const size of SIZES) seeded.push(await seed(size));
+    const approvers = new Map(
+      seeded.map((store) => [store, approvable(store.users, ROUNDS * (APPROVALS + APPROVAL_WARMUP))]),
+    );
+    const bySize = new Map<number, Map<string, Timing>[]>(SIZES.map((size) => [size, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? seeded : [...seeded].reverse();
+      for (const store of order) {
+        const per = APPROVALS + APPROVAL_WARMUP;
+        const toApprove = approvers.get(store)!.slice(round * per, (round + 1) * per);
+        bySize.get(store.users)!.push(await store.measure(toApprove));
+      }
+    }
+    return bySize;
+  } finally {
+    for (const store of seeded) await store.close();
   }
 }
 
@@ -151,10 +222,17 @@ SELECT {uuid}, 'user' || i || '@example.com', {verified}, CASE WHEN i % 10 = 0 T
        CASE WHEN i % 10 = 0 THEN {uuid} END, {created}, {created}
 FROM {series}`;
 
-async function postgresSize(cluster: PostgresCluster, users: number): Promise<Map<string, Timing>> {
+/** Seeds a database of the cluster with `users` users. */
+async function seedPostgres(cluster: PostgresCluster, users: number): Promise<Seeded> {
   const database = `bench_${users}`;
   const dsn = await cluster.createDatabase(database);
   const store = await PostgresStore.open({ dsn, poolMax: 10, connectTimeoutSeconds: 5, statementTimeoutSeconds: 600 });
+  const bare = postgres(dsn, { max: 1, onnotice: () => {} });
+  const close = async () => {
+    await bare.end();
+    await store.close();
+    await cluster.dropDatabase(database);
+  };
   try {
     const seeded = performance.now();
     await cluster.query(
@@ -172,24 +250,25 @@ async function postgresSize(cluster: PostgresCluster, users: number): Promise<Ma
     await cluster.query("VACUUM (ANALYZE)", database);
     await cluster.query("CHECKPOINT", database);
     console.log(`PostgreSQL: ${users} users seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
-    const bare = postgres(dsn, { max: 1, onnotice: () => {} });
-    try {
-      return await operations(store, users, () => bare`SELECT 1`);
-    } finally {
-      await bare.end();
-    }
-  } finally {
-    await store.close();
-    await cluster.dropDatabase(database);
+  } catch (error) {
+    await close();
+    throw error;
   }
+  return { users, measure: (toApprove) => operations(store, users, () => bare`SELECT 1`, toApprove), close };
 }
 
-async function sqliteSize(users: number): Promise<Map<string, Timing>> {
+/** Seeds a SQLite file of its own with `users` users. */
+async function seedSqlite(users: number): Promise<Seeded> {
   const dir = await Deno.makeTempDir({ prefix: "bus-auth-bench-" });
+  const path = join(dir, "bench.sqlite");
+  const store = SqliteStore.open(path);
+  const db = new DatabaseSync(path);
+  const close = async () => {
+    db.close();
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  };
   try {
-    const path = join(dir, "bench.sqlite");
-    const store = SqliteStore.open(path);
-    const db = new DatabaseSync(path);
     const seeded = performance.now();
     db.exec(
       `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${users}) ` +
@@ -204,20 +283,18 @@ async function sqliteSize(users: number): Promise<Map<string, Timing>> {
     // Measured in steady state: the bulk load's pages moved from the WAL into the file.
     db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     console.log(`SQLite: ${users} users seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
-    const select = db.prepare("SELECT 1");
-    try {
-      return await operations(store, users, () => select.get());
-    } finally {
-      db.close();
-      await store.close();
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  } catch (error) {
+    await close();
+    throw error;
   }
+  const select = db.prepare("SELECT 1");
+  return { users, measure: (toApprove) => operations(store, users, () => select.get(), toApprove), close };
 }
 
 console.log(
-  `# store benchmark ${new Date().toISOString().slice(0, 10)}: sizes=${SIZES.join(",")} iterations=${ITERATIONS}`,
+  `# store benchmark ${new Date().toISOString().slice(0, 10)}: sizes=${
+    SIZES.join(",")
+  } iterations=${ITERATIONS} rounds=${ROUNDS}`,
 );
 const engines = values.engines.split(",");
 if (engines.includes("postgres")) {
@@ -237,16 +314,10 @@ if (engines.includes("postgres")) {
         await cluster.start();
       }
       const shown = (await cluster.query("SHOW shared_buffers"))[0].shared_buffers;
-      const bySize = new Map<number, Map<string, Timing>>();
-      for (const size of SIZES) bySize.set(size, await postgresSize(cluster, size));
-      print(`PostgreSQL (shared_buffers ${shown})`, bySize);
+      print(`PostgreSQL (shared_buffers ${shown})`, await measureSizes((users) => seedPostgres(cluster, users)));
     } finally {
       await cluster.dispose();
     }
   }
 }
-if (engines.includes("sqlite")) {
-  const bySize = new Map<number, Map<string, Timing>>();
-  for (const size of SIZES) bySize.set(size, await sqliteSize(size));
-  print("SQLite file", bySize);
-}
+if (engines.includes("sqlite")) print("SQLite file", await measureSizes(seedSqlite));
