@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { mintRecord, storeConformance } from "../../tests/helpers/store_conformance.ts";
 import { CachedStore } from "./cached_store.ts";
 import { openStore, SQLITE_VERSION_CHECK_MS } from "./factory.ts";
-import { SqliteStore, WAL_BACKSTOP_PAGES, WAL_CHECKPOINT_PAGES } from "./sqlite.ts";
+import { MMAP_BYTES, SqliteStore, WAL_BACKSTOP_PAGES, WAL_CHECKPOINT_PAGES } from "./sqlite.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import { DatabaseSync } from "node:sqlite";
 import { SQLITE_MIGRATIONS } from "./sqlite_schema.ts";
@@ -161,6 +161,25 @@ Deno.test("SqliteStore answers store_unavailable after close instead of crashing
   const store = SqliteStore.open(":memory:");
   await store.close();
   await assert.rejects(store.ping(), StoreUnavailableError);
+});
+
+Deno.test("SqliteStore.open() reads a file through a 1 GiB memory map, and the map serves reads and writes of a reopened file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/mapped.sqlite`;
+    const store = SqliteStore.open(path);
+    assert.equal(MMAP_BYTES, 1024 * 1024 * 1024);
+    assert.equal(store.mmapBytes(), MMAP_BYTES);
+    const registered = await store.registerUser({ userId: "u-1", email: "mapped@example.com", now: 1_000 });
+    assert.equal(registered.created, true);
+    await store.close();
+    const again = SqliteStore.open(path);
+    assert.equal(again.mmapBytes(), MMAP_BYTES);
+    assert.equal((await again.findUserByEmail("mapped@example.com"))?.userId, "u-1");
+    await again.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("SqliteStore.open() uses WAL with synchronous NORMAL, or FULL when asked (BUS_AUTH_SQLITE_SYNCHRONOUS), and checkpoints every 100 pages", async () => {
