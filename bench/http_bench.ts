@@ -5,7 +5,10 @@
  * the baseline, `--repeat` times, and the round with the median ratio is
  * shown, so that a shared machine's drift weighs on both alike. Prints one table per store with
  * requests per second, the ratio to bare, p50 and p99, and the provider's
- * resident memory after its rows. Any answer that was not 2xx, and any
+ * resident memory after its rows, and the CPU time (user and system) each
+ * measured process spent a request, the bare baseline's beside it: a
+ * shared VM's neighbours take requests a second from both, but not CPU
+ * time (Linux; `?` elsewhere). Any answer that was not 2xx, and any
  * socket error, makes the run fail (exit 1) after the tables are printed.
  *
  *   deno run -A bench/http_bench.ts [--stores memory,sqlite,postgres] [--alg HS256|EdDSA|ES256]
@@ -69,6 +72,33 @@ interface Row {
   /** Answers that were not 2xx and socket errors, over every round. */
   non2xx: number;
   socketErrors: string;
+  /** CPU µs a request of the measured process in the median round, and of the bare baseline just before it. */
+  cpuMicros: number;
+  bareCpuMicros: number;
+}
+
+/** A process that answers HTTP: its URL and its pid, whose CPU time is read. */
+interface Served {
+  url: string;
+  pid: number;
+}
+
+/** CPU time (user and system) a process has used, in ms, from `/proc` (Linux; NaN elsewhere). */
+function cpuMillis(pid: number): number {
+  try {
+    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    // utime and stime, fields 14 and 15, in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Runs `measure` and reads the CPU µs a request that `pid` spent on it. */
+async function withCpu(pid: number, measure: () => Promise<WrkResult>): Promise<{ result: WrkResult; cpu: number }> {
+  const before = cpuMillis(pid);
+  const result = await measure();
+  return { result, cpu: (cpuMillis(pid) - before) * 1000 / result.requests };
 }
 
 const BASELINE = `Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(port) },
@@ -104,7 +134,7 @@ Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log
     headers.set("Transfer-Encoding", "chunked"); return answer; });`;
 
 /** A bare `Deno.serve` running `script` (one of the baselines), in a process of its own. */
-async function startBaseline(script = BASELINE): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startBaseline(script = BASELINE): Promise<Served & { stop: () => Promise<void> }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["eval", script],
     stdout: "piped",
@@ -115,6 +145,7 @@ async function startBaseline(script = BASELINE): Promise<{ url: string; stop: ()
   reader.releaseLock();
   return {
     url: `http://127.0.0.1:${value!.trim()}/`,
+    pid: child.pid,
     stop: async () => {
       child.kill("SIGTERM");
       await child.status;
@@ -191,12 +222,12 @@ async function otpPairs(provider: BenchProvider, seconds: number): Promise<WrkRe
  * so that the machine's drift (a shared VM's neighbours, CPU frequency)
  * weighs on both alike; keeps the round with the median ratio.
  */
-async function rounds(name: string, baselineUrl: string, measure: () => Promise<WrkResult>): Promise<Row> {
-  const measured: { result: WrkResult; ratio: number; baseline: WrkResult }[] = [];
+async function rounds(name: string, bare: Served, pid: number, measure: () => Promise<WrkResult>): Promise<Row> {
+  const measured: { result: WrkResult; ratio: number; cpu: number; bareCpu: number }[] = [];
   for (let round = 0; round < REPEAT; round++) {
-    const baseline = await runWrk(baselineUrl, { connections: CONNECTIONS, duration: DURATION });
-    const result = await measure();
-    measured.push({ result, ratio: result.rps / baseline.rps, baseline });
+    const baseline = await withCpu(bare.pid, () => runWrk(bare.url, { connections: CONNECTIONS, duration: DURATION }));
+    const { result, cpu } = await withCpu(pid, measure);
+    measured.push({ result, ratio: result.rps / baseline.result.rps, cpu, bareCpu: baseline.cpu });
     baselines.push(baseline);
   }
   measured.sort((a, b) => a.ratio - b.ratio);
@@ -207,20 +238,22 @@ async function rounds(name: string, baselineUrl: string, measure: () => Promise<
     ratio: median.ratio,
     non2xx: measured.reduce((sum, round) => sum + round.result.non2xx, 0),
     socketErrors: measured.map((round) => round.result.socketErrors).filter(Boolean).join("; "),
+    cpuMicros: median.cpu,
+    bareCpuMicros: median.bareCpu,
   };
 }
 
 /** Every baseline run of the current store, for its row. */
-const baselines: WrkResult[] = [];
+const baselines: { result: WrkResult; cpu: number }[] = [];
 
 /** The rows of one store. */
-async function measureStore(provider: BenchProvider, work: string, baselineUrl: string): Promise<Row[]> {
+async function measureStore(provider: BenchProvider, work: string, bare: Served): Promise<Row[]> {
   const { session, apiToken } = await signIn(provider);
   const wrk = (path: string, options: { headers?: string[]; script?: string } = {}) =>
     runWrk(`${provider.url}${path}`, { connections: CONNECTIONS, duration: DURATION, ...options });
   const rows: Row[] = [];
-  const row = async (name: string, measure: () => Promise<WrkResult>) =>
-    rows.push(await rounds(name, baselineUrl, measure));
+  const row = async (name: string, measure: () => Promise<WrkResult>, pid = provider.pid) =>
+    rows.push(await rounds(name, bare, pid, measure));
   if (ONLY.has("headers")) {
     const withHeaders = await startBaseline(BASELINE_WITH_HEADERS);
     const tokenAnswer = await startBaseline(BASELINE_TOKEN_ANSWER);
@@ -228,6 +261,7 @@ async function measureStore(provider: BenchProvider, work: string, baselineUrl: 
       await row(
         "ceiling: bare Deno.serve JSON with the provider's headers",
         () => runWrk(withHeaders.url, { connections: CONNECTIONS, duration: DURATION }),
+        withHeaders.pid,
       );
       const script = postScript(work, "ceiling-token", {
         path: "/api/internal/auth/token",
@@ -236,6 +270,7 @@ async function measureStore(provider: BenchProvider, work: string, baselineUrl: 
       await row(
         "ceiling: bare Deno.serve, POST body read, a token answer with the provider's headers",
         () => runWrk(tokenAnswer.url, { connections: CONNECTIONS, duration: DURATION, script }),
+        tokenAnswer.pid,
       );
     } finally {
       await Promise.all([withHeaders.stop(), tokenAnswer.stop()]);
@@ -343,22 +378,27 @@ for (const store of values.stores.split(",")) {
     const provider = await startBenchProvider(env, join(work, "provider.log"));
     dispose.unshift(() => provider.stop());
     baselines.length = 0;
-    const rows = await measureStore(provider, work, baseline.url);
+    const rows = await measureStore(provider, work, baseline);
     const memory = provider.memory();
-    const bare = [...baselines].sort((a, b) => a.rps - b.rps)[Math.floor((baselines.length - 1) / 2)];
+    const bare = [...baselines].sort((a, b) => a.result.rps - b.result.rps)[Math.floor((baselines.length - 1) / 2)];
+    const bareCpu = [...baselines.map((run) => run.cpu)].sort((a, b) => a - b)[Math.floor((baselines.length - 1) / 2)];
     console.log(`\n## store=${store}`);
-    console.log("| endpoint | requests/s | × bare | p50 ms | p99 ms | not 2xx |");
-    console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+    console.log("| endpoint | requests/s | × bare | p50 ms | p99 ms | not 2xx | CPU µs a request (bare's) |");
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     console.log(
-      `| baseline: bare Deno.serve JSON (median of ${baselines.length}) | ${format(bare.rps)} | 1.000 | ${
-        format(bare.p50, 2)
-      } | ${format(bare.p99, 2)} | ${baselines.reduce((sum, run) => sum + run.non2xx, 0)} |`,
+      `| baseline: bare Deno.serve JSON (median of ${baselines.length}) | ${format(bare.result.rps)} | 1.000 | ${
+        format(bare.result.p50, 2)
+      } | ${format(bare.result.p99, 2)} | ${baselines.reduce((sum, run) => sum + run.result.non2xx, 0)} | ${
+        format(bareCpu, 1)
+      } |`,
     );
-    for (const { name, result, ratio, non2xx, socketErrors } of rows) {
+    for (const { name, result, ratio, non2xx, socketErrors, cpuMicros, bareCpuMicros } of rows) {
       console.log(
         `| ${name} | ${format(result.rps)} | ${format(ratio, 3)} | ${format(result.p50, 2)} | ${
           format(result.p99, 2)
-        } | ${non2xx}${socketErrors ? ` (${socketErrors})` : ""} |`,
+        } | ${non2xx}${socketErrors ? ` (${socketErrors})` : ""} | ${format(cpuMicros, 1)} (${
+          format(bareCpuMicros, 1)
+        }) |`,
       );
       if (non2xx > 0 || socketErrors !== "" || !Number.isFinite(result.rps) || result.requests === 0) {
         failures.push(`${store}: ${name}: ${non2xx} not 2xx, socket errors: ${socketErrors || "none"}`);

@@ -60,6 +60,9 @@ Deno.test({
         const cells = line.split("|").map((cell) => cell.trim());
         assert.ok(Number(cells[2]) > 0, `${store}: ${row}: requests per second`);
         assert.equal(cells[6], "0", `${store}: ${row}: every answer 2xx`);
+        // CPU µs a request of the measured process, and of the bare baseline (the baseline row: its own only).
+        const cpu = row.startsWith("baseline:") ? /^\d+\.\d$/ : /^\d+\.\d \(\d+\.\d\)$/;
+        assert.match(cells[7], cpu, `${store}: ${row}: CPU a request`);
       }
       assert.match(section, /provider resident memory after the run: \d+ MiB/);
     }
