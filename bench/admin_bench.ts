@@ -17,6 +17,7 @@ import { AUDIENCE, buildClaims } from "../lib/claims.ts";
 import { signToken } from "../lib/jwt.ts";
 import { startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
 import { startProvider } from "../tests/helpers/provider_process.ts";
+import { cpuSeconds } from "./_proc.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -37,12 +38,6 @@ interface Result {
   p99: string;
   cpuUsPerRequest: number;
   errors: string;
-}
-
-/** CPU seconds (user + system) of a process so far. */
-function cpuSeconds(pid: number): number {
-  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
 /** The pid of the process listening on a local port. */

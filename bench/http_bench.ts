@@ -38,6 +38,7 @@ import { join } from "node:path";
 import { generateSigningKey } from "../lib/keys/generate.ts";
 import { startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
 import { type BenchProvider, startBenchProvider } from "./_bench_provider.ts";
+import { cpuSeconds } from "./_proc.ts";
 import { postScript, runWrk, type WrkResult } from "./_wrk.ts";
 
 const { values } = parseArgs({
@@ -83,12 +84,10 @@ interface Served {
   pid: number;
 }
 
-/** CPU time (user and system) a process has used, in ms, from `/proc` (Linux; NaN elsewhere). */
-function cpuMillis(pid: number): number {
+/** CPU seconds `pid` has used ({@link cpuSeconds}), or NaN where `/proc` cannot tell. */
+function cpuSecondsOrNaN(pid: number): number {
   try {
-    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
-    // utime and stime, fields 14 and 15, in clock ticks of 10 ms.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return cpuSeconds(pid);
   } catch {
     return NaN;
   }
@@ -96,9 +95,14 @@ function cpuMillis(pid: number): number {
 
 /** Runs `measure` and reads the CPU µs a request that `pid` spent on it. */
 async function withCpu(pid: number, measure: () => Promise<WrkResult>): Promise<{ result: WrkResult; cpu: number }> {
-  const before = cpuMillis(pid);
+  const before = cpuSecondsOrNaN(pid);
   const result = await measure();
-  return { result, cpu: (cpuMillis(pid) - before) * 1000 / result.requests };
+  return { result, cpu: (cpuSecondsOrNaN(pid) - before) * 1e6 / result.requests };
+}
+
+/** The item in the middle of `items` ordered by `key` (the lower one of an even count). */
+function middle<T>(items: readonly T[], key: (item: T) => number): T {
+  return [...items].sort((a, b) => key(a) - key(b))[Math.floor((items.length - 1) / 2)];
 }
 
 const BASELINE = `Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(port) },
@@ -230,8 +234,7 @@ async function rounds(name: string, bare: Served, pid: number, measure: () => Pr
     measured.push({ result, ratio: result.rps / baseline.result.rps, cpu, bareCpu: baseline.cpu });
     baselines.push(baseline);
   }
-  measured.sort((a, b) => a.ratio - b.ratio);
-  const median = measured[Math.floor((measured.length - 1) / 2)];
+  const median = middle(measured, (round) => round.ratio);
   return {
     name,
     result: median.result,
@@ -380,8 +383,8 @@ for (const store of values.stores.split(",")) {
     baselines.length = 0;
     const rows = await measureStore(provider, work, baseline);
     const memory = provider.memory();
-    const bare = [...baselines].sort((a, b) => a.result.rps - b.result.rps)[Math.floor((baselines.length - 1) / 2)];
-    const bareCpu = [...baselines.map((run) => run.cpu)].sort((a, b) => a - b)[Math.floor((baselines.length - 1) / 2)];
+    const bare = middle(baselines, (run) => run.result.rps);
+    const bareCpu = middle(baselines, (run) => run.cpu).cpu;
     console.log(`\n## store=${store}`);
     console.log("| endpoint | requests/s | × bare | p50 ms | p99 ms | not 2xx | CPU µs a request (bare's) |");
     console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
