@@ -1,12 +1,13 @@
 /**
  * Store latency at scale: for each size (default 1,000 and 1,000,000 users),
  * seeds that many users and a tenth as many revocations into a throwaway
- * PostgreSQL cluster and a SQLite file, then times what users and operators
- * do through the `Store` interface, next to a bare `SELECT 1` on the same
- * driver as the baseline. Prints one table per engine with a column per size
+ * PostgreSQL cluster, a SQLite file and the memory store, then times what
+ * users and operators do through the `Store` interface, next to a bare
+ * `SELECT 1` on the same driver as the baseline (the memory store's: a
+ * resolved promise). Prints one table per engine with a column per size
  * and, for the largest size, its ratio to the smallest; asserts nothing.
  *
- *   deno run -A bench/store_bench.ts [--sizes 1000,1000000] [--iterations 2000] [--engines postgres,sqlite]
+ *   deno run -A bench/store_bench.ts [--sizes 1000,1000000] [--iterations 2000] [--engines postgres,sqlite,memory]
  *     [--rounds 3] [--pg-settings shared_buffers=512MB,…]
  *
  * Every size of an engine is seeded first; then `--rounds` rounds time
@@ -17,7 +18,10 @@
  * they agree.
  *
  * `admin approve` approves a different verified, waitlisted user each time
- * (found before the clock starts); `waitlist page` reads 100 waitlisted
+ * (found before the clock starts); `findUserByAccountId` looks up a random
+ * approved user's account, as `check` does for every user API token (on
+ * SQLite and PostgreSQL the provider's read cache answers repeats; this is
+ * the store itself); `waitlist page` reads 100 waitlisted
  * users after a keyset cursor at a random depth, as the operator CLI pages.
  * `--pg-settings` sets server parameters of the throwaway cluster
  * (`ALTER SYSTEM`, then a restart), such as a `shared_buffers` that holds a
@@ -35,6 +39,7 @@ import { DatabaseSync } from "node:sqlite";
 import postgres from "postgres";
 import type { Store, UserCursor } from "../lib/store/store.ts";
 import { PostgresStore } from "../lib/store/postgres.ts";
+import { MemoryStore } from "../lib/store/memory.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 import { type PostgresCluster, startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
 
@@ -43,7 +48,7 @@ const { values } = parseArgs({
   options: {
     sizes: { type: "string", default: "1000,1000000" },
     iterations: { type: "string", default: "2000" },
-    engines: { type: "string", default: "postgres,sqlite" },
+    engines: { type: "string", default: "postgres,sqlite,memory" },
     rounds: { type: "string", default: "3" },
     "pg-settings": { type: "string", default: "" },
   },
@@ -101,24 +106,36 @@ function approvable(users: number, count: number): string[] {
   return [...chosen].map((i) => `user${i}@example.com`);
 }
 
+/** What an engine's figures are compared with: its driver doing nothing. */
+interface Baseline {
+  name: string;
+  run: () => unknown;
+}
+
 /** The operations, timed through the Store interface on a store seeded with `users` users; `toApprove`: this round's users to approve. */
 async function operations(
   store: Store,
   users: number,
-  baseline: () => unknown,
+  baseline: Baseline,
   toApprove: readonly string[],
 ): Promise<Map<string, Timing>> {
   const randomEmail = () => `user${1 + Math.floor(Math.random() * users)}@example.com`;
   const rows = new Map<string, Timing>();
-  rows.set("baseline: SELECT 1 (bare driver)", await time(baseline));
+  rows.set(`baseline: ${baseline.name}`, await time(baseline.run));
   rows.set("findUserByEmail (random user)", await time(() => store.findUserByEmail(randomEmail())));
   rows.set("isTokenRevoked (random token id)", await time(() => store.isTokenRevoked(crypto.randomUUID())));
-  // Cursors at random depths and users to approve, found before the clock starts.
+  // Cursors at random depths and accounts to look up, found before the clock starts.
   const cursors: UserCursor[] = [];
-  while (cursors.length < 200) {
+  const accounts: string[] = [];
+  while (cursors.length < 200 || accounts.length < 200) {
     const user = await store.findUserByEmail(randomEmail());
     if (user !== null) cursors.push({ createdAt: user.createdAt, userId: user.userId });
+    if (user?.accountId) accounts.push(user.accountId);
   }
+  rows.set(
+    "findUserByAccountId (random approved user)",
+    await time((i) => store.findUserByAccountId(accounts[i % accounts.length])),
+  );
   rows.set(
     "waitlist page: 100 waitlisted users after a keyset cursor at a random depth",
     await time((i) => store.listUsers({ status: "waitlisted", limit: 100, after: cursors[i % cursors.length] })),
@@ -167,12 +184,17 @@ function print(title: string, bySize: Map<number, Map<string, Timing>[]>): void 
   for (const name of first[0].keys()) {
     const p50 = (size: number) => median(bySize.get(size)!.map((round) => round.get(name)!.p50));
     const cells = sizes.map((size) =>
-      ` ${p50(size).toFixed(0)} | ${median(bySize.get(size)!.map((round) => round.get(name)!.p99)).toFixed(0)} |`
+      ` ${micros(p50(size))} | ${micros(median(bySize.get(size)!.map((round) => round.get(name)!.p99)))} |`
     );
     const rounds = last.map((round, i) => (round.get(name)!.p50 / first[i].get(name)!.p50).toFixed(2)).join(", ");
     const ratio = compared ? ` ${(p50(sizes.at(-1)!) / p50(sizes[0])).toFixed(2)} | ${rounds} |` : "";
     console.log(`| ${name} |${cells.join("")}${ratio}`);
   }
+}
+
+/** Microseconds, with a decimal below 10 (the memory store's figures). */
+function micros(value: number): string {
+  return value.toFixed(value < 10 ? 1 : 0);
 }
 
 function median(values: number[]): number {
@@ -254,7 +276,12 @@ async function seedPostgres(cluster: PostgresCluster, users: number): Promise<Se
     await close();
     throw error;
   }
-  return { users, measure: (toApprove) => operations(store, users, () => bare`SELECT 1`, toApprove), close };
+  return {
+    users,
+    measure: (toApprove) =>
+      operations(store, users, { name: "SELECT 1 (bare driver)", run: () => bare`SELECT 1` }, toApprove),
+    close,
+  };
 }
 
 /** Seeds a SQLite file of its own with `users` users. */
@@ -288,7 +315,48 @@ async function seedSqlite(users: number): Promise<Seeded> {
     throw error;
   }
   const select = db.prepare("SELECT 1");
-  return { users, measure: (toApprove) => operations(store, users, () => select.get(), toApprove), close };
+  return {
+    users,
+    measure: (toApprove) =>
+      operations(store, users, { name: "SELECT 1 (bare driver)", run: () => select.get() }, toApprove),
+    close,
+  };
+}
+
+/**
+ * Seeds a memory store with `users` users through the `Store` interface,
+ * as the SQL seeds do (even: verified; multiples of 10: approved), the
+ * oldest first, as registrations arrive.
+ */
+async function seedMemory(users: number): Promise<Seeded> {
+  const store = new MemoryStore();
+  const seeded = performance.now();
+  const start = Date.now() - users * 1000;
+  const failureBudget = { max: 1_000, windowSeconds: 60 };
+  for (let i = users; i >= 1; i--) {
+    const email = `user${i}@example.com`;
+    const now = start + (users - i) * 1000;
+    await store.registerUser({ userId: crypto.randomUUID(), email, now });
+    if (i % 2 !== 0) continue;
+    const challengeId = crypto.randomUUID();
+    await store.createOtpChallenge({
+      challengeId,
+      email,
+      codeHash: "seed",
+      now,
+      expiresAt: now + 600_000,
+      resendSeconds: 0,
+    });
+    await store.attemptOtp({ email, codeHash: "seed", now, maxAttempts: 5, failureBudget });
+    await store.deleteOtpChallenge(email, challengeId);
+    if (i % 10 === 0) await store.approveUser({ email, accountId: crypto.randomUUID(), now });
+  }
+  for (let i = 0; i < Math.ceil(users / 10); i++) {
+    await store.revokeToken({ tokenId: crypto.randomUUID(), expiresAt: Date.now() + 3_600_000, now: Date.now() });
+  }
+  console.log(`memory: ${users} users seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
+  const baseline = { name: "a resolved promise", run: () => Promise.resolve(1) };
+  return { users, measure: (toApprove) => operations(store, users, baseline, toApprove), close: () => store.close() };
 }
 
 console.log(
@@ -321,3 +389,4 @@ if (engines.includes("postgres")) {
   }
 }
 if (engines.includes("sqlite")) print("SQLite file", await measureSizes(seedSqlite));
+if (engines.includes("memory")) print("memory", await measureSizes(seedMemory));

@@ -11,6 +11,7 @@ import type { AuditQuery, AuditRecord } from "./audit.ts";
 import type { ClientRecord, ClientStore, CreateClientResult } from "./clients.ts";
 import { MemoryAudit, type MemoryAuditOptions } from "./memory_audit.ts";
 import { MemoryClients } from "./memory_clients.ts";
+import { UserOrder } from "./memory_user_order.ts";
 import {
   type CreateChallengeResult,
   type DecisionResult,
@@ -54,6 +55,9 @@ export class MemoryStore implements Store {
   #audit: MemoryAudit;
   #users = new Map<string, UserRecord>();
   #userIdByEmail = new Map<string, string>();
+  /** Users by account id, which approval gives once and never changes: `check` reads it on every user API token. */
+  #userIdByAccountId = new Map<string, string>();
+  #order = new UserOrder();
   #challenges = new Map<string, Challenge>();
   /** Times (ms) of the wrong OTP guesses of each email. */
   #otpFailures = new Map<string, number[]>();
@@ -95,6 +99,7 @@ export class MemoryStore implements Store {
     };
     this.#users.set(user.userId, user);
     this.#userIdByEmail.set(user.email, user.userId);
+    this.#order.insert(user);
     return Promise.resolve({ user: { ...user }, created: true });
   }
 
@@ -107,10 +112,7 @@ export class MemoryStore implements Store {
   }
 
   findUserByAccountId(accountId: string): Promise<UserRecord | null> {
-    for (const user of this.#users.values()) {
-      if (user.accountId === accountId) return Promise.resolve({ ...user });
-    }
-    return Promise.resolve(null);
+    return Promise.resolve(copy(this.#byAccountId(accountId)));
   }
 
   createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult> {
@@ -211,7 +213,10 @@ export class MemoryStore implements Store {
     const changed = user.status !== "approved";
     if (changed) {
       user.status = "approved";
-      user.accountId ??= input.accountId;
+      if (user.accountId === null) {
+        user.accountId = input.accountId;
+        this.#userIdByAccountId.set(input.accountId, user.userId);
+      }
       user.updatedAt = input.now;
     }
     if (input.scopePolicy !== undefined) {
@@ -224,13 +229,11 @@ export class MemoryStore implements Store {
   setScopePolicy(
     input: { accountId: string; scopes: readonly string[] | null; now: number },
   ): Promise<UserRecord | null> {
-    for (const user of this.#users.values()) {
-      if (user.accountId !== input.accountId) continue;
-      user.scopePolicy = input.scopes === null ? null : [...input.scopes];
-      user.updatedAt = input.now;
-      return Promise.resolve(copy(user));
-    }
-    return Promise.resolve(null);
+    const user = this.#byAccountId(input.accountId);
+    if (user === undefined) return Promise.resolve(null);
+    user.scopePolicy = input.scopes === null ? null : [...input.scopes];
+    user.updatedAt = input.now;
+    return Promise.resolve(copy(user));
   }
 
   rejectUser(input: { email: string; reason: string | null; now: number }): Promise<DecisionResult> {
@@ -247,17 +250,7 @@ export class MemoryStore implements Store {
   }
 
   listUsers(input: { status: UserStatus | null; limit: number; after: UserCursor | null }): Promise<UserRecord[]> {
-    const { after } = input;
-    const rows = [...this.#users.values()]
-      .filter((user) => input.status === null || user.status === input.status)
-      .filter((user) =>
-        after === null || user.createdAt > after.createdAt ||
-        (user.createdAt === after.createdAt && user.userId > after.userId)
-      )
-      .sort((a, b) => a.createdAt - b.createdAt || (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0))
-      .slice(0, input.limit)
-      .map((user) => ({ ...user }));
-    return Promise.resolve(rows);
+    return Promise.resolve(this.#order.page(input).map((user) => copy(user)!));
   }
 
   hitRateLimit(input: { key: string; limit: number; windowSeconds: number; now: number }): Promise<RateLimitResult> {
@@ -298,6 +291,11 @@ export class MemoryStore implements Store {
 
   #byEmail(email: string): UserRecord | undefined {
     const userId = this.#userIdByEmail.get(email);
+    return userId === undefined ? undefined : this.#users.get(userId);
+  }
+
+  #byAccountId(accountId: string): UserRecord | undefined {
+    const userId = this.#userIdByAccountId.get(accountId);
     return userId === undefined ? undefined : this.#users.get(userId);
   }
 
