@@ -12,12 +12,17 @@
  * socket error, makes the run fail (exit 1) after the tables are printed.
  *
  *   deno run -A bench/http_bench.ts [--stores memory,sqlite,postgres] [--alg HS256|EdDSA|ES256]
- *     [--duration 10s] [--connections 32] [--only headers,healthz,check,status,token,internal,otp,me,register]
+ *     [--duration 10s] [--connections 32] [--only headers,healthz,check,distinct,status,token,internal,otp,me,register]
  *     [--metrics] [--repeat 1] [--short] [--wrong-internal-key]
  *
  * `headers` measures two more bare servers, the ceilings of the provider's
  * rows: one whose answer carries the provider's response headers, one that
  * also reads a POST body and answers with a token answer's size.
+ * `distinct` checks {@link DISTINCT_TOKENS} different API tokens in turn, twice
+ * as many as the provider remembers as verified (`lib/verified_tokens.ts`),
+ * so that every check verifies its token's signature and claims: a platform
+ * with many users, where `check` (one token, again and again) measures the
+ * cached path.
  *
  * `--short` (1 s per row, 8 connections) is what CI runs
  * (`tests/bench_smoke_test.ts`), so the benchmark keeps working; its
@@ -48,7 +53,7 @@ const { values } = parseArgs({
     alg: { type: "string", default: "HS256" },
     duration: { type: "string" },
     connections: { type: "string" },
-    only: { type: "string", default: "headers,healthz,check,status,token,internal,otp" },
+    only: { type: "string", default: "headers,healthz,check,distinct,status,token,internal,otp" },
     metrics: { type: "boolean", default: false },
     short: { type: "boolean", default: false },
     repeat: { type: "string", default: "1" },
@@ -61,6 +66,8 @@ const CONNECTIONS = Number(values.connections ?? (values.short ? 8 : 32));
 const REPEAT = Math.max(1, Number(values.repeat));
 const ONLY = new Set(values.only.split(","));
 const INTERNAL_KEY = "bench-internal-key-0123456789";
+/** API tokens of the `distinct` row: twice the provider's 10,000 remembered verified tokens (200 with `--short`). */
+const DISTINCT_TOKENS = values.short ? 200 : 20_000;
 const A = "/api/v1/auth";
 
 /** One measured row: each round measures the baseline, then the row. */
@@ -184,6 +191,47 @@ async function signIn(provider: BenchProvider): Promise<{ session: string; apiTo
 }
 
 /**
+ * Issues {@link DISTINCT_TOKENS} API tokens to the session's user and writes
+ * a wrk script that checks them in turn, each of wrk's two threads from its
+ * own half of the list, so that a token comes back only after all the others
+ * (the provider remembers half as many). Returns the script's path.
+ */
+async function distinctTokensScript(provider: BenchProvider, work: string, session: string): Promise<string> {
+  const tokens: string[] = [];
+  let asked = 0;
+  const issue = async () => {
+    while (asked++ < DISTINCT_TOKENS) {
+      const answer = post(`${provider.url}${A}/token`, { scope: "llm:proxy" }, { Authorization: `Bearer ${session}` });
+      tokens.push((await answer).access_token);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, issue));
+  const list = join(work, "distinct-tokens.txt");
+  Deno.writeTextFileSync(list, tokens.join("\n") + "\n");
+  const script = join(work, "distinct.lua");
+  Deno.writeTextFileSync(
+    script,
+    `local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
+local tokens = {}
+for line in io.lines(${JSON.stringify(list)}) do tokens[#tokens + 1] = line end
+local next
+function init(args)
+  next = math.floor(id * #tokens / 2)
+end
+function request()
+  next = next % #tokens + 1
+  return wrk.format("GET", "${A}/check", { ["Authorization"] = "Bearer " .. tokens[next] })
+end
+`,
+  );
+  return script;
+}
+
+/**
  * OTP sign-ins: `otp/request` for a new email, the code read from the
  * provider's stdout, `otp/verify`, by CONNECTIONS clients for the duration.
  * The rate is of whole pairs; latencies are of whole pairs.
@@ -282,6 +330,10 @@ async function measureStore(provider: BenchProvider, work: string, bare: Served)
   if (ONLY.has("healthz")) await row("GET /healthz", () => wrk("/healthz"));
   if (ONLY.has("check")) {
     await row("GET {A}/check (API token)", () => wrk(`${A}/check`, { headers: [`Authorization: Bearer ${apiToken}`] }));
+  }
+  if (ONLY.has("distinct")) {
+    const script = await distinctTokensScript(provider, work, session);
+    await row(`GET {A}/check (${DISTINCT_TOKENS} API tokens in turn)`, () => wrk("/", { script }));
   }
   if (ONLY.has("status")) {
     await row("GET {A}/status (session)", () => wrk(`${A}/status`, { headers: [`Authorization: Bearer ${session}`] }));

@@ -7,12 +7,14 @@
  * {@link MAX_CLOCK_SKEW_SECONDS} ahead), chooses the key by `kid` (a
  * kid-less token: the HS256 secret, when accepted) and pins the algorithm to
  * that key's; the revocation store is consulted by the callers that own it.
+ * This system's own kid-less HS256 tokens are verified with the keys' HMAC
+ * (`verifyHs256Strictly`), every other token with jose and WebCrypto.
  *
  * @module
  */
 
 import type { TokenClaims } from "./claims.ts";
-import { invalidToken, verifyStrictlyWithNbf } from "./jwt_rules.ts";
+import { invalidToken, verifyHs256Strictly, verifyStrictlyWithNbf } from "./jwt_rules.ts";
 import { TokenKeys } from "./keys/token_keys.ts";
 import { utf8Bytes } from "./utf8_scratch.ts";
 
@@ -68,7 +70,9 @@ export async function verifyToken(
     if (typeof found === "string") throw invalidToken(found);
     return found.key;
   };
-  const { claims, nbf } = await verifyStrictlyWithNbf(token, chooseKey, { ...options, algorithms: ring.algorithms });
+  const strict = { ...options, algorithms: ring.algorithms };
+  const { claims, nbf } = (ring.hs256Mac === null ? undefined : verifyHs256Strictly(token, ring.hs256Mac, strict)) ??
+    await verifyStrictlyWithNbf(token, chooseKey, strict);
   ring.verified.remember(token, claims, nbf);
   return claims;
 }

@@ -102,11 +102,127 @@ export async function verifyStrictlyWithNbf(
   } catch (error) {
     throw mapJoseError(error);
   }
+  return finish(payload, options.now, tolerance);
+}
+
+/**
+ * The protected header of this system's kid-less HS256 tokens as
+ * `signToken()` writes it: `{"alg":"HS256","typ":"JWT"}`, base64url.
+ */
+export const HS256_HEADER_SEGMENT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+
+/**
+ * {@link verifyStrictlyWithNbf} for a token whose header is exactly
+ * {@link HS256_HEADER_SEGMENT}, without jose and WebCrypto: `mac` gives the
+ * base64url HMAC-SHA256 of a signing input under the HS256 secret, and the
+ * checks, their order and their errors are those of the general path
+ * (`jwt_rules_hs256_test.ts` compares the two on every rule). WebCrypto's
+ * `verify` is an asynchronous call that took about a third of a `check`'s
+ * CPU when the token was not remembered (`docs/BENCHMARKS.md`).
+ *
+ * @returns the claims and `nbf`, or `undefined` for a token with any other
+ *   header, or when HS256 is not among `options.algorithms`: verify those with
+ *   {@link verifyStrictlyWithNbf}
+ * @throws {AuthenticationError} as {@link verifyStrictly}
+ */
+export function verifyHs256Strictly(
+  token: string,
+  mac: (input: string) => string,
+  options: StrictVerifyOptions,
+): { claims: TokenClaims; nbf: number | undefined } | undefined {
+  if (token.length > MAX_TOKEN_LENGTH || !COMPACT.test(token)) throw invalidToken("not a compact JWT");
+  const headerEnd = token.indexOf(".");
+  if (
+    headerEnd !== HS256_HEADER_SEGMENT.length || !token.startsWith(HS256_HEADER_SEGMENT) ||
+    !options.algorithms.includes("HS256")
+  ) return undefined;
+  const payloadEnd = token.indexOf(".", headerEnd + 1);
+  const payloadBytes = canonicalBytes(token.slice(headerEnd + 1, payloadEnd));
+  const signature = token.slice(payloadEnd + 1);
+  if (payloadBytes === null) throw invalidToken("not a compact JWT");
+  if (!sameText(mac(token.slice(0, payloadEnd)), signature)) {
+    throw invalidToken(canonicalBytes(signature) === null ? "not a compact JWT" : "bad signature");
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(STRICT_UTF8.decode(payloadBytes));
+  } catch {
+    throw invalidToken("malformed");
+  }
+  if (!isPlainObject(payload)) throw invalidToken("malformed");
+  const tolerance = options.clockToleranceSeconds ?? 0;
+  checkClaimsAsJose(payload, options, tolerance);
+  return finish(payload, options.now, tolerance);
+}
+
+/** What jose's `jwtVerify` checks of the claims with the options of {@link verifyStrictlyWithNbf}, in its order, with the errors {@link mapJoseError} makes of its own. */
+function checkClaimsAsJose(payload: Record<string, unknown>, options: StrictVerifyOptions, tolerance: number): void {
+  for (const claim of ["iss", "aud", "jti", "sub", "iat", "exp"]) {
+    if (Object.hasOwn(payload, claim)) continue;
+    if (claim === "aud") throw wrongAudience();
+    throw invalidToken(claim === "exp" ? "it has no expiry" : `claim "${claim}" is missing`);
+  }
+  const { iss, aud, iat, nbf, exp } = payload;
+  if (!([options.issuer] as unknown[]).includes(iss)) throw invalidToken('claim "iss" is not accepted');
+  const audiences: readonly unknown[] = options.audiences;
+  const audienceFits = typeof aud === "string"
+    ? audiences.includes(aud)
+    : Array.isArray(aud) && audiences.some((audience) => aud.includes(audience));
+  if (!audienceFits) throw wrongAudience();
+  const now = Math.floor(new Date(options.now).getTime() / 1000);
+  if (typeof iat !== "number") throw invalidToken('claim "iat" is not accepted');
+  if (nbf !== undefined && (typeof nbf !== "number" || nbf > now + tolerance)) {
+    throw invalidToken('claim "nbf" is not accepted');
+  }
+  if (typeof exp !== "number") throw invalidToken('claim "exp" is not accepted');
+  if (exp <= now - tolerance) throw new AuthenticationError("token_expired", "The token has expired: sign in again");
+}
+
+/** What both paths check last: the claims' types and forms and `iat`'s skew. */
+function finish(
+  payload: Record<string, unknown>,
+  now: number,
+  tolerance: number,
+): { claims: TokenClaims; nbf: number | undefined } {
   const claims = readClaims(payload);
-  if (claims.iat * 1000 > options.now + (MAX_CLOCK_SKEW_SECONDS + tolerance) * 1000) {
+  if (claims.iat * 1000 > now + (MAX_CLOCK_SKEW_SECONDS + tolerance) * 1000) {
     throw invalidToken("it was issued in the future (check the clocks)");
   }
   return { claims, nbf: typeof payload.nbf === "number" ? payload.nbf : undefined };
+}
+
+/** The UTF-8 decoder jose reads claims with: invalid bytes are an error, a leading BOM is dropped. */
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The bytes of a base64url segment, or `null` when it is not the canonical spelling of any. */
+function canonicalBytes(segment: string): Uint8Array | null {
+  try {
+    const bytes = Uint8Array.fromBase64(segment, { alphabet: "base64url" });
+    return bytes.toBase64({ alphabet: "base64url", omitPadding: true }) === segment ? bytes : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether two texts are equal, in time that depends only on their lengths (a MAC compared with a presented one). */
+function sameText(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
+}
+
+/** jose's test of a claims set: a plain object, not an array or an instance of a class. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Object.prototype.toString.call(value) !== "[object Object]") {
+    return false;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === null || Object.getPrototypeOf(prototype) === null;
+}
+
+function wrongAudience(): AuthenticationError {
+  return new AuthenticationError("token_wrong_audience", "The token is not meant for this service: wrong audience");
 }
 
 /**
@@ -173,9 +289,7 @@ function mapJoseError(error: unknown): AuthenticationError {
     return new AuthenticationError("token_expired", "The token has expired: sign in again");
   }
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === "aud") {
-      return new AuthenticationError("token_wrong_audience", "The token is not meant for this service: wrong audience");
-    }
+    if (error.claim === "aud") return wrongAudience();
     if (error.claim === "exp" && error.reason === "missing") return invalidToken("it has no expiry");
     return invalidToken(`claim "${error.claim}" is ${error.reason === "missing" ? "missing" : "not accepted"}`);
   }

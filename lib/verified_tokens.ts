@@ -13,6 +13,7 @@
  * @module
  */
 
+import { BoundedMap } from "./bounded_map.ts";
 import type { TokenClaims } from "./claims.ts";
 import { AuthenticationError } from "./errors.ts";
 import { MAX_CLOCK_SKEW_SECONDS } from "./jwt_rules.ts";
@@ -35,8 +36,9 @@ interface Entry {
 }
 
 /**
- * The memory itself: at most `maxEntries` tokens, the oldest forgotten
- * first; a token past its `exp` is forgotten when it is next looked up.
+ * The memory itself: at most `maxEntries` tokens, the least recently used
+ * forgotten first (`bounded_map.ts`); a token past its `exp` is forgotten
+ * when it is next looked up.
  *
  * @example
  * ```ts
@@ -47,28 +49,24 @@ interface Entry {
  */
 export class VerifiedTokens {
   readonly maxEntries: number;
-  #entries = new Map<string, Entry>();
+  #entries: BoundedMap<string, Entry> | null;
 
   constructor(maxEntries: number = DEFAULT_VERIFIED_TOKENS) {
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 0) {
       throw new RangeError(`VerifiedTokens: maxEntries must be a whole number >= 0, got ${maxEntries}`);
     }
     this.maxEntries = maxEntries;
+    this.#entries = maxEntries === 0 ? null : new BoundedMap(maxEntries);
   }
 
   /** Tokens remembered now. */
   get size(): number {
-    return this.#entries.size;
+    return this.#entries?.size ?? 0;
   }
 
   /** Remembers a token that verified, with its claims and its `nbf` (absent: `undefined`). */
   remember(token: string, claims: TokenClaims, nbf: number | undefined): void {
-    if (this.maxEntries === 0) return;
-    if (this.#entries.size >= this.maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
-    this.#entries.set(token, { claims: Object.freeze({ ...claims }), nbf });
+    this.#entries?.set(token, { claims: Object.freeze({ ...claims }), nbf });
   }
 
   /**
@@ -78,12 +76,12 @@ export class VerifiedTokens {
    * @throws {AuthenticationError} as {@link recheckClaims}
    */
   lookup(token: string, options: RecheckOptions): Readonly<TokenClaims> | undefined {
-    const entry = this.#entries.get(token);
+    const entry = this.#entries?.get(token);
     if (entry === undefined) return undefined;
     try {
       recheckClaims(entry.claims, entry.nbf, options);
     } catch (error) {
-      if (error instanceof AuthenticationError && error.code === "token_expired") this.#entries.delete(token);
+      if (error instanceof AuthenticationError && error.code === "token_expired") this.#entries?.delete(token);
       throw error;
     }
     return entry.claims;

@@ -14,11 +14,12 @@ import { REQUIRE_SERVICES_VARIABLE } from "./helpers/postgres_cluster.ts";
 
 const BENCH = new URL("../bench/http_bench.ts", import.meta.url).pathname;
 const ROWS = [
-  "baseline: bare Deno.serve JSON (median of 8)",
+  "baseline: bare Deno.serve JSON (median of 9)",
   "ceiling: bare Deno.serve JSON with the provider's headers",
   "ceiling: bare Deno.serve, POST body read, a token answer with the provider's headers",
   "GET /healthz",
   "GET {A}/check (API token)",
+  "GET {A}/check (200 API tokens in turn)",
   "GET {A}/status (session)",
   "POST {A}/token (API token issued)",
   "POST /api/internal/auth/token (shared key)",

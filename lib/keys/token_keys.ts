@@ -62,9 +62,14 @@ export class TokenKeys {
   readonly verified: VerifiedTokens;
   /** The protected header of new tokens, base64url-encoded: `{"alg":…,"typ":"JWT"}` and `kid` for key files. */
   readonly header: string;
+  /**
+   * The base64url HMAC-SHA256 of a signing input under the HS256 secret,
+   * when kid-less HS256 tokens are accepted (else `null`): HS256 signs, and
+   * `lib/jwt.ts` verifies this system's HS256 tokens, with it rather than
+   * with WebCrypto (see `hmac_sha256.ts`).
+   */
+  readonly hs256Mac: ((input: string) => string) | null = null;
   #signer: Promise<CryptoKey>;
-  /** HS256 signs with this, not with WebCrypto (see `hmac_sha256.ts`). */
-  #hmac: HmacSha256 | null = null;
   #byKid = new Map<string, { alg: KeyAlg; key: Promise<CryptoKey> }>();
   #hs256: Promise<CryptoKey> | null = null;
   #imports: Promise<CryptoKey>[] = [];
@@ -96,7 +101,10 @@ export class TokenKeys {
     this.alg = signing?.alg ?? "HS256";
     this.kid = signing?.kid ?? null;
     this.#signer = signing === null ? this.#hs256! : this.#import(signing.privateJwk!, signing.alg);
-    if (signing === null) this.#hmac = new HmacSha256(input.hs256Secret!);
+    if (this.#hs256 !== null) {
+      const hmac = new HmacSha256(input.hs256Secret!);
+      this.hs256Mac = (text) => hmac.signBase64url(text);
+    }
     const header = this.kid === null ? { alg: this.alg, typ: "JWT" } : { alg: this.alg, typ: "JWT", kid: this.kid };
     this.header = new TextEncoder().encode(JSON.stringify(header)).toBase64({
       alphabet: "base64url",
@@ -120,7 +128,7 @@ export class TokenKeys {
 
   /** The signature of a token's signing input (`header.payload`), base64url-encoded without padding. */
   sign(input: string): string | Promise<string> {
-    if (this.#hmac !== null) return this.#hmac.signBase64url(input);
+    if (this.kid === null) return this.hs256Mac!(input);
     return this.#signWithKey(input);
   }
 

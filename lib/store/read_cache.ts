@@ -14,12 +14,13 @@
  *   no invalidation at all happened while it was being read (a global epoch
  *   counts them): a change that raced the read either lands before the
  *   value is kept (and it is not kept) or removes it afterwards.
- * - **Bounded.** Each kind keeps at most `maxEntries` values, the oldest
- *   dropped first.
+ * - **Bounded.** Each kind keeps at most `maxEntries` values, the least
+ *   recently used dropped first (`../bounded_map.ts`).
  *
  * @module
  */
 
+import { BoundedMap } from "../bounded_map.ts";
 import type { StoreCacheStats } from "./store.ts";
 
 /** The kinds of state kept. */
@@ -29,7 +30,7 @@ const KINDS: readonly CachedKind[] = ["session", "revoked", "user", "account", "
 
 /** Options of {@link ReadCache}. */
 export interface ReadCacheOptions {
-  /** Most values kept per kind (default 10,000). */
+  /** Most values kept per kind (default 10,000; at least 1). */
   maxEntries?: number;
   /** A monotonic clock in milliseconds (default `performance.now`). */
   now?: () => number;
@@ -50,7 +51,7 @@ export interface ReadCacheOptions {
 export class ReadCache {
   readonly maxEntries: number;
   #now: () => number;
-  #maps = new Map<CachedKind, Map<string, unknown>>(KINDS.map((kind) => [kind, new Map()]));
+  #maps: Map<CachedKind, BoundedMap<string, unknown>>;
   #epoch = 0;
   #trustedUntil = -Infinity;
   #hits = 0;
@@ -59,6 +60,7 @@ export class ReadCache {
 
   constructor(options: ReadCacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? 10_000;
+    this.#maps = new Map(KINDS.map((kind) => [kind, new BoundedMap(this.maxEntries)]));
     this.#now = options.now ?? (() => performance.now());
   }
 
@@ -77,15 +79,15 @@ export class ReadCache {
       return await load();
     }
     const map = this.#maps.get(kind)!;
-    if (map.has(key)) {
+    const kept = map.get(key);
+    if (kept !== undefined || map.has(key)) {
       this.#hits++;
-      return map.get(key) as T;
+      return kept as T;
     }
     this.#misses++;
     const epoch = this.#epoch;
     const value = await load();
     if (epoch === this.#epoch && this.trusted) {
-      if (map.size >= this.maxEntries) map.delete(map.keys().next().value!);
       map.set(key, freeze(value));
     }
     return value;
