@@ -8,7 +8,8 @@
 
 import type { JWTHeaderParameters } from "jose";
 import { AuthenticationError, quotable } from "../errors.ts";
-import { verifyStrictly } from "../jwt_rules.ts";
+import { verifyHs256Strictly, verifyStrictly } from "../jwt_rules.ts";
+import { HmacSha256 } from "../keys/hmac_sha256.ts";
 import { JWKS_ALGORITHMS, JwksCache } from "./_jwks.ts";
 import { TokenError, type TokenErrorCode } from "./token_error.ts";
 
@@ -178,6 +179,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const algorithms = [...secret === null ? [] : ["HS256"], ...jwks === null ? [] : JWKS_ALGORITHMS];
   // Imported once, not per token (jose would import raw bytes on every call).
   let hmacKey: Promise<CryptoKey> | null = null;
+  // The provider's own HS256 tokens are verified with this rather than with jose and WebCrypto (`verifyHs256Strictly`).
+  const hmac = secret === null ? null : new HmacSha256(secret);
+  const mac = hmac === null ? null : (input: string) => hmac.signBase64url(input);
 
   /** As the provider chooses: by `kid` when the token has one, pinned to that key's `alg`; else the HS256 secret. */
   async function keyOf(header: JWTHeaderParameters): Promise<CryptoKey> {
@@ -206,13 +210,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (typeof token !== "string") throw new TokenError("invalid_token", "The token is not valid: not a compact JWT");
       let claims;
       try {
-        claims = await verifyStrictly(token, keyOf, {
-          algorithms,
-          issuer,
-          audiences,
-          now: now(),
-          clockToleranceSeconds: tolerance,
-        });
+        const strict = { algorithms, issuer, audiences, now: now(), clockToleranceSeconds: tolerance };
+        claims = (mac === null ? undefined : verifyHs256Strictly(token, mac, strict)?.claims) ??
+          await verifyStrictly(token, keyOf, strict);
       } catch (error) {
         if (error instanceof AuthenticationError) {
           throw new TokenError(error.code as TokenErrorCode, error.message, { cause: error.cause });
