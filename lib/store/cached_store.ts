@@ -72,6 +72,7 @@ export class CachedStore implements Store {
     if (change.kind === "all") this.cache.clear();
     else if (change.kind === "user") this.cache.invalidateUser(change.userId, change.accountId);
     else this.cache.invalidate(change.kind, change.id);
+    if (change.kind === "revoked") this.cache.noteRevoked(change.id);
   }
 
   // The reads of every token check.
@@ -79,7 +80,17 @@ export class CachedStore implements Store {
     return this.#read("session", sessionId, () => this.#inner.findSession(sessionId));
   }
   isTokenRevoked(tokenId: string): Promise<boolean> {
-    return this.#read("revoked", tokenId, () => this.#inner.isTokenRevoked(tokenId));
+    try {
+      this.#beforeRead();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const listed = this.cache.revokedFromList(tokenId, () => this.#inner.listRevokedTokenIds(this.cache.maxRevokedIds));
+    if (listed !== undefined) return Promise.resolve(listed);
+    return this.cache.read("revoked", tokenId, () => this.#inner.isTokenRevoked(tokenId));
+  }
+  listRevokedTokenIds(limit: number): Promise<string[] | null> {
+    return this.#inner.listRevokedTokenIds(limit);
   }
   findUserById(userId: string): Promise<UserRecord | null> {
     return this.#read("user", userId, () => this.#inner.findUserById(userId));
@@ -129,8 +140,12 @@ export class CachedStore implements Store {
   revokeSession(sessionId: string, now: number): Promise<void> {
     return this.#write("session", sessionId, this.#inner.revokeSession(sessionId, now));
   }
-  revokeToken(input: { tokenId: string; expiresAt: number; now: number }): Promise<boolean> {
-    return this.#write("revoked", input.tokenId, this.#inner.revokeToken(input));
+  async revokeToken(input: { tokenId: string; expiresAt: number; now: number }): Promise<boolean> {
+    try {
+      return await this.#write("revoked", input.tokenId, this.#inner.revokeToken(input));
+    } finally {
+      this.cache.noteRevoked(input.tokenId);
+    }
   }
   async createClient(input: Parameters<ClientStore["createClient"]>[0]): Promise<CreateClientResult> {
     return await this.#write("client", input.clientId, this.#inner.createClient(input));

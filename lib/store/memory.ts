@@ -204,6 +204,10 @@ export class MemoryStore implements Store {
     return Promise.resolve(this.#revokedTokens.has(tokenId));
   }
 
+  listRevokedTokenIds(limit: number): Promise<string[] | null> {
+    return Promise.resolve(this.#revokedTokens.size > limit ? null : [...this.#revokedTokens.keys()]);
+  }
+
   approveUser(
     input: { email: string; accountId: string; now: number; scopePolicy?: readonly string[] | null },
   ): Promise<DecisionResult> {

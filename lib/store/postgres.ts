@@ -396,6 +396,13 @@ export class PostgresStore implements Store {
     });
   }
 
+  listRevokedTokenIds(limit: number): Promise<string[] | null> {
+    return this.#run(async (sql) => {
+      const rows = await sql<{ token_id: string }[]>`SELECT token_id FROM bus_auth_revoked_tokens LIMIT ${limit + 1}`;
+      return rows.length > limit ? null : rows.map((row) => row.token_id);
+    });
+  }
+
   approveUser(
     input: { email: string; accountId: string; now: number; scopePolicy?: readonly string[] | null },
   ): Promise<DecisionResult> {

@@ -195,6 +195,49 @@ pgTest("a change on one replica reaches the other's cache, rule by rule, within 
 });
 
 pgTest(
+  "a replica answers every token id from the whole revocation list, kept current by the other's revocations",
+  async () => {
+    const { name, dsn } = await database();
+    const a = await replica(dsn);
+    const b = await replica(dsn);
+    try {
+      const before = crypto.randomUUID();
+      await a.revokeToken({ tokenId: before, expiresAt: T0 + 3_600_000, now: T0 });
+      // The first reads start B's load of the list; once it is held, no id is asked of the database.
+      await until(async () => await b.isTokenRevoked(before), "B to see the revocation made before its list");
+      await until(
+        async () => {
+          const { misses } = b.cache.stats();
+          await b.isTokenRevoked(crypto.randomUUID());
+          return b.cache.stats().misses === misses;
+        },
+        "B to hold the list",
+        5000,
+      );
+      const { misses, hits } = b.cache.stats();
+      for (let i = 0; i < 300; i++) assert.equal(await b.isTokenRevoked(crypto.randomUUID()), false);
+      assert.equal(await b.isTokenRevoked(before), true);
+      assert.deepEqual([b.cache.stats().misses, b.cache.stats().hits], [misses, hits + 301], "every id from the list");
+      const after = crypto.randomUUID();
+      await a.revokeToken({ tokenId: after, expiresAt: T0 + 3_600_000, now: T0 });
+      const delay = await until(() => b.isTokenRevoked(after), "the revocation on B", BOUND_MS);
+      console.log(`a revocation on A in B's whole list after ${delay.toFixed(1)} ms`);
+      // B's own revocation is in its list as the write returns.
+      const own = crypto.randomUUID();
+      await b.revokeToken({ tokenId: own, expiresAt: T0 + 3_600_000, now: T0 });
+      assert.equal(await b.isTokenRevoked(own), true);
+      // A purge on A drops B's list (the expired ids go); B asks the database until it has loaded the list again.
+      await a.purgeExpired(T0 + 7_200_000);
+      await until(async () => !(await b.isTokenRevoked(after)), "B to drop the purged revocation", BOUND_MS);
+    } finally {
+      await a.close();
+      await b.close();
+      await live().dropDatabase(name);
+    }
+  },
+);
+
+pgTest(
   "a killed change feed connection ends the trust at once; reads ask the database until it listens again",
   async () => {
     const { name, dsn } = await database();

@@ -16,6 +16,15 @@
  *   value is kept (and it is not kept) or removes it afterwards.
  * - **Bounded.** Each kind keeps at most `maxEntries` values, the least
  *   recently used dropped first (`../bounded_map.ts`).
+ * - **The revocation list in full.** A token check asks whether its token id
+ *   is revoked: with a value kept per id, a platform with more live tokens
+ *   than `maxEntries` asked the database on nearly every check. So, while
+ *   trusted, the cache also loads the whole list of revoked ids (at most
+ *   `maxRevokedIds`; revocations are few next to tokens) and answers every
+ *   id from it, revoked or not. A revocation made or announced while the
+ *   load is in flight is added to its answer; one made after is added to the
+ *   list; anything that drops everything (a lapse, a purge, another
+ *   process's write to SQLite) drops the list too, and it is loaded again.
  *
  * @module
  */
@@ -34,7 +43,12 @@ export interface ReadCacheOptions {
   maxEntries?: number;
   /** A monotonic clock in milliseconds (default `performance.now`). */
   now?: () => number;
+  /** Most revoked token ids held as the whole list (default 100,000, about 8 MB); beyond, each id is asked for. */
+  maxRevokedIds?: number;
 }
+
+/** Shortest time (ms) between two starts of a load of the revocation list. */
+export const REVOKED_RELOAD_MS = 1000;
 
 /**
  * The cache. Keys are ids; values are whatever the store answered,
@@ -50,6 +64,7 @@ export interface ReadCacheOptions {
  */
 export class ReadCache {
   readonly maxEntries: number;
+  readonly maxRevokedIds: number;
   #now: () => number;
   #maps: Map<CachedKind, BoundedMap<string, unknown>>;
   #epoch = 0;
@@ -57,9 +72,18 @@ export class ReadCache {
   #hits = 0;
   #misses = 0;
   #bypassed = 0;
+  /** The whole revocation list, while it is known; `null` when not loaded, dropped, or over its bound. */
+  #revokedIds: Set<string> | null = null;
+  /** Ids revoked while a load of the list is in flight, added to its answer; `null` when none is. */
+  #revokedPending: Set<string> | null = null;
+  /** When (same clock) the next load of the list may start. */
+  #revokedLoadAfter = -Infinity;
+  /** Calls of {@link clear} so far: a load started before the latest one is discarded. */
+  #clears = 0;
 
   constructor(options: ReadCacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? 10_000;
+    this.maxRevokedIds = options.maxRevokedIds ?? 100_000;
     this.#maps = new Map(KINDS.map((kind) => [kind, new BoundedMap(this.maxEntries)]));
     this.#now = options.now ?? (() => performance.now());
   }
@@ -93,6 +117,54 @@ export class ReadCache {
     return value;
   }
 
+  /**
+   * Whether a token id is revoked, from the whole revocation list held in
+   * memory; `undefined` when it is not held (not trusted, not loaded yet, or
+   * over its bound): then ask the store. When the cache is trusted and the
+   * list is not held, starts loading it through `load` (one load at a time,
+   * at most one start every {@link REVOKED_RELOAD_MS}).
+   */
+  revokedFromList(tokenId: string, load: () => Promise<string[] | null>): boolean | undefined {
+    if (!this.trusted) return undefined;
+    if (this.#revokedIds !== null) {
+      this.#hits++;
+      return this.#revokedIds.has(tokenId);
+    }
+    this.#loadRevoked(load);
+    return undefined;
+  }
+
+  /**
+   * A token id was revoked, by this process or by another as the change feed
+   * says: the list holds it from now on, and a load in flight adds it. A
+   * write that failed may still have committed, so its id is noted too: the
+   * worst case refuses a token whose revocation was asked for.
+   */
+  noteRevoked(tokenId: string): void {
+    this.#revokedPending?.add(tokenId);
+    if (this.#revokedIds === null) return;
+    this.#revokedIds.add(tokenId);
+    if (this.#revokedIds.size > this.maxRevokedIds) this.#revokedIds = null;
+  }
+
+  #loadRevoked(load: () => Promise<string[] | null>): void {
+    const now = this.#now();
+    if (this.#revokedPending !== null || now < this.#revokedLoadAfter) return;
+    this.#revokedLoadAfter = now + REVOKED_RELOAD_MS;
+    const clears = this.#clears;
+    const pending = new Set<string>();
+    this.#revokedPending = pending;
+    const done = (ids: string[] | null) => {
+      if (this.#revokedPending === pending) this.#revokedPending = null;
+      // Dropped meanwhile (a lapse, a purge): changes between the load and now may be unknown.
+      if (ids === null || clears !== this.#clears || !this.trusted) return;
+      const list = new Set(ids);
+      for (const id of pending) list.add(id);
+      if (list.size <= this.maxRevokedIds) this.#revokedIds = list;
+    };
+    load().then(done, () => done(null));
+  }
+
   /** Drops one value: its state changed. */
   invalidate(kind: CachedKind, key: string): void {
     this.#maps.get(kind)!.delete(key);
@@ -105,10 +177,13 @@ export class ReadCache {
     if (accountId !== null && accountId !== "") this.invalidate("account", accountId);
   }
 
-  /** Drops everything. */
+  /** Drops everything, the revocation list too. */
   clear(): void {
     for (const map of this.#maps.values()) map.clear();
     this.#epoch++;
+    this.#clears++;
+    this.#revokedIds = null;
+    this.#revokedPending = null;
   }
 
   /**

@@ -3,7 +3,7 @@ import { parseChange } from "./postgres_changes.ts";
 import { ReadCache } from "./read_cache.ts";
 
 /** A cache on a clock the test moves. */
-function cacheAt(start = 1000, options: { maxEntries?: number } = {}) {
+function cacheAt(start = 1000, options: { maxEntries?: number; maxRevokedIds?: number } = {}) {
   const clock = { now: start };
   const cache = new ReadCache({ ...options, now: () => clock.now });
   return { cache, clock };
@@ -101,4 +101,74 @@ Deno.test("parseChange reads the triggers' payloads and refuses anything else", 
   for (const payload of ["", "s", "s:", "s:a:b", "u:u1", "q:x", "x:a:b", "j:j1:", "u:u1:a1:z"]) {
     assert.equal(parseChange(payload), null, payload);
   }
+});
+
+/** A load of the revocation list that the test answers when it wants. */
+function listLoader() {
+  const calls: { resolve: (ids: string[] | null) => void; reject: (error: Error) => void }[] = [];
+  const load = () => new Promise<string[] | null>((resolve, reject) => calls.push({ resolve, reject }));
+  return { calls, load };
+}
+
+/** Lets the cache see a load's answer. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+Deno.test("ReadCache answers revocations from the whole list once loaded, with what was revoked during the load", async () => {
+  const { cache } = cacheAt(1000, { maxRevokedIds: 10 });
+  const { calls, load } = listLoader();
+  assert.equal(cache.revokedFromList("j1", load), undefined, "not trusted: ask the store");
+  assert.equal(calls.length, 0, "and nothing is loaded while untrusted");
+  cache.trustUntil(5000);
+  assert.equal(cache.revokedFromList("j1", load), undefined, "not loaded yet");
+  assert.equal(cache.revokedFromList("j1", load), undefined);
+  assert.equal(calls.length, 1, "one load at a time");
+  cache.noteRevoked("during");
+  calls[0].resolve(["j1", "j2"]);
+  await settle();
+  assert.deepEqual(["j1", "j2", "during", "j3"].map((id) => cache.revokedFromList(id, load)), [
+    true,
+    true,
+    true,
+    false,
+  ]);
+  cache.noteRevoked("j3");
+  assert.equal(cache.revokedFromList("j3", load), true, "a revocation after the load is held");
+  assert.equal(calls.length, 1);
+});
+
+Deno.test("ReadCache drops the revocation list with everything, discards a load that raced a drop, and loads again", async () => {
+  const { cache, clock } = cacheAt(1000, { maxRevokedIds: 3 });
+  const { calls, load } = listLoader();
+  cache.trustUntil(100_000);
+  cache.revokedFromList("x", load);
+  cache.clear(); // a purge while the load is in flight: its answer may miss what changed
+  calls[0].resolve(["a"]);
+  await settle();
+  assert.equal(cache.revokedFromList("a", load), undefined, "the raced load was discarded");
+  assert.equal(calls.length, 1, "a second load waits REVOKED_RELOAD_MS after the first started");
+  clock.now += 1000;
+  cache.revokedFromList("a", load);
+  assert.equal(calls.length, 2);
+  calls[1].resolve(["a"]);
+  await settle();
+  assert.equal(cache.revokedFromList("a", load), true);
+  cache.distrust();
+  assert.equal(cache.revokedFromList("a", load), undefined, "a lapse drops the list");
+  cache.trustUntil(200_000);
+  clock.now += 1000;
+  assert.equal(cache.revokedFromList("a", load), undefined, "after a lapse the list is loaded again");
+  calls[2].resolve(["a", "b", "c", "d"]);
+  await settle();
+  assert.equal(cache.revokedFromList("a", load), undefined, "over maxRevokedIds: ask the store for each id");
+  clock.now += 1000;
+  cache.revokedFromList("a", load);
+  calls[3].reject(new Error("the database is down"));
+  await settle();
+  clock.now += 1000;
+  cache.revokedFromList("a", load);
+  calls[4].resolve(["a", "b", "c"]);
+  await settle();
+  assert.equal(cache.revokedFromList("c", load), true, "a failed load is tried again");
+  cache.noteRevoked("d");
+  assert.equal(cache.revokedFromList("c", load), undefined, "a list grown over its bound is dropped");
 });

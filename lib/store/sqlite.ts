@@ -393,6 +393,13 @@ export class SqliteStore implements Store {
     return this.#run(() => this.#prepare("SELECT 1 FROM revoked_tokens WHERE token_id = ?").get(tokenId) !== undefined);
   }
 
+  listRevokedTokenIds(limit: number): Promise<string[] | null> {
+    return this.#run(() => {
+      const rows = this.#prepare("SELECT token_id FROM revoked_tokens LIMIT ?").all(limit + 1);
+      return rows.length > limit ? null : rows.map((row) => String(row.token_id));
+    });
+  }
+
   approveUser(
     input: { email: string; accountId: string; now: number; scopePolicy?: readonly string[] | null },
   ): Promise<DecisionResult> {

@@ -212,6 +212,13 @@ export interface Store extends ClientStore, AuditStore {
    */
   revokeToken(input: { tokenId: string; expiresAt: number; now: number }): Promise<boolean>;
   isTokenRevoked(tokenId: string): Promise<boolean>;
+  /**
+   * Every token id on the revocation list, expired or not (a purge removes
+   * the expired ones), for a replica's in-memory view of the list
+   * (`read_cache.ts`).
+   * @returns the ids, or `null` when there are more than `limit`
+   */
+  listRevokedTokenIds(limit: number): Promise<string[] | null>;
 
   /**
    * Approves a verified user. The first approval stores `accountId`; later

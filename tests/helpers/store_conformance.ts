@@ -298,6 +298,19 @@ const CASES: Case[] = [
     assert.equal(await store.isTokenRevoked(tokenId), true);
     assert.equal(await store.revokeToken({ tokenId, expiresAt: T0 + 3_600_000, now: T0 }), false);
   }],
+  [
+    "listRevokedTokenIds lists every revoked id until a purge drops the expired ones, null over the limit",
+    async (store) => {
+      assert.deepEqual(await store.listRevokedTokenIds(10), []);
+      await store.revokeToken({ tokenId: "gone-soon", expiresAt: T0 + 1000, now: T0 });
+      await store.revokeToken({ tokenId: "live-1", expiresAt: T0 + 10_000_000, now: T0 });
+      await store.revokeToken({ tokenId: "live-2", expiresAt: T0 + 10_000_000, now: T0 });
+      assert.deepEqual((await store.listRevokedTokenIds(3))?.sort(), ["gone-soon", "live-1", "live-2"]);
+      assert.equal(await store.listRevokedTokenIds(2), null);
+      await store.purgeExpired(T0 + 5_000_000);
+      assert.deepEqual((await store.listRevokedTokenIds(2))?.sort(), ["live-1", "live-2"]);
+    },
+  ],
   ["approveUser refuses unknown and unverified users without changing them", async (store) => {
     assert.deepEqual(await store.approveUser({ email: "ghost@example.com", accountId: crypto.randomUUID(), now: T0 }), {
       ok: false,
