@@ -34,10 +34,10 @@ export function requestOrigin(request: Request, peer: string, trusted: readonly 
  * Adds the headers every answer carries to the route's answer: its request
  * id, `nosniff`, and `Cache-Control: no-store` unless the route chose a
  * policy (the public key set is cacheable). They are added to the finished
- * answer rather than given when it is made: a `Response` built with any
- * header besides `Content-Type` makes Deno 2.9 build its native form at
- * once, about 4 µs (0.3 µs without), while headers added afterwards cost
- * about 0.2 µs and are sent as well (`bench/http_bench.ts`, row `ceiling`).
+ * answer, whichever route made it. End to end they cost about 4 µs of CPU a
+ * request however they are given (set afterwards, or to the constructor):
+ * only an answer whose one header is `Content-Type` leaves on Deno 2.9's
+ * fastest path (`docs/BENCHMARKS.md`, "Where a request's CPU goes").
  *
  * @returns `response` itself, or a copy with the headers when its headers are immutable (`Response.redirect`)
  */
@@ -80,7 +80,6 @@ export const SINGLE_WRITE_BODY_CHARS = 256;
 export function jsonAnswer(json: unknown): Response {
   const text = JSON.stringify(json);
   const answer = new Response(text, { headers: { "Content-Type": "application/json" } });
-  // Set afterwards, as in withCommonHeaders(): a header given to the constructor costs about 4 µs.
   if (text.length > SINGLE_WRITE_BODY_CHARS) answer.headers.set("Transfer-Encoding", "chunked");
   return answer;
 }
