@@ -241,6 +241,15 @@ export class ProviderMetrics {
         "1 while the cache is proven current by its change feed, 0 while every read asks the database.",
       );
       out.push(sample("bus_auth_cache_trusted", {}, cache.trusted ? 1 : 0));
+      family(
+        out,
+        "bus_auth_cache_revocation_list_held",
+        "gauge",
+        "1 while token checks answer revocations from the whole list of revoked ids, 0 while they ask for each id.",
+      );
+      out.push(sample("bus_auth_cache_revocation_list_held", {}, cache.revokedIds === null ? 0 : 1));
+      family(out, "bus_auth_cache_revoked_ids", "gauge", "Revoked token ids in the list held; 0 while none is held.");
+      out.push(sample("bus_auth_cache_revoked_ids", {}, cache.revokedIds ?? 0));
     }
     family(out, "bus_auth_build_info", "gauge", "The provider's version and store backend; always 1.");
     out.push(sample("bus_auth_build_info", { version: VERSION, store: this.#store?.kind ?? "unknown" }, 1));

@@ -205,7 +205,9 @@ export class ReadCache {
   stats(): StoreCacheStats {
     let size = 0;
     for (const map of this.#maps.values()) size += map.size;
-    return { hits: this.#hits, misses: this.#misses, bypassed: this.#bypassed, size, trusted: this.trusted };
+    const trusted = this.trusted;
+    const revokedIds = trusted ? this.#revokedIds?.size ?? null : null;
+    return { hits: this.#hits, misses: this.#misses, bypassed: this.#bypassed, size, trusted, revokedIds };
   }
 }
 

@@ -20,7 +20,7 @@ Deno.test("ReadCache answers from the store and keeps nothing until it is truste
   assert.equal(await cache.read("revoked", "j1", load), false);
   assert.equal(await cache.read("revoked", "j1", load), false);
   assert.equal(calls.count, 2);
-  assert.deepEqual(cache.stats(), { hits: 0, misses: 0, bypassed: 2, size: 0, trusted: false });
+  assert.deepEqual(cache.stats(), { hits: 0, misses: 0, bypassed: 2, size: 0, trusted: false, revokedIds: null });
 });
 
 Deno.test("ReadCache keeps values while the lease runs, then asks the store and drops them when renewed", async () => {
@@ -131,8 +131,10 @@ Deno.test("ReadCache answers revocations from the whole list once loaded, with w
     true,
     false,
   ]);
+  assert.equal(cache.stats().revokedIds, 3);
   cache.noteRevoked("j3");
   assert.equal(cache.revokedFromList("j3", load), true, "a revocation after the load is held");
+  assert.equal(cache.stats().revokedIds, 4);
   assert.equal(calls.length, 1);
 });
 
@@ -171,4 +173,5 @@ Deno.test("ReadCache drops the revocation list with everything, discards a load 
   assert.equal(cache.revokedFromList("c", load), true, "a failed load is tried again");
   cache.noteRevoked("d");
   assert.equal(cache.revokedFromList("c", load), undefined, "a list grown over its bound is dropped");
+  assert.equal(cache.stats().revokedIds, null);
 });

@@ -148,6 +148,8 @@ export interface StoreCacheStats {
   size: number;
   /** Whether the cache is proven current now. */
   trusted: boolean;
+  /** Revoked token ids held as the whole revocation list, or `null` while it is not held (each id is asked for). */
+  revokedIds: number | null;
 }
 
 /** Persistent state of the auth provider. */
