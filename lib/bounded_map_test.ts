@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Random } from "../tests/helpers/fuzz_random.ts";
 import { BoundedMap } from "./bounded_map.ts";
 
 Deno.test("BoundedMap keeps at most its capacity and forgets the least recently used generation", () => {
@@ -32,11 +33,8 @@ Deno.test("BoundedMap holds undefined values and a capacity of 1", () => {
 });
 
 Deno.test("BoundedMap never exceeds its capacity, never answers a stale value, and keeps what was just used", () => {
-  let seed = 7;
-  const random = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed % n;
-  };
+  const generator = new Random(7);
+  const random = (n: number) => generator.int(0, n - 1);
   for (const capacity of [1, 2, 3, 4, 5, 8, 33]) {
     const map = new BoundedMap<number, number>(capacity);
     const truth = new Map<number, number>();

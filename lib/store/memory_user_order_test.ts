@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Random } from "../../tests/helpers/fuzz_random.ts";
 import type { UserCursor, UserRecord, UserStatus } from "./store.ts";
 import { UserOrder } from "./memory_user_order.ts";
 
@@ -57,11 +58,8 @@ Deno.test("UserOrder reads each user's status when the page is made", () => {
 });
 
 Deno.test("UserOrder agrees with filtering and sorting every user, over random inserts, ties and status changes", () => {
-  let seed = 12345;
-  const random = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed % n;
-  };
+  const generator = new Random(12345);
+  const random = (n: number) => generator.int(0, n - 1);
   const statuses: UserStatus[] = ["waitlisted", "approved", "rejected"];
   const order = new UserOrder();
   const users: UserRecord[] = [];
