@@ -13,7 +13,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { createHash } from "node:crypto";
+import { sha256 } from "./keys/sha256.ts";
 import { secretsEqual } from "./secret.ts";
 
 /** What every client key starts with, for secret scanners (`bsk_`: Bus service key). */
@@ -78,9 +78,14 @@ export function clientKeyPrefix(key: string): string {
   return key.slice(0, CLIENT_KEY_SHOWN_LENGTH);
 }
 
-/** SHA-256 of a key as lowercase hex: the only form the provider keeps. */
+/**
+ * SHA-256 of a key (its UTF-8 bytes) as lowercase hex: the only form the
+ * provider keeps. The provider's own SHA-256 (`keys/sha256.ts`), the
+ * digest node:crypto's `createHash` made for earlier versions, without its
+ * allocations: every request of a service client hashes its key.
+ */
 export function hashClientKey(key: string): string {
-  return createHash("sha256").update(key).digest("hex");
+  return sha256(key).toHex();
 }
 
 /**

@@ -32,6 +32,22 @@ Deno.test("hashOtp() is keyed and bound to the email", () => {
   assert.ok(!hash.includes("123456"));
 });
 
+Deno.test("hashOtp() makes the hashes earlier versions stored (node:crypto's HMAC-SHA256)", () => {
+  // Codes in flight in a SQL store when the provider is upgraded must still verify: these vectors were made with
+  // node:crypto's createHmac, which made every stored hash before the provider's own HMAC did.
+  const key = deriveOtpKey(new TextEncoder().encode("k".repeat(32)));
+  assert.equal(
+    hashOtp(key, "a@example.com", "123456"),
+    "2316d36d94f0aea3edfc1e390087fc62be4f03f2e042050675d622740562f3e2",
+  );
+  // A secret longer than SHA-256's 64-byte block (80 UTF-8 bytes) and an email beyond ASCII.
+  const long = deriveOtpKey(new TextEncoder().encode("ä".repeat(40)));
+  assert.equal(
+    hashOtp(long, "ünï@example.com", "000042"),
+    "c38d43446caff258de96f994c2f33f847a8670257990214cefc6e8cb08320394",
+  );
+});
+
 Deno.test("requireOtpFormat() accepts exactly six digits", () => {
   assert.equal(requireOtpFormat(" 012345 "), "012345");
   for (const bad of ["12345", "1234567", "12a456", "", "１２３４５６"]) {

@@ -8,6 +8,7 @@ import type { AuthPolicy } from "../policy.ts";
 import type { Store } from "../store/store.ts";
 import type { OtpSender } from "../otp/sender.ts";
 import { cryptoRandomBytes, deriveOtpKey, type RandomBytes } from "../otp/code.ts";
+import type { HmacSha256 } from "../keys/hmac_sha256.ts";
 import { TokenKeys } from "../keys/token_keys.ts";
 import { SecretDigest } from "../secret.ts";
 
@@ -30,7 +31,7 @@ export interface AuthContext {
   /** The keys tokens are signed and verified with, imported once, and the JWKS that publishes them. */
   readonly keys: TokenKeys;
   /** Key of the OTP hashes, derived from the HS256 secret. */
-  readonly otpKey: Uint8Array;
+  readonly otpKey: HmacSha256;
   /** The internal shared key (as its digest), or `null` when internal token issuing is off. */
   readonly internalKey: SecretDigest | null;
   /** Current time in milliseconds since the epoch. */
