@@ -325,10 +325,15 @@ export class PostgresStore implements Store {
             lockedNow: (await lockState(tx, input.email, input.now, input.failureBudget)).locked,
           };
         }
+        // One statement (one round trip, not three): the code is consumed, the email's failures cleared and the
+        // user verified. Its parts touch different tables, so the snapshot they share changes nothing.
         const now = new Date(input.now);
-        await tx`UPDATE bus_auth_otp_challenges SET consumed_at = ${now} WHERE email = ${input.email}`;
-        await tx`DELETE FROM bus_auth_otp_failures WHERE email = ${input.email}`;
         const [user] = await tx<UserRow[]>`
+          WITH consumed AS (
+            UPDATE bus_auth_otp_challenges SET consumed_at = ${now} WHERE email = ${input.email}
+          ), cleared AS (
+            DELETE FROM bus_auth_otp_failures WHERE email = ${input.email}
+          )
           UPDATE bus_auth_users SET verified = true,
             updated_at = CASE WHEN verified THEN updated_at ELSE ${now}::timestamptz END
           WHERE email = ${input.email}
