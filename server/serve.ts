@@ -75,6 +75,14 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
           msg:
             `memory store: the audit trail keeps its newest ${limit} records and now drops the oldest; use SQLite or PostgreSQL for a lasting trail`,
         }),
+      onRevocationList: (state, limit) =>
+        state === "over_bound"
+          ? log({
+            level: "warn",
+            msg:
+              `cache: more than ${limit} token ids are revoked, more than it holds in memory; checks ask the database for each id until expired revocations are purged`,
+          })
+          : log({ level: "info", msg: `cache: the revocation list is held in memory again (at most ${limit} ids)` }),
       onCacheState: (state, detail) =>
         state === "listening" ? log({ level: "info", msg: "cache: listening for changes of other replicas" }) : log({
           level: "warn",

@@ -1,12 +1,15 @@
 /**
  * The operational surface of a provider process: the metrics listener apart
  * from the public one, the probes, and the start-up check of the SMTP relay
- * listed with the other configuration problems.
+ * listed with the other configuration problems, and the warning of a
+ * revocation list too long for the cache to hold.
  */
 
 import assert from "node:assert/strict";
 import { runProgram, startProvider } from "./helpers/provider_process.ts";
 import { startSmtpCatcher } from "./helpers/smtp_catcher.ts";
+import { DatabaseSync } from "node:sqlite";
+import { SqliteStore } from "../lib/store/sqlite.ts";
 
 const SECRET = "operations-test-secret-of-at-least-32-bytes";
 const PREFIX = "/local-dev/v1";
@@ -150,3 +153,54 @@ Deno.test("serve starts when the SMTP relay answers, and /readyz counts the star
     await catcher.close();
   }
 });
+
+Deno.test(
+  "a revocation list over the cache's bound is logged once; logouts are still refused at once",
+  net,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "bus-auth-revoked-" });
+    const path = `${dir}/auth.sqlite`;
+    SqliteStore.open(path).close();
+    // 100,001 live revocations, one more than the cache holds in memory.
+    const raw = new DatabaseSync(path);
+    raw.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100001)
+    INSERT INTO revoked_tokens (token_id, expires_at) SELECT 'revoked-' || i, ${Date.now() + 86_400_000} FROM n`);
+    raw.close();
+    const provider = await startProvider({
+      BUS_AUTH_HS256_SECRET: SECRET,
+      BUS_AUTH_STORE_PATH: path,
+      BUS_AUTH_OTP_SENDER: "console",
+    });
+    try {
+      const post = (route: string, body: unknown, token?: string) =>
+        fetch(`${provider.url}/api/v1/auth${route}`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(body),
+        });
+      const status = (token: string) =>
+        fetch(`${provider.url}/api/v1/auth/status`, { headers: { Authorization: `Bearer ${token}` } });
+      const email = "many-revoked@example.com";
+      const requested = await post("/otp/request", { email });
+      assert.equal(requested.status, 200, await requested.text());
+      const verified = await post("/otp/verify", { email, otp: await provider.waitForOtp(email) });
+      const session = (await verified.json()).access_token;
+      const before = await status(session);
+      assert.equal(before.status, 200, await before.text());
+      const warned = (records: Record<string, unknown>[]) =>
+        records.filter((record) => record.level === "warn" && String(record.msg).includes("token ids are revoked"));
+      const records = await provider.waitForLog((lines) => warned(lines).length > 0, "the over-bound warning");
+      assert.deepEqual(warned(records).map((record) => record.msg), [
+        "cache: more than 100000 token ids are revoked, more than it holds in memory; checks ask the database for each id until expired revocations are purged",
+      ]);
+      const loggedOut = await post("/logout", {}, session);
+      assert.equal(loggedOut.status, 204, await loggedOut.text());
+      const after = await status(session);
+      assert.equal(after.status, 401, `a logout is refused at once: ${await after.text()}`);
+      assert.equal(warned(provider.stderr.map((line) => JSON.parse(line))).length, 1, "said once");
+    } finally {
+      assert.equal(await provider.stop(), 0);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

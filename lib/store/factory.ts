@@ -7,6 +7,7 @@
 
 import type { StoreConfig } from "../config/config.ts";
 import type { Store } from "./store.ts";
+import type { ReadCacheOptions } from "./read_cache.ts";
 
 /**
  * How long a SQLite store answers from its cache without reading the file's
@@ -29,6 +30,11 @@ export interface OpenStoreOptions {
   onCheckpointsInline?: (detail: string) => void;
   /** Memory: the audit trail holds its newest `limit` records and has dropped its oldest for the first time. */
   onMemoryAuditFull?: (limit: number) => void;
+  /**
+   * SQLite, and PostgreSQL with its cache: the revocation list went over the
+   * bound the cache holds in memory, or is held again (`read_cache.ts`).
+   */
+  onRevocationList?: ReadCacheOptions["onRevocationList"];
 }
 
 /**
@@ -55,7 +61,7 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
       // One connection, so its own writes are dropped by the cache as they return. A commit of any
       // other connection (another process on the file) changes data_version, and then everything
       // goes; reading it costs what a lookup costs, so it is read at most once per millisecond.
-      const cache = new ReadCache();
+      const cache = new ReadCache({ onRevocationList: options.onRevocationList });
       cache.trustUntil(Infinity);
       let seen = store.dataVersion();
       let checkedAt = performance.now();
@@ -83,7 +89,9 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
         import("./postgres_connection.ts"),
       ]);
       let feed: { close(): Promise<void> } | null = null;
-      const cached = new CachedStore(store, new ReadCache(), { beforeClose: () => feed?.close() ?? Promise.resolve() });
+      const cached = new CachedStore(store, new ReadCache({ onRevocationList: options.onRevocationList }), {
+        beforeClose: () => feed?.close() ?? Promise.resolve(),
+      });
       const changes = new PostgresChangeFeed(cached, clientArguments(config), { onState: options.onCacheState });
       feed = changes;
       changes.start();

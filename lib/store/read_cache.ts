@@ -25,6 +25,11 @@
  *   load is in flight is added to its answer; one made after is added to the
  *   list; anything that drops everything (a lapse, a purge, another
  *   process's write to SQLite) drops the list too, and it is loaded again.
+ *   A list found over its bound is asked for again 2 s later, then 4, 8,
+ *   … at most {@link REVOKED_RELOAD_MAX_MS} apart, and the stores count the
+ *   ids before they read them: reading 100,000 ids took the provider 70-130
+ *   ms of its event loop (PostgreSQL and SQLite), and it did so every
+ *   second while the list was over its bound.
  *
  * @module
  */
@@ -45,10 +50,18 @@ export interface ReadCacheOptions {
   now?: () => number;
   /** Most revoked token ids held as the whole list (default 100,000, about 8 MB); beyond, each id is asked for. */
   maxRevokedIds?: number;
+  /**
+   * The revocation list went over `maxRevokedIds` (`"over_bound"`: token
+   * checks ask the store for each id), or is held again after that
+   * (`"held"`). Called on each change between the two, not on every load.
+   */
+  onRevocationList?: (state: "over_bound" | "held", maxRevokedIds: number) => void;
 }
 
 /** Shortest time (ms) between two starts of a load of the revocation list. */
 export const REVOKED_RELOAD_MS = 1000;
+/** Longest time (ms) between two loads of a revocation list that was over its bound; the wait doubles up to it. */
+export const REVOKED_RELOAD_MAX_MS = 60_000;
 
 /**
  * The cache. Keys are ids; values are whatever the store answered,
@@ -78,6 +91,11 @@ export class ReadCache {
   #revokedPending: Set<string> | null = null;
   /** When (same clock) the next load of the list may start. */
   #revokedLoadAfter = -Infinity;
+  /** The wait between loads: {@link REVOKED_RELOAD_MS}, doubled after each load that found the list over its bound. */
+  #revokedReloadMs = REVOKED_RELOAD_MS;
+  /** Whether the latest load found the list over its bound. */
+  #revokedOverBound = false;
+  #onRevocationList: ReadCacheOptions["onRevocationList"];
   /** Calls of {@link clear} so far: a load started before the latest one is discarded. */
   #clears = 0;
 
@@ -86,6 +104,7 @@ export class ReadCache {
     this.maxRevokedIds = options.maxRevokedIds ?? 100_000;
     this.#maps = new Map(KINDS.map((kind) => [kind, new BoundedMap(this.maxEntries)]));
     this.#now = options.now ?? (() => performance.now());
+    this.#onRevocationList = options.onRevocationList;
   }
 
   /** Whether reads may be answered from, and kept in, the cache now. */
@@ -122,7 +141,9 @@ export class ReadCache {
    * memory; `undefined` when it is not held (not trusted, not loaded yet, or
    * over its bound): then ask the store. When the cache is trusted and the
    * list is not held, starts loading it through `load` (one load at a time,
-   * at most one start every {@link REVOKED_RELOAD_MS}).
+   * at most one start every {@link REVOKED_RELOAD_MS}, or longer while the
+   * list is over its bound). `load` answers `null` when the list is longer
+   * than {@link maxRevokedIds}.
    */
   revokedFromList(tokenId: string, load: () => Promise<string[] | null>): boolean | undefined {
     if (!this.trusted) return undefined;
@@ -150,19 +171,39 @@ export class ReadCache {
   #loadRevoked(load: () => Promise<string[] | null>): void {
     const now = this.#now();
     if (this.#revokedPending !== null || now < this.#revokedLoadAfter) return;
-    this.#revokedLoadAfter = now + REVOKED_RELOAD_MS;
+    this.#revokedLoadAfter = now + this.#revokedReloadMs;
     const clears = this.#clears;
     const pending = new Set<string>();
     this.#revokedPending = pending;
-    const done = (ids: string[] | null) => {
+    const done = (ids: string[] | null | undefined) => {
       if (this.#revokedPending === pending) this.#revokedPending = null;
+      if (ids === undefined) return; // The load failed: tried again after the usual wait.
+      const list = ids === null ? null : new Set(ids);
+      if (list !== null) { for (const id of pending) list.add(id); }
+      if (list === null || list.size > this.maxRevokedIds) return this.#revokedListOverBound(now);
+      this.#revokedListHeld(now);
       // Dropped meanwhile (a lapse, a purge): changes between the load and now may be unknown.
-      if (ids === null || clears !== this.#clears || !this.trusted) return;
-      const list = new Set(ids);
-      for (const id of pending) list.add(id);
-      if (list.size <= this.maxRevokedIds) this.#revokedIds = list;
+      if (clears === this.#clears && this.trusted) this.#revokedIds = list;
     };
-    load().then(done, () => done(null));
+    load().then(done, () => done(undefined));
+  }
+
+  /** A load started at `startedAt` found the list over its bound: the next waits twice as long, up to the most. */
+  #revokedListOverBound(startedAt: number): void {
+    this.#revokedReloadMs = Math.min(this.#revokedReloadMs * 2, REVOKED_RELOAD_MAX_MS);
+    this.#revokedLoadAfter = startedAt + this.#revokedReloadMs;
+    if (this.#revokedOverBound) return;
+    this.#revokedOverBound = true;
+    this.#onRevocationList?.("over_bound", this.maxRevokedIds);
+  }
+
+  /** A load started at `startedAt` found the list within its bound: loads are as frequent as before. */
+  #revokedListHeld(startedAt: number): void {
+    this.#revokedReloadMs = REVOKED_RELOAD_MS;
+    this.#revokedLoadAfter = Math.min(this.#revokedLoadAfter, startedAt + REVOKED_RELOAD_MS);
+    if (!this.#revokedOverBound) return;
+    this.#revokedOverBound = false;
+    this.#onRevocationList?.("held", this.maxRevokedIds);
   }
 
   /** Drops one value: its state changed. */

@@ -162,11 +162,11 @@ Deno.test("ReadCache drops the revocation list with everything, discards a load 
   calls[2].resolve(["a", "b", "c", "d"]);
   await settle();
   assert.equal(cache.revokedFromList("a", load), undefined, "over maxRevokedIds: ask the store for each id");
-  clock.now += 1000;
+  clock.now += 2000; // over its bound: asked for again 2 s after that load started
   cache.revokedFromList("a", load);
   calls[3].reject(new Error("the database is down"));
   await settle();
-  clock.now += 1000;
+  clock.now += 2000;
   cache.revokedFromList("a", load);
   calls[4].resolve(["a", "b", "c"]);
   await settle();
@@ -174,4 +174,46 @@ Deno.test("ReadCache drops the revocation list with everything, discards a load 
   cache.noteRevoked("d");
   assert.equal(cache.revokedFromList("c", load), undefined, "a list grown over its bound is dropped");
   assert.equal(cache.stats().revokedIds, null);
+});
+
+Deno.test("ReadCache asks for a revocation list over its bound less and less often, and says when it is over and held", async () => {
+  const states: string[] = [];
+  const clock = { now: 0 };
+  const cache = new ReadCache({
+    maxRevokedIds: 2,
+    now: () => clock.now,
+    onRevocationList: (state, limit) => states.push(`${state} ${limit}`),
+  });
+  const { calls, load } = listLoader();
+  cache.trustUntil(Infinity);
+  const startsAt: number[] = [];
+  // Every 100 ms for 200 s, a check asks; each load answers that the list is over its bound.
+  for (; clock.now <= 200_000; clock.now += 100) {
+    const before = calls.length;
+    assert.equal(cache.revokedFromList("j", load), undefined);
+    if (calls.length > before) {
+      startsAt.push(clock.now);
+      calls.at(-1)!.resolve(null);
+      await settle();
+    }
+  }
+  assert.deepEqual(startsAt, [0, 2000, 6000, 14_000, 30_000, 62_000, 122_000, 182_000]);
+  assert.deepEqual(states, ["over_bound 2"], "said once, not at every load");
+  // A list that shrank (expired revocations purged) is held again, said once, and loads are as frequent as before.
+  const next = startsAt.at(-1)! + 60_000;
+  clock.now = next;
+  cache.revokedFromList("j", load);
+  calls.at(-1)!.resolve(["a"]);
+  await settle();
+  assert.equal(cache.revokedFromList("a", load), true);
+  assert.deepEqual(states, ["over_bound 2", "held 2"]);
+  cache.noteRevoked("b");
+  cache.noteRevoked("c"); // over its bound again: dropped
+  assert.equal(cache.revokedFromList("a", load), undefined);
+  clock.now = next + 1000;
+  cache.revokedFromList("a", load);
+  assert.equal(calls.length, startsAt.length + 2, "1 s after a load that was held, the next one starts");
+  calls.at(-1)!.resolve(["a", "b", "c"]);
+  await settle();
+  assert.deepEqual(states, ["over_bound 2", "held 2", "over_bound 2"]);
 });

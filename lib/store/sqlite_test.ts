@@ -346,3 +346,31 @@ Deno.test("checkpointInWorker: a worker that fails later is stopped, and the che
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a revocation list over the cache's bound is said once and checks ask the file for each id", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  const path = join(dir, "auth.sqlite");
+  SqliteStore.open(path).close();
+  // 100,001 live revocations, one more than the cache holds in memory, written in one statement.
+  const raw = new DatabaseSync(path);
+  raw.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100001)
+    INSERT INTO revoked_tokens (token_id, expires_at) SELECT 'revoked-' || i, ${Date.now() + 86_400_000} FROM n`);
+  raw.close();
+  const states: string[] = [];
+  const store = await openStore({ kind: "sqlite", path, synchronous: "NORMAL" }, {
+    onRevocationList: (state, limit) => states.push(`${state} ${limit}`),
+  });
+  try {
+    assert.equal(await store.isTokenRevoked("revoked-100001"), true, "asked the file: the list is not held");
+    for (let waited = 0; states.length === 0 && waited < 5000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(states, ["over_bound 100000"]);
+    assert.equal(await store.isTokenRevoked("revoked-7"), true);
+    assert.equal(await store.isTokenRevoked("never-revoked"), false);
+    assert.equal(store.cacheStats?.()?.revokedIds ?? null, null, "the list is not held");
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
