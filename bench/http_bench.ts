@@ -12,7 +12,8 @@
  * socket error, makes the run fail (exit 1) after the tables are printed.
  *
  *   deno run -A bench/http_bench.ts [--stores memory,sqlite,postgres] [--alg HS256|EdDSA|ES256]
- *     [--duration 10s] [--connections 32] [--only headers,healthz,check,distinct,status,token,internal,otp,me,register]
+ *     [--duration 10s] [--connections 32]
+ *     [--only headers,healthz,check,distinct,status,token,internal,otp,revoked,me,register]
  *     [--metrics] [--repeat 1] [--short] [--wrong-internal-key]
  *
  * `headers` measures two more bare servers, the ceilings of the provider's
@@ -23,6 +24,12 @@
  * so that every check verifies its token's signature and claims: a platform
  * with many users, where `check` (one token, again and again) measures the
  * cached path.
+ * `revoked` (SQLite and PostgreSQL, last) writes {@link REVOKED_ON_RECORD}
+ * revoked token ids into the store, one more than the provider's cache
+ * holds as its revocation list (`lib/store/read_cache.ts`), and checks an
+ * API token: each check then asks the database whether its token id is
+ * revoked, and the cache counts the list now and then to see whether it
+ * fits again. The memory store holds every revocation itself: no row.
  *
  * `--short` (1 s per row, 8 connections) is what CI runs
  * (`tests/bench_smoke_test.ts`), so the benchmark keeps working; its
@@ -40,6 +47,8 @@
 
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import postgres from "postgres";
 import { generateSigningKey } from "../lib/keys/generate.ts";
 import { startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
 import { type BenchProvider, startBenchProvider } from "./_bench_provider.ts";
@@ -53,7 +62,7 @@ const { values } = parseArgs({
     alg: { type: "string", default: "HS256" },
     duration: { type: "string" },
     connections: { type: "string" },
-    only: { type: "string", default: "headers,healthz,check,distinct,status,token,internal,otp" },
+    only: { type: "string", default: "headers,healthz,check,distinct,status,token,internal,otp,revoked" },
     metrics: { type: "boolean", default: false },
     short: { type: "boolean", default: false },
     repeat: { type: "string", default: "1" },
@@ -69,6 +78,8 @@ const INTERNAL_KEY = "bench-internal-key-0123456789";
 /** API tokens of the `distinct` row: twice the provider's 10,000 remembered verified tokens (200 with `--short`). */
 const DISTINCT_TOKENS = values.short ? 200 : 20_000;
 const A = "/api/v1/auth";
+/** Revoked token ids of the `revoked` row: one more than the cache holds as its revocation list. */
+const REVOKED_ON_RECORD = 100_001;
 
 /** One measured row: each round measures the baseline, then the row. */
 interface Row {
@@ -298,7 +309,12 @@ async function rounds(name: string, bare: Served, pid: number, measure: () => Pr
 const baselines: { result: WrkResult; cpu: number }[] = [];
 
 /** The rows of one store. */
-async function measureStore(provider: BenchProvider, work: string, bare: Served): Promise<Row[]> {
+async function measureStore(
+  provider: BenchProvider,
+  work: string,
+  bare: Served,
+  revoke: Revoker | null,
+): Promise<Row[]> {
   const { session, apiToken } = await signIn(provider);
   const wrk = (path: string, options: { headers?: string[]; script?: string } = {}) =>
     runWrk(`${provider.url}${path}`, { connections: CONNECTIONS, duration: DURATION, ...options });
@@ -375,25 +391,65 @@ end
     const seconds = Number(/^(\d+)s$/.exec(DURATION)?.[1] ?? 10);
     await row("otp/request + otp/verify pairs (new emails)", () => otpPairs(provider, seconds));
   }
+  if (ONLY.has("revoked") && revoke !== null) {
+    await revoke(REVOKED_ON_RECORD);
+    // Long enough for the provider to hear of them (PostgreSQL: a notification each) and find the list too long.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await row(
+      `GET {A}/check (API token; ${REVOKED_ON_RECORD} revoked ids on record)`,
+      () => wrk(`${A}/check`, { headers: [`Authorization: Bearer ${apiToken}`] }),
+    );
+  }
   return rows;
 }
 
-/** The provider's environment for one store. */
-async function storeEnv(
+/** Writes `count` revocations of unknown token ids, live for a day, into the store behind the provider's back. */
+type Revoker = (count: number) => Promise<void>;
+
+/** The provider's environment for one store, and how to write revocations into that store (none for memory). */
+async function storeSetup(
   store: string,
   work: string,
   dispose: (() => Promise<void>)[],
-): Promise<Record<string, string>> {
-  if (store === "memory") return {};
-  if (store === "sqlite") return { BUS_AUTH_STORE_PATH: join(work, "bench.sqlite") };
+): Promise<{ env: Record<string, string>; revoke: Revoker | null }> {
+  if (store === "memory") return { env: {}, revoke: null };
+  if (store === "sqlite") {
+    const path = join(work, "bench.sqlite");
+    const revoke = (count: number) => {
+      const db = new DatabaseSync(path);
+      try {
+        db.exec("PRAGMA busy_timeout = 5000");
+        db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})
+          INSERT INTO revoked_tokens (token_id, expires_at) SELECT 'bench-revoked-' || i, ${
+          Date.now() + DAY_MS
+        } FROM n`);
+      } finally {
+        db.close();
+      }
+      return Promise.resolve();
+    };
+    return { env: { BUS_AUTH_STORE_PATH: path }, revoke };
+  }
   if (store === "postgres") {
     const cluster = await startPostgresCluster();
     if ("skipped" in cluster) throw new Error(`PostgreSQL is not available: ${cluster.skipped}`);
     dispose.push(() => cluster.dispose());
-    return { BUS_AUTH_POSTGRES_DSN: await cluster.createDatabase("bench_http") };
+    const dsn = await cluster.createDatabase("bench_http");
+    const revoke = async (count: number) => {
+      const sql = postgres(dsn, { max: 1, onnotice: () => {} });
+      try {
+        await sql`INSERT INTO bus_auth_revoked_tokens (token_id, expires_at)
+          SELECT 'bench-revoked-' || i, now() + interval '1 day' FROM generate_series(1, ${count}::int) AS i`;
+      } finally {
+        await sql.end();
+      }
+    };
+    return { env: { BUS_AUTH_POSTGRES_DSN: dsn }, revoke };
   }
   throw new Error(`Unknown store "${store}": use memory, sqlite or postgres`);
 }
+
+const DAY_MS = 86_400_000;
 
 async function signingEnv(work: string): Promise<Record<string, string>> {
   if (values.alg === "HS256") return {};
@@ -419,6 +475,7 @@ for (const store of values.stores.split(",")) {
   const work = await Deno.makeTempDir({ prefix: "bus-auth-bench-" });
   const dispose: (() => Promise<void>)[] = [() => Deno.remove(work, { recursive: true })];
   try {
+    const setup = await storeSetup(store, work, dispose);
     const env = {
       BUS_AUTH_HS256_SECRET: "bench-signing-secret-of-at-least-32-bytes",
       BUS_AUTH_INTERNAL_SHARED_KEY: INTERNAL_KEY,
@@ -426,14 +483,14 @@ for (const store of values.stores.split(",")) {
       BUS_AUTH_RATE_LIMIT_PER_IP: "0",
       ...(values.metrics ? { BUS_AUTH_METRICS_LISTEN: "127.0.0.1:0" } : {}),
       ...await signingEnv(work),
-      ...await storeEnv(store, work, dispose),
+      ...setup.env,
     };
     const baseline = await startBaseline();
     dispose.unshift(() => baseline.stop());
     const provider = await startBenchProvider(env, join(work, "provider.log"));
     dispose.unshift(() => provider.stop());
     baselines.length = 0;
-    const rows = await measureStore(provider, work, baseline);
+    const rows = await measureStore(provider, work, baseline, setup.revoke);
     const memory = provider.memory();
     const bare = middle(baselines, (run) => run.result.rps);
     const bareCpu = middle(baselines, (run) => run.cpu).cpu;
