@@ -11,23 +11,23 @@
  * Needs `wrk` and `ss` (iproute2); PostgreSQL starts a throwaway cluster.
  */
 
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { AUDIENCE, buildClaims } from "../lib/claims.ts";
 import { signToken } from "../lib/jwt.ts";
 import { startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
 import { startProvider } from "../tests/helpers/provider_process.ts";
 import { cpuSeconds } from "./_proc.ts";
+import { benchArgs } from "./_args.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
+const values = benchArgs(
+  {
     duration: { type: "string", default: "5s" },
     connections: { type: "string", default: "16" },
     store: { type: "string", default: "memory" },
     runs: { type: "string", default: "1" },
   },
-});
+  "usage: deno run -A bench/admin_bench.ts [--store memory|sqlite|postgres] [--duration 5s] [--connections 16] [--runs 1]",
+);
 
 const SECRET = "bench-signing-secret-of-at-least-32-bytes";
 const USERS = 50;

@@ -45,7 +45,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import postgres from "postgres";
@@ -54,10 +53,10 @@ import { startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
 import { type BenchProvider, startBenchProvider } from "./_bench_provider.ts";
 import { cpuSeconds } from "./_proc.ts";
 import { postScript, runWrk, type WrkResult } from "./_wrk.ts";
+import { benchArgs } from "./_args.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
+const values = benchArgs(
+  {
     stores: { type: "string", default: "memory,sqlite,postgres" },
     alg: { type: "string", default: "HS256" },
     duration: { type: "string" },
@@ -68,7 +67,11 @@ const { values } = parseArgs({
     repeat: { type: "string", default: "1" },
     "wrong-internal-key": { type: "boolean", default: false },
   },
-});
+  `usage: deno run -A bench/http_bench.ts [--stores memory,sqlite,postgres] [--alg HS256|EdDSA|ES256]
+  [--duration 10s] [--connections 32] [--repeat 1] [--short] [--metrics] [--wrong-internal-key]
+  [--only headers,healthz,check,distinct,status,token,internal,otp,revoked,me,register]
+(the rows: the comment at the top of bench/http_bench.ts, and docs/BENCHMARKS.md)`,
+);
 
 const DURATION = values.duration ?? (values.short ? "1s" : "10s");
 const CONNECTIONS = Number(values.connections ?? (values.short ? 8 : 32));

@@ -10,11 +10,14 @@
  * at most 1.3x the empty run.
  */
 
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { programPermissionFlags } from "../deploy/permissions.ts";
+import { benchArgs } from "./_args.ts";
 
-const { values } = parseArgs({ args: Deno.args, options: { runs: { type: "string", default: "15" } } });
+const values = benchArgs(
+  { runs: { type: "string", default: "15" } },
+  "usage: deno run -A bench/startup_bench.ts [--runs 15]",
+);
 const runs = Number(values.runs);
 const ROOT = new URL("../", import.meta.url).pathname;
 const config = join(ROOT, "deno.json");

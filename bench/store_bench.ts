@@ -33,7 +33,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import postgres from "postgres";
@@ -42,17 +41,19 @@ import { PostgresStore } from "../lib/store/postgres.ts";
 import { MemoryStore } from "../lib/store/memory.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 import { type PostgresCluster, startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
+import { benchArgs } from "./_args.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
+const values = benchArgs(
+  {
     sizes: { type: "string", default: "1000,1000000" },
     iterations: { type: "string", default: "2000" },
     engines: { type: "string", default: "postgres,sqlite,memory" },
     rounds: { type: "string", default: "3" },
     "pg-settings": { type: "string", default: "" },
   },
-});
+  `usage: deno run -A bench/store_bench.ts [--sizes 1000,1000000] [--iterations 2000] [--engines postgres,sqlite,memory]
+  [--rounds 3] [--pg-settings shared_buffers=512MB,…]`,
+);
 const SIZES = values.sizes.split(",").map(Number);
 const ITERATIONS = Number(values.iterations);
 const ROUNDS = Math.max(1, Number(values.rounds));

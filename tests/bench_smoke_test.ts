@@ -4,7 +4,8 @@
  * nothing here (it shares the cores with the rest of the suite) and are not
  * looked at; performance is shown by running the benchmark itself
  * (`docs/BENCHMARKS.md`). Needs `wrk` and PostgreSQL: skipped without them,
- * a failure under `BUS_AUTH_REQUIRE_SERVICES=1` (CI).
+ * a failure under `BUS_AUTH_REQUIRE_SERVICES=1` (CI). And every benchmark
+ * script's `--help` and its answer to an option it does not know.
  *
  * @module
  */
@@ -96,4 +97,22 @@ Deno.test({
       /FAILED: answers that were not 2xx, or no answer:\n {2}memory: POST \/api\/internal\/auth\/token/,
     );
   },
+});
+
+Deno.test("every benchmark script prints its usage for --help and refuses an unknown option in one line", async () => {
+  for (const script of ["http_bench.ts", "store_bench.ts", "admin_bench.ts", "startup_bench.ts"]) {
+    const path = new URL(`../bench/${script}`, import.meta.url).pathname;
+    const run = async (...args: string[]) => {
+      const output = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", path, ...args] }).output();
+      const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+      return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+    };
+    const help = await run("--help");
+    assert.equal(help.code, 0, `${script} --help: ${help.stderr}`);
+    assert.ok(help.stdout.startsWith(`usage: deno run -A bench/${script}`), help.stdout);
+    const wrong = await run("--no-such-option");
+    assert.equal(wrong.code, 2, script);
+    assert.ok(wrong.stderr.startsWith("error: Unknown option '--no-such-option'\nusage: "), wrong.stderr);
+    assert.ok(!wrong.stderr.includes("    at "), `${script}: no stack trace`);
+  }
 });

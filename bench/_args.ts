@@ -1,0 +1,24 @@
+/**
+ * The command line of a benchmark script: `node:util`'s `parseArgs` with
+ * `--help` (`-h`), which prints the script's usage, and a one-line error
+ * with the usage, exit 2, for an option it does not know or a missing value,
+ * instead of a stack trace.
+ *
+ * @module
+ */
+
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+
+/** Parses `Deno.args` against `options`; `usage` is what `--help` and a wrong option print. */
+export function benchArgs<T extends ParseArgsOptionsConfig>(options: T, usage: string) {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(usage);
+    Deno.exit(0);
+  }
+  try {
+    return parseArgs({ args: Deno.args, options, strict: true }).values;
+  } catch (error) {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    Deno.exit(2);
+  }
+}
