@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseChange } from "./postgres_changes.ts";
-import { ReadCache } from "./read_cache.ts";
+import { ReadCache, REVOKED_SET_SLICE } from "./read_cache.ts";
 
 /** A cache on a clock the test moves. */
 function cacheAt(start = 1000, options: { maxEntries?: number; maxRevokedIds?: number } = {}) {
@@ -216,4 +216,29 @@ Deno.test("ReadCache asks for a revocation list over its bound less and less oft
   calls.at(-1)!.resolve(["a", "b", "c"]);
   await settle();
   assert.deepEqual(states, ["over_bound 2", "held 2", "over_bound 2"]);
+});
+
+Deno.test("ReadCache builds a long revocation list a slice at a time and keeps what was revoked meanwhile", async () => {
+  const { cache } = cacheAt(1000, { maxRevokedIds: 10_000 });
+  const { calls, load } = listLoader();
+  cache.trustUntil(Infinity);
+  cache.revokedFromList("x", load);
+  const ids = Array.from({ length: REVOKED_SET_SLICE * 2 + 1 }, (_, i) => `id-${i}`);
+  calls[0].resolve(ids);
+  let timerRan = false;
+  setTimeout(() => timerRan = true, 0);
+  // The first slice is in; the rest wait for the event loop.
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+  assert.equal(cache.revokedFromList("id-0", load), undefined, "not held before the last slice");
+  cache.noteRevoked("late");
+  for (let i = 0; i < 10 && cache.stats().revokedIds === null; i++) await settle();
+  assert.ok(timerRan, "a timer due meanwhile ran");
+  assert.equal(cache.stats().revokedIds, ids.length + 1);
+  assert.deepEqual(["id-0", `id-${ids.length - 1}`, "late", "x"].map((id) => cache.revokedFromList(id, load)), [
+    true,
+    true,
+    true,
+    false,
+  ]);
+  assert.equal(calls.length, 1);
 });

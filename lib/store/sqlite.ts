@@ -95,6 +95,9 @@ export const WAL_CHECKPOINT_PAGES = 100;
  */
 export const WAL_BACKSTOP_PAGES = 4000;
 
+/** Revoked token ids read at a time when the cache loads the revocation list: about 2 ms of the event loop each. */
+export const REVOKED_PAGE_IDS = 2000;
+
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
   /** Apply pending migrations on open (default true). */
@@ -393,16 +396,35 @@ export class SqliteStore implements Store {
     return this.#run(() => this.#prepare("SELECT 1 FROM revoked_tokens WHERE token_id = ?").get(tokenId) !== undefined);
   }
 
-  listRevokedTokenIds(limit: number): Promise<string[] | null> {
-    return this.#run(() => {
-      // Counted first: a list over the limit is not read only to be thrown away (100,000 ids: 68-130 ms).
+  /**
+   * Counted first: a list over the limit is not read only to be thrown away
+   * (100,000 ids: about 5 ms counted, 68-143 ms read). A list within it is
+   * read in pages of {@link REVOKED_PAGE_IDS}, the event loop free between
+   * them, instead of stopping every request for the whole read. A change by
+   * another connection between two pages changes the file's data version,
+   * and the cache drops whatever it loaded (`factory.ts`).
+   */
+  async listRevokedTokenIds(limit: number): Promise<string[] | null> {
+    try {
       const counted = this.#prepare("SELECT count(*) AS listed FROM (SELECT 1 FROM revoked_tokens LIMIT ?)").get(
         limit + 1,
       ) as { listed: number };
       if (counted.listed > limit) return null;
-      const rows = this.#prepare("SELECT token_id FROM revoked_tokens LIMIT ?").all(limit + 1);
-      return rows.length > limit ? null : rows.map((row) => String(row.token_id));
-    });
+      const page = this.#prepare(
+        "SELECT rowid AS row, token_id FROM revoked_tokens WHERE rowid > ? ORDER BY rowid LIMIT ?",
+      );
+      const ids: string[] = [];
+      for (let after = 0;;) {
+        const rows = page.all(after, REVOKED_PAGE_IDS);
+        for (const row of rows) ids.push(String(row.token_id));
+        if (ids.length > limit) return null;
+        if (rows.length < REVOKED_PAGE_IDS) return ids;
+        after = Number(rows[rows.length - 1].row);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    } catch (error) {
+      throw asUnavailable(error, "The SQLite store failed");
+    }
   }
 
   approveUser(

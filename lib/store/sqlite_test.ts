@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { mintRecord, storeConformance } from "../../tests/helpers/store_conformance.ts";
 import { CachedStore } from "./cached_store.ts";
 import { openStore, SQLITE_VERSION_CHECK_MS } from "./factory.ts";
-import { MMAP_BYTES, SqliteStore, WAL_BACKSTOP_PAGES, WAL_CHECKPOINT_PAGES } from "./sqlite.ts";
+import { MMAP_BYTES, REVOKED_PAGE_IDS, SqliteStore, WAL_BACKSTOP_PAGES, WAL_CHECKPOINT_PAGES } from "./sqlite.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import { DatabaseSync } from "node:sqlite";
 import { SQLITE_MIGRATIONS } from "./sqlite_schema.ts";
@@ -371,6 +371,30 @@ Deno.test("a revocation list over the cache's bound is said once and checks ask 
     assert.equal(store.cacheStats?.()?.revokedIds ?? null, null, "the list is not held");
   } finally {
     await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("listRevokedTokenIds reads a long list in pages, the event loop free between them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  const path = join(dir, "auth.sqlite");
+  const store = SqliteStore.open(path);
+  try {
+    const count = REVOKED_PAGE_IDS * 2 + 345;
+    const raw = new DatabaseSync(path);
+    raw.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})
+      INSERT INTO revoked_tokens (token_id, expires_at) SELECT 'id-' || i, ${Date.now() + 86_400_000} FROM n`);
+    raw.close();
+    await store.revokeToken({ tokenId: "", expiresAt: Date.now() + 86_400_000, now: Date.now() });
+    let timerRan = false;
+    setTimeout(() => timerRan = true, 0);
+    const ids = await store.listRevokedTokenIds(count + 1);
+    assert.ok(timerRan, "a timer due meanwhile ran before the list was read");
+    assert.equal(ids?.length, count + 1);
+    assert.deepEqual(new Set(ids), new Set(["", ...Array.from({ length: count }, (_, i) => `id-${i + 1}`)]));
+    assert.equal(await store.listRevokedTokenIds(count), null, "one over the limit");
+  } finally {
+    store.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
