@@ -19,6 +19,7 @@ import type { AuditRecord } from "./audit.ts";
 import { PostgresStore } from "./postgres.ts";
 import { postgresSchemaSql } from "./postgres_schema.ts";
 import { SqliteStore } from "./sqlite.ts";
+import { AUDIT_PRUNE_BATCH } from "./sqlite_audit.ts";
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -66,6 +67,42 @@ Deno.test("SQLite: UPDATE and DELETE of audit records are refused; pruneAudit st
     }
     assert.equal((await store.listAudit(ALL)).length, 2);
   } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SQLite: pruneAudit deletes in batches, and another connection writes between them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-audit-" });
+  const path = join(dir, "auth.sqlite");
+  const store = SqliteStore.open(path);
+  const old = AUDIT_PRUNE_BATCH * 2 + 345;
+  const cutoff = NOW - 365 * DAY;
+  const raw = new DatabaseSync(path);
+  try {
+    raw.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${old})
+      INSERT INTO audit (audit_id, at, actor, action, target, detail, request_id, source_ip, outcome)
+      SELECT printf('old-%06d', i), ${
+      cutoff - old - 1
+    } + i, 'service:s', 'token.mint', NULL, NULL, NULL, NULL, 'ok' FROM n`);
+    const kept = record(1, cutoff);
+    await store.appendAudit(kept);
+    raw.exec("PRAGMA busy_timeout = 0");
+    const pruning = store.pruneAudit(cutoff);
+    // Between two of the prune's transactions the lock is free: another writer gets it at once.
+    raw.exec("BEGIN IMMEDIATE");
+    const left = (raw.prepare("SELECT count(*) AS n FROM audit WHERE at < ?").get(cutoff) as { n: number }).n;
+    raw.prepare(
+      "INSERT INTO audit (audit_id, at, actor, action, outcome) VALUES ('meanwhile', ?, 'service:s', 'x', 'ok')",
+    )
+      .run(NOW);
+    raw.exec("COMMIT");
+    assert.ok(left > 0 && left < old, `the other writer wrote while the prune was half-way (${left} of ${old} left)`);
+    assert.equal(await pruning, old);
+    assert.deepEqual((await store.listAudit(ALL)).map((r) => r.auditId), [kept.auditId, "meanwhile"]);
+    assert.equal((raw.prepare("SELECT count(*) AS n FROM audit_prune").get() as { n: number }).n, 0);
+  } finally {
+    raw.close();
     await store.close();
     await Deno.remove(dir, { recursive: true });
   }

@@ -95,6 +95,9 @@ export const WAL_CHECKPOINT_PAGES = 100;
  */
 export const WAL_BACKSTOP_PAGES = 4000;
 
+/** Expired rows one statement of a purge deletes: a few ms of the event loop each. */
+export const PURGE_BATCH_ROWS = 1000;
+
 /** Revoked token ids read at a time when the cache loads the revocation list: about 2 ms of the event loop each. */
 export const REVOKED_PAGE_IDS = 2000;
 
@@ -515,16 +518,33 @@ export class SqliteStore implements Store {
     });
   }
 
-  purgeExpired(now: number): Promise<void> {
-    return this.#run(() =>
-      this.#transaction(() => {
-        this.#prepare("DELETE FROM otp_challenges WHERE expires_at <= ?").run(now);
-        this.#prepare("DELETE FROM revoked_tokens WHERE expires_at <= ?").run(now);
-        this.#prepare("DELETE FROM rate_limits WHERE window_ends_at <= ?").run(now);
-        this.#prepare("DELETE FROM sessions WHERE absolute_expires_at <= ?").run(now);
-        this.#prepare("DELETE FROM otp_failures WHERE failed_at <= ?").run(now - OTP_FAILURE_RETENTION_SECONDS * 1000);
-      })
-    );
+  /**
+   * Deletes what has expired, {@link PURGE_BATCH_ROWS} rows a statement,
+   * the event loop free between statements: one transaction deleting
+   * 100,000 expired revocations and 100,000 sessions stopped every request
+   * for 409 ms here. Each statement commits on its own; a purge stopped
+   * half-way leaves only expired rows behind, for the next one.
+   */
+  async purgeExpired(now: number): Promise<void> {
+    const expired: [table: string, column: string, cutoff: number][] = [
+      ["otp_challenges", "expires_at", now],
+      ["revoked_tokens", "expires_at", now],
+      ["rate_limits", "window_ends_at", now],
+      ["sessions", "absolute_expires_at", now],
+      ["otp_failures", "failed_at", now - OTP_FAILURE_RETENTION_SECONDS * 1000],
+    ];
+    try {
+      for (const [table, column, cutoff] of expired) {
+        const purge = this.#prepare(
+          `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} <= ? LIMIT ?)`,
+        );
+        while (Number(purge.run(cutoff, PURGE_BATCH_ROWS).changes) === PURGE_BATCH_ROWS) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      }
+    } catch (error) {
+      throw asUnavailable(error, "The SQLite store failed");
+    }
   }
 
   #userBy(column: "email" | "user_id" | "account_id", value: string): UserRecord | null {

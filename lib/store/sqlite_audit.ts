@@ -15,6 +15,11 @@ import type { SqliteAccess } from "./sqlite.ts";
 
 type Row = Record<string, SQLInputValue>;
 
+/** Audit records one transaction of a prune deletes: about 4 ms of SQLite's write lock. */
+export const AUDIT_PRUNE_BATCH = 1000;
+/** Pause (ms) between two transactions of a prune, in which the serving provider's writes take the lock. */
+export const AUDIT_PRUNE_PAUSE_MS = 5;
+
 const AUDIT_COLUMNS = "audit_id, at, actor, action, target, detail, request_id, source_ip, outcome";
 
 /** The audit trail in the `audit` table. */
@@ -99,19 +104,36 @@ export class SqliteAudit implements AuditStore {
   }
 
   /**
-   * Deletes the records older than `before`. The `audit_no_delete` trigger
-   * refuses any DELETE of a record not older than a cutoff in `audit_prune`,
-   * so the cutoff is put there for the length of this transaction only.
+   * Deletes the records older than `before`, oldest first, in transactions
+   * of {@link AUDIT_PRUNE_BATCH} records with {@link AUDIT_PRUNE_PAUSE_MS}
+   * between them. A prune runs in a process of its own beside the serving
+   * provider, and SQLite has one writer at a time: deleting 200,000 records
+   * in one transaction took 845 ms here, for which every write of the
+   * provider waited, its event loop blocked (and failed after its busy
+   * timeout of 5 s, about a million records). The `audit_no_delete` trigger
+   * refuses any DELETE of a record not older than a cutoff in
+   * `audit_prune`, so each transaction puts the cutoff there and takes it
+   * away again.
    */
-  pruneAudit(before: number): Promise<number> {
-    return this.#db.run(() =>
-      this.#db.transaction(() => {
-        this.#db.prepare("INSERT INTO audit_prune (before) VALUES (?)").run(before);
-        const pruned = Number(this.#db.prepare("DELETE FROM audit WHERE at < ?").run(before).changes);
-        this.#db.prepare("DELETE FROM audit_prune").run();
-        return pruned;
-      })
-    );
+  async pruneAudit(before: number): Promise<number> {
+    let pruned = 0;
+    for (;;) {
+      const deleted = await this.#db.run(() =>
+        this.#db.transaction(() => {
+          this.#db.prepare("INSERT INTO audit_prune (before) VALUES (?)").run(before);
+          const count = Number(
+            this.#db.prepare(
+              "DELETE FROM audit WHERE rowid IN (SELECT rowid FROM audit WHERE at < ? ORDER BY at LIMIT ?)",
+            ).run(before, AUDIT_PRUNE_BATCH).changes,
+          );
+          this.#db.prepare("DELETE FROM audit_prune").run();
+          return count;
+        })
+      );
+      pruned += deleted;
+      if (deleted < AUDIT_PRUNE_BATCH) return pruned;
+      await new Promise((resolve) => setTimeout(resolve, AUDIT_PRUNE_PAUSE_MS));
+    }
   }
 }
 

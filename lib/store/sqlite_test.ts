@@ -3,7 +3,14 @@ import { join } from "node:path";
 import { mintRecord, storeConformance } from "../../tests/helpers/store_conformance.ts";
 import { CachedStore } from "./cached_store.ts";
 import { openStore, SQLITE_VERSION_CHECK_MS } from "./factory.ts";
-import { MMAP_BYTES, REVOKED_PAGE_IDS, SqliteStore, WAL_BACKSTOP_PAGES, WAL_CHECKPOINT_PAGES } from "./sqlite.ts";
+import {
+  MMAP_BYTES,
+  PURGE_BATCH_ROWS,
+  REVOKED_PAGE_IDS,
+  SqliteStore,
+  WAL_BACKSTOP_PAGES,
+  WAL_CHECKPOINT_PAGES,
+} from "./sqlite.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import { DatabaseSync } from "node:sqlite";
 import { SQLITE_MIGRATIONS } from "./sqlite_schema.ts";
@@ -393,6 +400,29 @@ Deno.test("listRevokedTokenIds reads a long list in pages, the event loop free b
     assert.equal(ids?.length, count + 1);
     assert.deepEqual(new Set(ids), new Set(["", ...Array.from({ length: count }, (_, i) => `id-${i + 1}`)]));
     assert.equal(await store.listRevokedTokenIds(count), null, "one over the limit");
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("purgeExpired deletes in batches, the event loop free between them, and keeps what is live", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  const path = join(dir, "auth.sqlite");
+  const store = SqliteStore.open(path);
+  try {
+    const now = Date.now();
+    const expired = PURGE_BATCH_ROWS * 2 + 7;
+    const raw = new DatabaseSync(path);
+    raw.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${expired})
+      INSERT INTO revoked_tokens (token_id, expires_at) SELECT 'gone-' || i, ${now - 1} FROM n`);
+    raw.close();
+    await store.revokeToken({ tokenId: "live", expiresAt: now + 60_000, now });
+    let timerRan = false;
+    setTimeout(() => timerRan = true, 0);
+    await store.purgeExpired(now);
+    assert.ok(timerRan, "a timer due meanwhile ran during the purge");
+    assert.deepEqual(await store.listRevokedTokenIds(10), ["live"]);
   } finally {
     store.close();
     await Deno.remove(dir, { recursive: true });
