@@ -46,10 +46,10 @@
  */
 
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import postgres from "postgres";
 import { generateSigningKey } from "../lib/keys/generate.ts";
 import { startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
+import { insertRevocations } from "../tests/helpers/sqlite_rows.ts";
 import { type BenchProvider, startBenchProvider } from "./_bench_provider.ts";
 import { cpuSeconds } from "./_proc.ts";
 import { postScript, runWrk, type WrkResult } from "./_wrk.ts";
@@ -418,19 +418,8 @@ async function storeSetup(
   if (store === "memory") return { env: {}, revoke: null };
   if (store === "sqlite") {
     const path = join(work, "bench.sqlite");
-    const revoke = (count: number) => {
-      const db = new DatabaseSync(path);
-      try {
-        db.exec("PRAGMA busy_timeout = 5000");
-        db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})
-          INSERT INTO revoked_tokens (token_id, expires_at) SELECT 'bench-revoked-' || i, ${
-          Date.now() + DAY_MS
-        } FROM n`);
-      } finally {
-        db.close();
-      }
-      return Promise.resolve();
-    };
+    const revoke = (count: number) =>
+      Promise.resolve(insertRevocations(path, count, "bench-revoked-", Date.now() + DAY_MS));
     return { env: { BUS_AUTH_STORE_PATH: path }, revoke };
   }
   if (store === "postgres") {

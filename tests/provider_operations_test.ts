@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { runProgram, startProvider } from "./helpers/provider_process.ts";
 import { startSmtpCatcher } from "./helpers/smtp_catcher.ts";
-import { DatabaseSync } from "node:sqlite";
+import { insertRevocations } from "./helpers/sqlite_rows.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 
 const SECRET = "operations-test-secret-of-at-least-32-bytes";
@@ -162,10 +162,7 @@ Deno.test(
     const path = `${dir}/auth.sqlite`;
     SqliteStore.open(path).close();
     // 100,001 live revocations, one more than the cache holds in memory.
-    const raw = new DatabaseSync(path);
-    raw.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100001)
-    INSERT INTO revoked_tokens (token_id, expires_at) SELECT 'revoked-' || i, ${Date.now() + 86_400_000} FROM n`);
-    raw.close();
+    insertRevocations(path, 100_001, "revoked-", Date.now() + 86_400_000);
     const provider = await startProvider({
       BUS_AUTH_HS256_SECRET: SECRET,
       BUS_AUTH_STORE_PATH: path,

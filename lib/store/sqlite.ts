@@ -34,6 +34,7 @@ import type { ClientRecord, ClientStore, CreateClientResult } from "./clients.ts
 import { SqliteAudit } from "./sqlite_audit.ts";
 import { SqliteClients } from "./sqlite_clients.ts";
 import { WalCheckpointer } from "./wal_checkpointer.ts";
+import { pause } from "../event_loop.ts";
 
 /** The newest migration of the SQLite store. */
 const SQLITE_LATEST_VERSION = Math.max(...SQLITE_MIGRATIONS.map((migration) => migration.version));
@@ -423,7 +424,7 @@ export class SqliteStore implements Store {
         if (ids.length > limit) return null;
         if (rows.length < REVOKED_PAGE_IDS) return ids;
         after = Number(rows[rows.length - 1].row);
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        await pause();
       }
     } catch (error) {
       throw asUnavailable(error, "The SQLite store failed");
@@ -539,7 +540,7 @@ export class SqliteStore implements Store {
           `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} <= ? LIMIT ?)`,
         );
         while (Number(purge.run(cutoff, PURGE_BATCH_ROWS).changes) === PURGE_BATCH_ROWS) {
-          await new Promise((resolve) => setTimeout(resolve, 0));
+          await pause();
         }
       }
     } catch (error) {

@@ -12,6 +12,7 @@ import type { SQLInputValue } from "node:sqlite";
 import { setImmediate } from "node:timers";
 import type { AuditQuery, AuditRecord, AuditStore } from "./audit.ts";
 import type { SqliteAccess } from "./sqlite.ts";
+import { pause } from "../event_loop.ts";
 
 type Row = Record<string, SQLInputValue>;
 
@@ -132,7 +133,7 @@ export class SqliteAudit implements AuditStore {
       );
       pruned += deleted;
       if (deleted < AUDIT_PRUNE_BATCH) return pruned;
-      await new Promise((resolve) => setTimeout(resolve, AUDIT_PRUNE_PAUSE_MS));
+      await pause(AUDIT_PRUNE_PAUSE_MS);
     }
   }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { insertRevocations } from "../../tests/helpers/sqlite_rows.ts";
 import { mintRecord, storeConformance } from "../../tests/helpers/store_conformance.ts";
 import { CachedStore } from "./cached_store.ts";
 import { openStore, SQLITE_VERSION_CHECK_MS } from "./factory.ts";
@@ -358,11 +359,8 @@ Deno.test("a revocation list over the cache's bound is said once and checks ask 
   const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
   const path = join(dir, "auth.sqlite");
   SqliteStore.open(path).close();
-  // 100,001 live revocations, one more than the cache holds in memory, written in one statement.
-  const raw = new DatabaseSync(path);
-  raw.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100001)
-    INSERT INTO revoked_tokens (token_id, expires_at) SELECT 'revoked-' || i, ${Date.now() + 86_400_000} FROM n`);
-  raw.close();
+  // 100,001 live revocations, one more than the cache holds in memory.
+  insertRevocations(path, 100_001, "revoked-", Date.now() + 86_400_000);
   const states: string[] = [];
   const store = await openStore({ kind: "sqlite", path, synchronous: "NORMAL" }, {
     onRevocationList: (state, limit) => states.push(`${state} ${limit}`),
@@ -388,10 +386,7 @@ Deno.test("listRevokedTokenIds reads a long list in pages, the event loop free b
   const store = SqliteStore.open(path);
   try {
     const count = REVOKED_PAGE_IDS * 2 + 345;
-    const raw = new DatabaseSync(path);
-    raw.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})
-      INSERT INTO revoked_tokens (token_id, expires_at) SELECT 'id-' || i, ${Date.now() + 86_400_000} FROM n`);
-    raw.close();
+    insertRevocations(path, count, "id-", Date.now() + 86_400_000);
     await store.revokeToken({ tokenId: "", expiresAt: Date.now() + 86_400_000, now: Date.now() });
     let timerRan = false;
     setTimeout(() => timerRan = true, 0);
@@ -413,10 +408,7 @@ Deno.test("purgeExpired deletes in batches, the event loop free between them, an
   try {
     const now = Date.now();
     const expired = PURGE_BATCH_ROWS * 2 + 7;
-    const raw = new DatabaseSync(path);
-    raw.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${expired})
-      INSERT INTO revoked_tokens (token_id, expires_at) SELECT 'gone-' || i, ${now - 1} FROM n`);
-    raw.close();
+    insertRevocations(path, expired, "gone-", now - 1);
     await store.revokeToken({ tokenId: "live", expiresAt: now + 60_000, now });
     let timerRan = false;
     setTimeout(() => timerRan = true, 0);
