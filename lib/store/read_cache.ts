@@ -111,10 +111,12 @@ export class ReadCache {
   #revokedPending: Set<string> | null = null;
   /** When (same clock) the next load of the list may start. */
   #revokedLoadAfter = -Infinity;
-  /** The wait between loads: {@link REVOKED_RELOAD_MS}, doubled after each load that found the list over its bound. */
+  /**
+   * The wait between loads: {@link REVOKED_RELOAD_MS}, doubled after each
+   * load that found the list over its bound; longer than that exactly while
+   * the latest load found it so.
+   */
   #revokedReloadMs = REVOKED_RELOAD_MS;
-  /** Whether the latest load found the list over its bound. */
-  #revokedOverBound = false;
   #onRevocationList: ReadCacheOptions["onRevocationList"];
   /** Calls of {@link clear} so far: a load started before the latest one is discarded. */
   #clears = 0;
@@ -218,20 +220,18 @@ export class ReadCache {
 
   /** A load started at `startedAt` found the list over its bound: the next waits twice as long, up to the most. */
   #revokedListOverBound(startedAt: number): void {
+    const wasOverBound = this.#revokedReloadMs > REVOKED_RELOAD_MS;
     this.#revokedReloadMs = Math.min(this.#revokedReloadMs * 2, REVOKED_RELOAD_MAX_MS);
     this.#revokedLoadAfter = startedAt + this.#revokedReloadMs;
-    if (this.#revokedOverBound) return;
-    this.#revokedOverBound = true;
-    this.#onRevocationList?.("over_bound", this.maxRevokedIds);
+    if (!wasOverBound) this.#onRevocationList?.("over_bound", this.maxRevokedIds);
   }
 
   /** A load started at `startedAt` found the list within its bound: loads are as frequent as before. */
   #revokedListHeld(startedAt: number): void {
+    const wasOverBound = this.#revokedReloadMs > REVOKED_RELOAD_MS;
     this.#revokedReloadMs = REVOKED_RELOAD_MS;
     this.#revokedLoadAfter = Math.min(this.#revokedLoadAfter, startedAt + REVOKED_RELOAD_MS);
-    if (!this.#revokedOverBound) return;
-    this.#revokedOverBound = false;
-    this.#onRevocationList?.("held", this.maxRevokedIds);
+    if (wasOverBound) this.#onRevocationList?.("held", this.maxRevokedIds);
   }
 
   /** Drops one value: its state changed. */
