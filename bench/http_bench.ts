@@ -47,6 +47,7 @@
 
 import { join } from "node:path";
 import postgres from "postgres";
+import { pause } from "../lib/event_loop.ts";
 import { generateSigningKey } from "../lib/keys/generate.ts";
 import { startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
 import { insertRevocations } from "../tests/helpers/sqlite_rows.ts";
@@ -397,7 +398,7 @@ end
   if (ONLY.has("revoked") && revoke !== null) {
     await revoke(REVOKED_ON_RECORD);
     // Long enough for the provider to hear of them (PostgreSQL: a notification each) and find the list too long.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await pause(3000);
     await row(
       `GET {A}/check (API token; ${REVOKED_ON_RECORD} revoked ids on record)`,
       () => wrk(`${A}/check`, { headers: [`Authorization: Bearer ${apiToken}`] }),

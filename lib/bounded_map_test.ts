@@ -33,14 +33,13 @@ Deno.test("BoundedMap holds undefined values and a capacity of 1", () => {
 });
 
 Deno.test("BoundedMap never exceeds its capacity, never answers a stale value, and keeps what was just used", () => {
-  const generator = new Random(7);
-  const random = (n: number) => generator.int(0, n - 1);
+  const random = new Random(7);
   for (const capacity of [1, 2, 3, 4, 5, 8, 33]) {
     const map = new BoundedMap<number, number>(capacity);
     const truth = new Map<number, number>();
     for (let step = 0; step < 5000; step++) {
-      const key = random(3 * capacity + 2);
-      const action = random(10);
+      const key = random.below(3 * capacity + 2);
+      const action = random.below(10);
       if (action < 5) {
         map.set(key, step);
         truth.set(key, step);

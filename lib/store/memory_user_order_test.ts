@@ -58,29 +58,36 @@ Deno.test("UserOrder reads each user's status when the page is made", () => {
 });
 
 Deno.test("UserOrder agrees with filtering and sorting every user, over random inserts, ties and status changes", () => {
-  const generator = new Random(12345);
-  const random = (n: number) => generator.int(0, n - 1);
+  const random = new Random(12345);
   const statuses: UserStatus[] = ["waitlisted", "approved", "rejected"];
   const order = new UserOrder();
   const users: UserRecord[] = [];
   for (let step = 0; step < 3000; step++) {
-    const action = random(10);
+    const action = random.below(10);
     if (action < 6 || users.length === 0) {
       // Mostly forward in time, sometimes back (a stepped clock), often on a tie.
-      const createdAt = random(4) === 0 ? random(200) : 200 + step - random(3);
-      const u = user(`u${random(1_000_000).toString().padStart(6, "0")}-${step}`, createdAt, statuses[random(3)]);
+      const createdAt = random.below(4) === 0 ? random.below(200) : 200 + step - random.below(3);
+      const u = user(
+        `u${random.below(1_000_000).toString().padStart(6, "0")}-${step}`,
+        createdAt,
+        statuses[random.below(3)],
+      );
       users.push(u);
       order.insert(u);
     } else if (action < 8) {
-      users[random(users.length)].status = statuses[random(3)];
+      users[random.below(users.length)].status = statuses[random.below(3)];
     } else {
-      const pick = users[random(users.length)];
-      const after = random(3) === 0
+      const pick = users[random.below(users.length)];
+      const after = random.below(3) === 0
         ? null
-        : random(2) === 0
+        : random.below(2) === 0
         ? { createdAt: pick.createdAt, userId: pick.userId }
         : { createdAt: pick.createdAt, userId: `${pick.userId}~` };
-      const input = { status: random(4) === 0 ? null : statuses[random(3)], limit: 1 + random(40), after };
+      const input = {
+        status: random.below(4) === 0 ? null : statuses[random.below(3)],
+        limit: 1 + random.below(40),
+        after,
+      };
       assert.deepEqual(order.page(input).map((u) => u.userId), naivePage(users, input), JSON.stringify(input));
     }
   }

@@ -31,6 +31,11 @@ export class Random {
     return min + Math.floor(this.next() * (max - min + 1));
   }
 
+  /** An integer in [0, n): an index into `n` things. */
+  below(n: number): number {
+    return this.int(0, n - 1);
+  }
+
   /** True with probability `p`. */
   chance(p: number): boolean {
     return this.next() < p;
@@ -38,13 +43,13 @@ export class Random {
 
   /** One element of a non-empty list. */
   pick<T>(items: readonly T[]): T {
-    return items[this.int(0, items.length - 1)];
+    return items[this.below(items.length)];
   }
 
   /** `length` characters drawn from `alphabet`. */
   string(length: number, alphabet: string = PRINTABLE): string {
     let text = "";
-    for (let i = 0; i < length; i++) text += alphabet[this.int(0, alphabet.length - 1)];
+    for (let i = 0; i < length; i++) text += alphabet[this.below(alphabet.length)];
     return text;
   }
 
