@@ -23,3 +23,20 @@
 export function pause(ms = 0): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Calls `visit` on each item, {@link pause}-ing after every `sliceSize`
+ * items, so that no request waits behind more than one slice. Items added
+ * to a `Map` or `Set` while it is walked are visited too, as `for…of` does.
+ */
+export async function forEachInSlices<T>(
+  items: Iterable<T>,
+  sliceSize: number,
+  visit: (item: T) => void,
+): Promise<void> {
+  let seen = 0;
+  for (const item of items) {
+    visit(item);
+    if (++seen % sliceSize === 0) await pause();
+  }
+}

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { pause } from "../event_loop.ts";
+import { forEachInSlices } from "../event_loop.ts";
 import { secretsEqual } from "../secret.ts";
 import type { AuditQuery, AuditRecord } from "./audit.ts";
 import type { ClientRecord, ClientStore, CreateClientResult } from "./clients.ts";
@@ -45,18 +45,9 @@ interface Challenge {
 /** Entries a purge looks at between two pauses of {@link purgeExpired}: about 1 ms of the event loop. */
 export const PURGE_SLICE = 2000;
 
-/** Calls `visit` on each entry of `map`, {@link PURGE_SLICE} entries at a time with a pause between slices. */
-async function visitInSlices<K, V>(map: Map<K, V>, visit: (key: K, value: V) => void): Promise<void> {
-  let seen = 0;
-  for (const [key, value] of map) {
-    visit(key, value);
-    if (++seen % PURGE_SLICE === 0) await pause();
-  }
-}
-
 /** Deletes the entries of `map` whose value has expired, {@link PURGE_SLICE} at a time. */
 function purgeMap<K, V>(map: Map<K, V>, expired: (value: V) => boolean): Promise<void> {
-  return visitInSlices(map, (key, value) => {
+  return forEachInSlices(map, PURGE_SLICE, ([key, value]) => {
     if (expired(value)) map.delete(key);
   });
 }
@@ -305,7 +296,7 @@ export class MemoryStore implements Store {
     await purgeMap(this.#rateWindows, (window) => window.endsAt <= now);
     await purgeMap(this.#sessions, (session) => session.absoluteExpiresAt <= now);
     const oldest = now - OTP_FAILURE_RETENTION_SECONDS * 1000;
-    await visitInSlices(this.#otpFailures, (email, times) => {
+    await forEachInSlices(this.#otpFailures, PURGE_SLICE, ([email, times]) => {
       const kept = times.filter((time) => time > oldest);
       if (kept.length === 0) this.#otpFailures.delete(email);
       else if (kept.length < times.length) this.#otpFailures.set(email, kept);

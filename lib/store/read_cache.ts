@@ -38,7 +38,7 @@
 
 import { BoundedMap } from "../bounded_map.ts";
 import type { StoreCacheStats } from "./store.ts";
-import { pause } from "../event_loop.ts";
+import { forEachInSlices } from "../event_loop.ts";
 
 /** The kinds of state kept. */
 export type CachedKind = "session" | "revoked" | "user" | "account" | "client";
@@ -66,17 +66,6 @@ export interface ReadCacheOptions {
  * between slices: building a set of 90,000 ids at once took 36-64 ms here.
  */
 export const REVOKED_SET_SLICE = 2000;
-
-/** A set of `ids`, built {@link REVOKED_SET_SLICE} at a time with the event loop free between slices. */
-async function setInSlices(ids: readonly string[]): Promise<Set<string>> {
-  const set = new Set<string>();
-  for (let start = 0; start < ids.length; start += REVOKED_SET_SLICE) {
-    if (start > 0) await pause();
-    const end = Math.min(start + REVOKED_SET_SLICE, ids.length);
-    for (let i = start; i < end; i++) set.add(ids[i]);
-  }
-  return set;
-}
 
 /** Shortest time (ms) between two starts of a load of the revocation list. */
 export const REVOKED_RELOAD_MS = 1000;
@@ -207,7 +196,8 @@ export class ReadCache {
         return this.#revokedListOverBound(now);
       }
       // Revocations noted while the set is built still go to `pending`, added below.
-      const list = await setInSlices(ids);
+      const list = new Set<string>();
+      await forEachInSlices(ids, REVOKED_SET_SLICE, (id) => list.add(id));
       finish();
       for (const id of pending) list.add(id);
       if (list.size > this.maxRevokedIds) return this.#revokedListOverBound(now);
