@@ -2,7 +2,8 @@
  * `bus-api-provider-auth serve`: opens the store and sender of a validated
  * configuration, serves the app until SIGINT/SIGTERM (or an abort signal)
  * through `serveGuarded` (stalled connections closed, accept failures
- * survived), and sweeps expired rows periodically. With
+ * survived), and sweeps expired rows periodically (one sweep at a time; a
+ * stop waits for the sweep in flight before the store closes). With
  * `BUS_AUTH_METRICS_LISTEN` it counts requests and serves `/metrics` on a
  * listener of its own.
  *
@@ -23,6 +24,7 @@ import type { Logger } from "./env.ts";
 import { serveGuarded } from "./guarded_server.ts";
 import { ProviderMetrics } from "./metrics.ts";
 import { serveMetrics } from "./metrics_server.ts";
+import { schedulePurge } from "./purge_schedule.ts";
 import { observedSender } from "./observed_sender.ts";
 
 /** How often expired challenges, revocations and windows are deleted. */
@@ -136,11 +138,11 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
   io.signal?.addEventListener("abort", () => stop.abort());
   const onSignal = () => stop.abort();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
-  const purge = setInterval(() => {
-    store.purgeExpired(Date.now()).catch((error) =>
-      log({ level: "warn", msg: "purge failed", detail: errorText(error) })
-    );
-  }, PURGE_INTERVAL_MS);
+  const sweeps = schedulePurge(
+    () => store.purgeExpired(Date.now()),
+    PURGE_INTERVAL_MS,
+    (error) => log({ level: "warn", msg: "purge failed", detail: errorText(error) }),
+  );
   let metricsServer: Deno.HttpServer | null = null;
   try {
     if (metrics !== null && config.metricsListen !== null) {
@@ -186,7 +188,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
   } finally {
     stop.abort();
     await metricsServer?.finished;
-    clearInterval(purge);
+    await sweeps.stop();
     for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, onSignal);
     await Promise.allSettled([store.close(), sender.close()]);
   }
