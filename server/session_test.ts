@@ -202,6 +202,40 @@ Deno.test("POST /token/refresh never extends a session past its absolute lifetim
   assertError(await h.call("POST", "/api/v1/auth/token/refresh", { token }), 401, "token_expired");
 });
 
+Deno.test("no session token expires after its session: refreshes at any instant, in any millisecond", async () => {
+  // A purge deletes a session from its maximum lifetime on, and the caches keep what they read
+  // (lib/store/cached_store.ts): both are safe only because no token of a session outlives it.
+  for (const signedInAt of [0, 1, 499, 500, 999]) {
+    for (const [far, near] of [[599_999, 1], [1_799_001, 250], [2_999_500, 999]]) {
+      const h = createHarness({ policy: { sessionTtlSeconds: 3600, sessionMaxSeconds: 5400 } });
+      h.clock.now = Math.floor(h.clock.now / 1000) * 1000 + signedInAt;
+      let { token } = await h.signIn("a@example.com");
+      const sessionEnds = h.clock.now + 5400_000;
+      let issued = 1;
+      while (true) {
+        assert.ok(
+          decodeClaims(token).exp * 1000 <= sessionEnds,
+          `signed in at …${signedInAt} ms, steps ${far}/${near}`,
+        );
+        // A step on (short in the last 5 s), or the token's last millisecond if that comes first and is still ahead.
+        const step = sessionEnds - h.clock.now > 5000 ? far : near;
+        const last = decodeClaims(token).exp * 1000 - 1;
+        h.clock.now = last > h.clock.now ? Math.min(h.clock.now + step, last) : h.clock.now + step;
+        const reply = await h.call("POST", "/api/v1/auth/token/refresh", { token });
+        if (reply.status !== 200) {
+          // Refused only once its token expired, in the session's last two seconds.
+          assertError(reply, 401, "token_expired");
+          assert.ok(h.clock.now >= sessionEnds - 2000, `refused ${sessionEnds - h.clock.now} ms before the end`);
+          break;
+        }
+        token = reply.body.access_token;
+        issued++;
+      }
+      assert.ok(issued >= 2);
+    }
+  }
+});
+
 Deno.test("POST /token/refresh answers 403 when the deployment turned refresh off", async () => {
   const h = createHarness({ policy: { sessionRefresh: false } });
   const { token } = await h.signIn("a@example.com");

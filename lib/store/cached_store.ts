@@ -7,7 +7,8 @@
  * replica that revokes refuses at once; what other processes change reaches
  * the cache through {@link CachedStore.applyChange}, fed by the PostgreSQL
  * change feed, or is noticed before each read (SQLite's data version). A
- * purge drops everything.
+ * purge of expired rows drops nothing, only has the revocation list loaded
+ * again (`read_cache.ts`); any other deletion drops everything.
  *
  * @module
  */
@@ -37,8 +38,10 @@ import type {
 export type StateChange =
   | { kind: "user"; userId: string; accountId: string | null }
   | { kind: "session" | "revoked" | "client"; id: string }
-  /** Rows were deleted (a purge) or a table truncated: anything may be gone. */
-  | { kind: "all" };
+  /** Rows were deleted that had not all expired, or a table truncated: anything may be gone. */
+  | { kind: "all" }
+  /** Expired rows were deleted (a purge): nothing a check can still accept is gone. */
+  | { kind: "expired" };
 
 /** Hooks of {@link CachedStore}. */
 export interface CachedStoreOptions {
@@ -70,6 +73,7 @@ export class CachedStore implements Store {
   /** Drops what another process changed. */
   applyChange(change: StateChange): void {
     if (change.kind === "all") this.cache.clear();
+    else if (change.kind === "expired") this.cache.noteExpiredPurged();
     else if (change.kind === "user") this.cache.invalidateUser(change.userId, change.accountId);
     else this.cache.invalidate(change.kind, change.id);
     if (change.kind === "revoked") this.cache.noteRevoked(change.id);
@@ -163,7 +167,7 @@ export class CachedStore implements Store {
     try {
       await this.#inner.purgeExpired(now);
     } finally {
-      this.cache.clear();
+      this.cache.noteExpiredPurged();
     }
   }
 

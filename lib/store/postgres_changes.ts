@@ -5,9 +5,12 @@
  * - **Changes.** Triggers of migration 7 (`postgres_schema.ts`) send a
  *   `NOTIFY bus_auth_changes` with the id of every user, session, revoked
  *   token and client a transaction inserts or updates, and the table's name
- *   when rows are deleted (a purge) or a table is truncated, delivered when
- *   it commits. This feed listens on one dedicated connection and drops
- *   each named value from the cache, or everything for a deletion.
+ *   when rows are deleted or a table is truncated, delivered when it
+ *   commits; since migration 8 a deletion of expired revocations or
+ *   sessions only (a purge) is told apart. This feed listens on one
+ *   dedicated connection and drops each named value from the cache, or
+ *   everything for a deletion other than a purge (which drops nothing: see
+ *   `read_cache.ts`).
  * - **Proof of currency.** PostgreSQL delivers the notifications of
  *   different transactions in commit order. Every {@link HEARTBEAT_MS} the
  *   feed sends a notification of its own on its listening connection, noting
@@ -185,8 +188,10 @@ export class PostgresChangeFeed {
 
 /**
  * Reads a trigger's payload: `u:<user id>:<account id or empty>`,
- * `s:<session id>`, `j:<token id>`, `c:<client id>`, or `x:<table>` for
- * rows deleted (a purge) or a table truncated.
+ * `s:<session id>`, `j:<token id>`, `c:<client id>`, `e:<table>` for
+ * expired rows deleted (a purge: every deleted revocation's or session's
+ * expiry had passed, by the database's clock), or `x:<table>` for any other
+ * deletion and a truncation.
  *
  * @returns the change, or `null` for a payload of another form
  */
@@ -194,6 +199,7 @@ export function parseChange(payload: string): StateChange | null {
   const [tag, id, accountId, ...rest] = payload.split(":");
   if (id === undefined || id === "" || rest.length > 0) return null;
   if (tag === "x" && accountId === undefined) return { kind: "all" };
+  if (tag === "e" && accountId === undefined) return { kind: "expired" };
   if (tag === "u" && accountId !== undefined) return { kind: "user", userId: id, accountId: accountId || null };
   if (accountId !== undefined) return null;
   if (tag === "s") return { kind: "session", id };

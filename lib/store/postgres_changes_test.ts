@@ -226,9 +226,28 @@ pgTest(
       const own = crypto.randomUUID();
       await b.revokeToken({ tokenId: own, expiresAt: T0 + 3_600_000, now: T0 });
       assert.equal(await b.isTokenRevoked(own), true);
-      // A purge on A drops B's list (the expired ids go); B asks the database until it has loaded the list again.
-      await a.purgeExpired(T0 + 7_200_000);
-      await until(async () => !(await b.isTokenRevoked(after)), "B to drop the purged revocation", BOUND_MS);
+      // A purge of expired rows on A drops nothing on B: what B kept stays, and its list sheds the expired ids
+      // in the background, answering meanwhile.
+      const now = Date.now();
+      const expired = crypto.randomUUID();
+      await a.revokeToken({ tokenId: expired, expiresAt: now - 1000, now: now - 2000 });
+      await until(() => b.isTokenRevoked(expired), "B to hold the expired revocation", BOUND_MS);
+      const user = await approvedUser(a, "purge@example.com");
+      const sessionId = crypto.randomUUID();
+      await a.createSession({ sessionId, userId: user.userId, now, absoluteExpiresAt: now + 86_400_000 });
+      await a.createSession({ sessionId: crypto.randomUUID(), userId: user.userId, now, absoluteExpiresAt: now - 1 });
+      await warm(b, () => b.findSession(sessionId));
+      const kept = b.cache.stats();
+      await a.purgeExpired(Date.now());
+      await until(async () => !(await b.isTokenRevoked(expired)), "B's list to shed the purged id", BOUND_MS);
+      assert.notEqual(await b.findSession(sessionId), null);
+      assert.equal(await b.isTokenRevoked(after), true);
+      const later = b.cache.stats();
+      assert.deepEqual([later.misses, later.bypassed], [kept.misses, kept.bypassed], "all from the cache");
+      assert.ok(later.size >= kept.size, `nothing dropped: ${later.size} values kept, ${kept.size} before`);
+      // Any other deletion drops everything on B: here, a revocation that had not expired.
+      await live().query(`DELETE FROM bus_auth_revoked_tokens WHERE token_id = '${after}'`, name);
+      await until(async () => !(await b.isTokenRevoked(after)), "B to drop everything", BOUND_MS);
     } finally {
       await a.close();
       await b.close();

@@ -216,6 +216,29 @@ CREATE TRIGGER bus_auth_client_keys_truncated AFTER TRUNCATE ON bus_auth_client_
   FOR EACH STATEMENT EXECUTE FUNCTION bus_auth_notify_truncated();
 `,
   },
+  {
+    version: 8,
+    description: "change notifications: a deletion whose revoked tokens or sessions had all expired (a purge) " +
+      "sends e:<table> instead of x:<table>, so the replicas keep their caches",
+    sql: `
+CREATE OR REPLACE FUNCTION bus_auth_notify_deleted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  expired boolean := false;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM gone) THEN
+    RETURN NULL;
+  END IF;
+  IF TG_TABLE_NAME = 'bus_auth_revoked_tokens' THEN
+    expired := NOT EXISTS (SELECT 1 FROM gone WHERE expires_at > now());
+  ELSIF TG_TABLE_NAME = 'bus_auth_sessions' THEN
+    expired := NOT EXISTS (SELECT 1 FROM gone WHERE absolute_expires_at > now());
+  END IF;
+  PERFORM pg_notify('bus_auth_changes', CASE WHEN expired THEN 'e:' ELSE 'x:' END || TG_TABLE_NAME);
+  RETURN NULL;
+END
+$fn$;
+`,
+  },
 ];
 
 /** Key of the advisory lock that serialises `audit prune` runs across processes. */

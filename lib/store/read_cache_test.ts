@@ -98,7 +98,8 @@ Deno.test("parseChange reads the triggers' payloads and refuses anything else", 
   assert.deepEqual(parseChange("j:j1"), { kind: "revoked", id: "j1" });
   assert.deepEqual(parseChange("c:c1"), { kind: "client", id: "c1" });
   assert.deepEqual(parseChange("x:bus_auth_sessions"), { kind: "all" });
-  for (const payload of ["", "s", "s:", "s:a:b", "u:u1", "q:x", "x:a:b", "j:j1:", "u:u1:a1:z"]) {
+  assert.deepEqual(parseChange("e:bus_auth_revoked_tokens"), { kind: "expired" });
+  for (const payload of ["", "s", "s:", "s:a:b", "u:u1", "q:x", "x:a:b", "e:", "e:a:b", "j:j1:", "u:u1:a1:z"]) {
     assert.equal(parseChange(payload), null, payload);
   }
 });
@@ -241,4 +242,56 @@ Deno.test("ReadCache builds a long revocation list a slice at a time and keeps w
     false,
   ]);
   assert.equal(calls.length, 1);
+});
+
+Deno.test("ReadCache keeps everything through a purge of expired rows and loads the list again, answering meanwhile", async () => {
+  const { cache, clock } = cacheAt(1000, { maxRevokedIds: 3 });
+  const { calls, load } = listLoader();
+  cache.trustUntil(Infinity);
+  await cache.read("session", "s1", () => Promise.resolve({ sessionId: "s1" }));
+  cache.revokedFromList("x", load);
+  calls[0].resolve(["old", "live"]);
+  await settle();
+  cache.noteExpiredPurged();
+  assert.equal(cache.revokedFromList("old", load), true, "the held list answers while the new one loads");
+  assert.equal(calls.length, 1, "a second load waits REVOKED_RELOAD_MS after the first started");
+  clock.now += 1000;
+  assert.equal(cache.revokedFromList("old", load), true);
+  assert.equal(calls.length, 2, "then the list is loaded again");
+  cache.revokedFromList("old", load);
+  assert.equal(calls.length, 2, "once");
+  cache.noteRevoked("during");
+  calls[1].resolve(["live"]);
+  await settle();
+  assert.deepEqual(["old", "live", "during"].map((id) => cache.revokedFromList(id, load)), [false, true, true]);
+  const { misses } = cache.stats();
+  assert.deepEqual(await cache.read("session", "s1", () => assert.fail("dropped")), { sessionId: "s1" });
+  assert.equal(cache.stats().misses, misses);
+  clock.now += 1000;
+  cache.revokedFromList("old", load);
+  assert.equal(calls.length, 2, "no purge since: no load");
+
+  // A failed reload leaves the held list answering and is tried again; a reload over the bound drops it.
+  cache.noteExpiredPurged();
+  cache.revokedFromList("old", load);
+  calls[2].reject(new Error("the database is down"));
+  await settle();
+  assert.equal(cache.revokedFromList("live", load), true);
+  clock.now += 1000;
+  cache.revokedFromList("live", load);
+  assert.equal(calls.length, 4, "tried again");
+  calls[3].resolve(["a", "b", "c", "d"]);
+  await settle();
+  assert.equal(cache.revokedFromList("live", load), undefined, "over its bound: ask the store for each id");
+
+  // A purge during a load has the list loaded once more after it.
+  clock.now += 2000;
+  cache.revokedFromList("live", load);
+  cache.noteExpiredPurged();
+  calls[4].resolve(["live"]);
+  await settle();
+  assert.equal(cache.revokedFromList("live", load), true);
+  clock.now += 1000;
+  cache.revokedFromList("live", load);
+  assert.equal(calls.length, 6, "loaded again for the purge made during the load");
 });

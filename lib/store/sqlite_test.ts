@@ -85,6 +85,42 @@ Deno.test("two processes on one SQLite file: what one commits, the other's cache
   }
 });
 
+Deno.test("the provider's own purge of expired rows keeps its cache; the list sheds the purged ids", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
+  const store = await openStore({ kind: "sqlite", path: join(dir, "auth.sqlite"), synchronous: "NORMAL" });
+  assert.ok(store instanceof CachedStore);
+  try {
+    const now = Date.now();
+    const { user } = await store.registerUser({ userId: crypto.randomUUID(), email: "purge@example.com", now });
+    const sessionId = crypto.randomUUID();
+    await store.createSession({ sessionId, userId: user.userId, now, absoluteExpiresAt: now + 86_400_000 });
+    await store.createSession({ sessionId: "ended", userId: user.userId, now, absoluteExpiresAt: now - 1 });
+    await store.revokeToken({ tokenId: "expired", expiresAt: now - 1, now: now - 1000 });
+    await store.revokeToken({ tokenId: "live", expiresAt: now + 60_000, now });
+    await store.findSession(sessionId);
+    while (store.cache.stats().revokedIds === null) {
+      await store.isTokenRevoked("expired");
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const kept = store.cache.stats();
+    await store.purgeExpired(now);
+    assert.notEqual(await store.findSession(sessionId), null);
+    assert.equal(await store.isTokenRevoked("expired"), true, "the held list answers while the new one loads");
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // REVOKED_RELOAD_MS after the first load
+    for (let tries = 0; await store.isTokenRevoked("expired"); tries++) {
+      assert.ok(tries < 100, "the list is loaded again");
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    assert.equal(await store.isTokenRevoked("live"), true);
+    const later = store.cache.stats();
+    assert.deepEqual([later.misses, later.bypassed], [kept.misses, kept.bypassed], "all from the cache");
+    assert.equal(later.revokedIds, 1);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("SqliteStore.open creates the file 0600 in a 0700 folder, in WAL mode", async () => {
   const dir = await Deno.makeTempDir({ prefix: "bus-auth-sqlite-" });
   try {

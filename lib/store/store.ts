@@ -254,8 +254,11 @@ export interface Store extends ClientStore, AuditStore {
   hitRateLimit(input: { key: string; limit: number; windowSeconds: number; now: number }): Promise<RateLimitResult>;
 
   /**
-   * Deletes expired challenges, revocations, rate-limit windows, and OTP
-   * failures older than {@link OTP_FAILURE_RETENTION_SECONDS}.
+   * Deletes expired challenges, revocations, sessions, rate-limit windows,
+   * and OTP failures older than {@link OTP_FAILURE_RETENTION_SECONDS}. A
+   * store that keeps what token checks read (`cached_store.ts`) may go on
+   * answering an expired session or revocation it had read: every token
+   * either concerns has expired, and checks refuse an expired token first.
    */
   purgeExpired(now: number): Promise<void>;
 }

@@ -802,9 +802,16 @@ const CASES: Case[] = [
       await store.revokeClient({ clientId, now: T0 + 8 });
       assert.equal((await store.findClientById(clientId))?.revokedAt, T0 + 8, "a revoked client");
 
+      // A purge deletes what expired (a store that keeps what checks read may go on answering it: every token it
+      // concerns has expired) and keeps what is live, as it was.
+      const liveId = crypto.randomUUID();
+      await store.revokeToken({ tokenId: liveId, expiresAt: T0 + 86_400_000 * 3, now: T0 });
+      assert.equal(await store.isTokenRevoked(liveId), true);
       await store.purgeExpired(T0 + 86_400_000 * 2);
-      assert.equal(await store.findSession(sessionId), null, "a purge removes the expired session");
-      assert.equal(await store.isTokenRevoked(tokenId), false, "and the expired revocation");
+      assert.deepEqual(await store.listRevokedTokenIds(10), [liveId], "the expired revocation is deleted");
+      assert.equal(await store.isTokenRevoked(liveId), true, "a live revocation stays");
+      assert.equal((await store.findClientById(clientId))?.revokedAt, T0 + 8, "a revoked client stays");
+      assert.equal((await store.findUserByAccountId(accountId))?.status, "approved");
     },
   ],
 ]; /**
