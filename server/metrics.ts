@@ -236,6 +236,13 @@ export class ProviderMetrics {
       out.push(sample("bus_auth_cache_entries", {}, cache.size));
       family(
         out,
+        "bus_auth_cache_entries_per_kind_limit",
+        "gauge",
+        "Most values the cache keeps of each kind: sessions, users, accounts, clients, revoked ids asked one by one (BUS_AUTH_CACHE_ENTRIES).",
+      );
+      out.push(sample("bus_auth_cache_entries_per_kind_limit", {}, cache.maxEntries));
+      family(
+        out,
         "bus_auth_cache_trusted",
         "gauge",
         "1 while the cache is proven current by its change feed, 0 while every read asks the database.",

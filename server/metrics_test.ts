@@ -198,13 +198,22 @@ Deno.test("the metrics listener answers GET /metrics only; the public app has no
 });
 
 Deno.test("metrics show the cache of token checks and whether it holds the whole revocation list", () => {
-  const stats = { hits: 7, misses: 2, bypassed: 1, size: 5, trusted: true, revokedIds: 42 as number | null };
+  const stats = {
+    hits: 7,
+    misses: 2,
+    bypassed: 1,
+    size: 5,
+    maxEntries: 250,
+    trusted: true,
+    revokedIds: 42 as number | null,
+  };
   const store = Object.assign(new MemoryStore(), { cacheStats: () => ({ ...stats }) });
   const metrics = new ProviderMetrics({ store });
   let text = metrics.render();
   assertExposition(text);
   assert.equal(sampleValue(text, 'bus_auth_cache_reads_total{result="hit"}'), 7);
   assert.equal(sampleValue(text, "bus_auth_cache_trusted"), 1);
+  assert.equal(sampleValue(text, "bus_auth_cache_entries_per_kind_limit"), 250);
   assert.equal(sampleValue(text, "bus_auth_cache_revocation_list_held"), 1);
   assert.equal(sampleValue(text, "bus_auth_cache_revoked_ids"), 42);
   stats.revokedIds = null;

@@ -298,6 +298,7 @@ function describeConfig(config: Config): string {
     ["BUS_AUTH_INTERNAL_TOKEN_TTL_SECONDS", policy.internalTokenTtlSeconds],
     ["BUS_AUTH_ISSUER", policy.issuer],
     ["BUS_AUTH_MAX_BODY_BYTES", config.maxBodyBytes],
+    ["BUS_AUTH_CACHE_ENTRIES", config.cacheEntries],
     ["BUS_AUTH_AUDIT_RETENTION_DAYS", config.auditRetentionDays],
     ["BUS_AUTH_METRICS_LISTEN", config.metricsListen === null ? "" : hostPort(config.metricsListen)],
   );

@@ -57,7 +57,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
       variables: config.devDefaults.join(" "),
     });
   }
-  const keys = tokenKeysOf(config.signingKey, config.signing);
+  const keys = tokenKeysOf(config.signingKey, config.signing, config.cacheEntries);
   try {
     await keys.ready();
   } catch (error) {
@@ -68,6 +68,7 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
   let sender: OtpSender;
   try {
     store = await openStore(config.store, {
+      cacheEntries: config.cacheEntries,
       checkpointInWorker: true,
       onCheckpointsInline: (detail) =>
         log({ level: "warn", msg: "SQLite checkpoints run on the event loop: the checkpoint worker stopped", detail }),

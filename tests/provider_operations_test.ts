@@ -73,6 +73,24 @@ Deno.test("metrics are served on BUS_AUTH_METRICS_LISTEN only, never on the publ
   }
 });
 
+Deno.test("BUS_AUTH_CACHE_ENTRIES bounds the cache of token checks, as /metrics shows", net, async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bus-auth-cache-entries-" });
+  const provider = await startProvider({
+    BUS_AUTH_HS256_SECRET: SECRET,
+    BUS_AUTH_STORE_PATH: `${dir}/auth.sqlite`,
+    BUS_AUTH_METRICS_LISTEN: "127.0.0.1:0",
+    BUS_AUTH_CACHE_ENTRIES: "150",
+  });
+  try {
+    const line = provider.stderr.map((text) => JSON.parse(text)).find((record) => record.msg === "metrics listening");
+    const scrape = await get(String(line?.url));
+    assert.match(scrape.text, /^bus_auth_cache_entries_per_kind_limit 150$/m);
+  } finally {
+    assert.equal(await provider.stop(), 0);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("without BUS_AUTH_METRICS_LISTEN nothing listens for metrics; the probes answer", net, async () => {
   const provider = await startProvider({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_ROUTE_PREFIX: PREFIX });
   try {

@@ -74,6 +74,8 @@ export interface Config {
   bodyTimeoutSeconds: number;
   /** Days an audit record is kept; `audit prune` deletes older ones. */
   auditRetentionDays: number;
+  /** `BUS_AUTH_CACHE_ENTRIES`: most values token checks keep in memory of each kind. */
+  cacheEntries: number;
   /** Address of the Prometheus `/metrics` listener, or `null`: metrics off. Never the public listener. */
   metricsListen: { hostname: string; port: number } | null;
   /** Names of the variables that took a development default (only with `dev`). */
@@ -158,6 +160,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     headerTimeoutSeconds: readInteger(read, "BUS_AUTH_HEADER_TIMEOUT_SECONDS"),
     bodyTimeoutSeconds: readInteger(read, "BUS_AUTH_BODY_TIMEOUT_SECONDS"),
     auditRetentionDays: readInteger(read, "BUS_AUTH_AUDIT_RETENTION_DAYS"),
+    cacheEntries: readInteger(read, "BUS_AUTH_CACHE_ENTRIES"),
     metricsListen: readMetricsListen(read),
     devDefaults,
     warnings: read.warnings,

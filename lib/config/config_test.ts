@@ -216,6 +216,7 @@ const RANGES: [name: string, min: number, max: number, value: (config: Config) =
     3600,
     (c) => c.store.kind === "postgres" ? c.store.statementTimeoutSeconds : NaN,
   ],
+  ["BUS_AUTH_CACHE_ENTRIES", 100, 1_000_000, (c) => c.cacheEntries],
   ["BUS_AUTH_SMTP_PORT", 1, 65535, (c) => c.sender.kind === "smtp" ? c.sender.port : NaN],
   ["BUS_AUTH_OTP_TTL_SECONDS", 30, 600, (c) => c.policy.otpTtlSeconds],
   ["BUS_AUTH_OTP_MAX_ATTEMPTS", 1, 20, (c) => c.policy.otpMaxAttempts],

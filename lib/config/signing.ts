@@ -156,14 +156,16 @@ export function describeSigning(signing: SigningConfig): [string, string][] {
 
 /**
  * The {@link TokenKeys} of a configuration: the HS256 secret, the signing
- * key file's key, the verify list, and whether HS256 tokens are accepted.
+ * key file's key, the verify list, and whether HS256 tokens are accepted;
+ * it remembers at most `verifiedTokens` verified tokens (default 10,000).
  * The keys are being imported when it returns; `ready()` waits for them.
  */
-export function tokenKeysOf(hs256Secret: Uint8Array, signing: SigningConfig): TokenKeys {
+export function tokenKeysOf(hs256Secret: Uint8Array, signing: SigningConfig, verifiedTokens?: number): TokenKeys {
   return new TokenKeys({
     hs256Secret,
     signing: signing.key?.material ?? null,
     verify: signing.verify.map((file) => file.material),
     acceptHs256: signing.acceptHs256,
+    verifiedTokens,
   });
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { generateSigningKey } from "../keys/generate.ts";
 import { ConfigError, loadConfig } from "./config.ts";
+import { tokenKeysOf } from "./signing.ts";
 
 const SECRET = "a-deployment-secret-of-32-bytes-or-more";
 const ed = generateSigningKey("EdDSA");
@@ -142,4 +143,12 @@ Deno.test("loadConfig() reads BUS_AUTH_PUBLIC_URL without its trailing slash and
   ) {
     assert.equal(problemsOf({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_PUBLIC_URL: value }).length, 1, value);
   }
+});
+
+Deno.test("tokenKeysOf() remembers as many verified tokens as BUS_AUTH_CACHE_ENTRIES says, 10,000 by default", () => {
+  const secret = new TextEncoder().encode(SECRET);
+  const signing = { alg: "HS256" as const, key: null, verify: [], acceptHs256: true };
+  assert.equal(tokenKeysOf(secret, signing).verified.maxEntries, 10_000);
+  const config = loadConfig({ BUS_AUTH_HS256_SECRET: SECRET, BUS_AUTH_CACHE_ENTRIES: "150" });
+  assert.equal(tokenKeysOf(config.signingKey, config.signing, config.cacheEntries).verified.maxEntries, 150);
 });

@@ -111,6 +111,14 @@ export const PROVIDER_VARIABLES: readonly VariableDoc[] = [
       "by LISTEN/NOTIFY and used only while that is proven; off: every check asks the database.",
   },
   {
+    name: "BUS_AUTH_CACHE_ENTRIES",
+    default: "10000",
+    range: [100, 1_000_000],
+    help: "Most values token checks keep in memory of each kind: verified tokens, and with SQLite or PostgreSQL " +
+      "sessions, users, accounts and service clients (about 0.3-0.9 KB each). Keep it above the tokens and " +
+      "sessions in use at once: past it, tokens checked in turn find almost nothing kept.",
+  },
+  {
     name: "BUS_AUTH_OTP_SENDER",
     default: "memory",
     help: "OTP delivery: memory, console (stdout, development) or smtp.",

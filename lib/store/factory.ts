@@ -35,6 +35,8 @@ export interface OpenStoreOptions {
    * bound the cache holds in memory, or is held again (`read_cache.ts`).
    */
   onRevocationList?: ReadCacheOptions["onRevocationList"];
+  /** SQLite, and PostgreSQL with its cache: most values kept of each kind (`BUS_AUTH_CACHE_ENTRIES`; default 10,000). */
+  cacheEntries?: number;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
       // One connection, so its own writes are dropped by the cache as they return. A commit of any
       // other connection (another process on the file) changes data_version, and then everything
       // goes; reading it costs what a lookup costs, so it is read at most once per millisecond.
-      const cache = new ReadCache({ onRevocationList: options.onRevocationList });
+      const cache = new ReadCache({ maxEntries: options.cacheEntries, onRevocationList: options.onRevocationList });
       cache.trustUntil(Infinity);
       let seen = store.dataVersion();
       let checkedAt = performance.now();
@@ -89,7 +91,8 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
         import("./postgres_connection.ts"),
       ]);
       let feed: { close(): Promise<void> } | null = null;
-      const cached = new CachedStore(store, new ReadCache({ onRevocationList: options.onRevocationList }), {
+      const cache = new ReadCache({ maxEntries: options.cacheEntries, onRevocationList: options.onRevocationList });
+      const cached = new CachedStore(store, cache, {
         beforeClose: () => feed?.close() ?? Promise.resolve(),
       });
       const changes = new PostgresChangeFeed(cached, clientArguments(config), { onState: options.onCacheState });

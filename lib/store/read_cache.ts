@@ -301,7 +301,8 @@ export class ReadCache {
     for (const map of this.#maps.values()) size += map.size;
     const trusted = this.trusted;
     const revokedIds = trusted ? this.#revokedIds?.size ?? null : null;
-    return { hits: this.#hits, misses: this.#misses, bypassed: this.#bypassed, size, trusted, revokedIds };
+    const { maxEntries } = this;
+    return { hits: this.#hits, misses: this.#misses, bypassed: this.#bypassed, size, maxEntries, trusted, revokedIds };
   }
 }
 

@@ -20,7 +20,15 @@ Deno.test("ReadCache answers from the store and keeps nothing until it is truste
   assert.equal(await cache.read("revoked", "j1", load), false);
   assert.equal(await cache.read("revoked", "j1", load), false);
   assert.equal(calls.count, 2);
-  assert.deepEqual(cache.stats(), { hits: 0, misses: 0, bypassed: 2, size: 0, trusted: false, revokedIds: null });
+  assert.deepEqual(cache.stats(), {
+    hits: 0,
+    misses: 0,
+    bypassed: 2,
+    size: 0,
+    maxEntries: 10_000,
+    trusted: false,
+    revokedIds: null,
+  });
 });
 
 Deno.test("ReadCache keeps values while the lease runs, then asks the store and drops them when renewed", async () => {

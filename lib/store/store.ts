@@ -144,8 +144,10 @@ export interface StoreCacheStats {
   misses: number;
   /** Reads that went to the database because the cache was not proven current. */
   bypassed: number;
-  /** Values kept now. */
+  /** Values kept now, every kind together. */
   size: number;
+  /** Most values kept of each kind (`BUS_AUTH_CACHE_ENTRIES`). */
+  maxEntries: number;
   /** Whether the cache is proven current now. */
   trusted: boolean;
   /** Revoked token ids held as the whole revocation list, or `null` while it is not held (each id is asked for). */
