@@ -13,8 +13,8 @@
  *
  *   deno run -A bench/http_bench.ts [--stores memory,sqlite,postgres] [--alg HS256|EdDSA|ES256]
  *     [--duration 10s] [--connections 32]
- *     [--only headers,healthz,check,distinct,status,token,internal,otp,revoked,me,register]
- *     [--metrics] [--repeat 1] [--short] [--wrong-internal-key]
+ *     [--only headers,healthz,check,distinct,status,token,internal,otp,revoked,me,register,sessions,purge]
+ *     [--metrics] [--repeat 1] [--short] [--wrong-internal-key] [--cache-entries N]
  *
  * `headers` measures two more bare servers, the ceilings of the provider's
  * rows: one whose answer carries the provider's response headers, one that
@@ -30,6 +30,12 @@
  * API token: each check then asks the database whether its token id is
  * revoked, and the cache counts the list now and then to see whether it
  * fits again. The memory store holds every revocation itself: no row.
+ * `sessions` (not run unless named) signs in {@link SESSIONS_IN_TURN}
+ * users and asks `status` for their sessions in turn, more than the
+ * provider keeps of each kind by default (`BUS_AUTH_CACHE_ENTRIES`, set
+ * with `--cache-entries`). `purge` (PostgreSQL, not run unless named) does
+ * the same while another connection deletes an expired revocation every
+ * second, as another replica's purge of expired rows does.
  *
  * `--short` (1 s per row, 8 connections) is what CI runs
  * (`tests/bench_smoke_test.ts`), so the benchmark keeps working; its
@@ -67,10 +73,11 @@ const values = benchArgs(
     short: { type: "boolean", default: false },
     repeat: { type: "string", default: "1" },
     "wrong-internal-key": { type: "boolean", default: false },
+    "cache-entries": { type: "string" },
   },
   `usage: deno run -A bench/http_bench.ts [--stores memory,sqlite,postgres] [--alg HS256|EdDSA|ES256]
   [--duration 10s] [--connections 32] [--repeat 1] [--short] [--metrics] [--wrong-internal-key]
-  [--only headers,healthz,check,distinct,status,token,internal,otp,revoked,me,register]
+  [--cache-entries N] [--only headers,healthz,check,distinct,status,token,internal,otp,revoked,me,register,sessions,purge]
 (the rows: the comment at the top of bench/http_bench.ts, and docs/BENCHMARKS.md)`,
 );
 
@@ -84,6 +91,8 @@ const DISTINCT_TOKENS = values.short ? 200 : 20_000;
 const A = "/api/v1/auth";
 /** Revoked token ids of the `revoked` row: one more than the cache holds as its revocation list. */
 const REVOKED_ON_RECORD = 100_001;
+/** Sessions of the `sessions` and `purge` rows: more than the 10,000 of each kind kept by default (200 with `--short`). */
+const SESSIONS_IN_TURN = values.short ? 200 : 12_000;
 
 /** One measured row: each round measures the baseline, then the row. */
 interface Row {
@@ -207,23 +216,48 @@ async function signIn(provider: BenchProvider): Promise<{ session: string; apiTo
 
 /**
  * Issues {@link DISTINCT_TOKENS} API tokens to the session's user and writes
- * a wrk script that checks them in turn, each of wrk's two threads from its
- * own half of the list, so that a token comes back only after all the others
- * (the provider remembers half as many). Returns the script's path.
+ * a wrk script that checks them in turn. Returns the script's path.
  */
 async function distinctTokensScript(provider: BenchProvider, work: string, session: string): Promise<string> {
-  const tokens: string[] = [];
-  let asked = 0;
-  const issue = async () => {
-    while (asked++ < DISTINCT_TOKENS) {
-      const answer = post(`${provider.url}${A}/token`, { scope: "llm:proxy" }, { Authorization: `Bearer ${session}` });
-      tokens.push((await answer).access_token);
-    }
+  const tokens = await inParallel(
+    DISTINCT_TOKENS,
+    async () =>
+      (await post(`${provider.url}${A}/token`, { scope: "llm:proxy" }, { Authorization: `Bearer ${session}` }))
+        .access_token,
+  );
+  return inTurnScript(work, "distinct", `${A}/check`, tokens);
+}
+
+/** Signs in {@link SESSIONS_IN_TURN} new users and writes a wrk script that asks `status` for their sessions in turn. */
+async function sessionsScript(provider: BenchProvider, work: string): Promise<string> {
+  const sessions = await inParallel(SESSIONS_IN_TURN, async (n) => {
+    const email = `in-turn-${n}@example.com`;
+    await post(`${provider.url}${A}/otp/request`, { email });
+    return (await post(`${provider.url}${A}/otp/verify`, { email, otp: await provider.otp(email) })).access_token;
+  });
+  return inTurnScript(work, "sessions", `${A}/status`, sessions);
+}
+
+/** `make(0)` … `make(count - 1)`, 8 at a time. */
+async function inParallel(count: number, make: (n: number) => Promise<string>): Promise<string[]> {
+  const made: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) made.push(await make(next++));
   };
-  await Promise.all(Array.from({ length: 8 }, issue));
-  const list = join(work, "distinct-tokens.txt");
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return made;
+}
+
+/**
+ * Writes a wrk script that sends `GET path` with each of `tokens` in turn,
+ * each of wrk's two threads from its own half of the list, so that a token
+ * comes back only after all the others. Returns the script's path.
+ */
+function inTurnScript(work: string, name: string, path: string, tokens: readonly string[]): string {
+  const list = join(work, `${name}-tokens.txt`);
   Deno.writeTextFileSync(list, tokens.join("\n") + "\n");
-  const script = join(work, "distinct.lua");
+  const script = join(work, `${name}.lua`);
   Deno.writeTextFileSync(
     script,
     `local threads = 0
@@ -239,7 +273,7 @@ function init(args)
 end
 function request()
   next = next % #tokens + 1
-  return wrk.format("GET", "${A}/check", { ["Authorization"] = "Bearer " .. tokens[next] })
+  return wrk.format("GET", "${path}", { ["Authorization"] = "Bearer " .. tokens[next] })
 end
 `,
   );
@@ -317,7 +351,7 @@ async function measureStore(
   provider: BenchProvider,
   work: string,
   bare: Served,
-  revoke: Revoker | null,
+  { revoke, purgeElsewhere }: StoreSetup,
 ): Promise<Row[]> {
   const { session, apiToken } = await signIn(provider);
   const wrk = (path: string, options: { headers?: string[]; script?: string } = {}) =>
@@ -391,6 +425,28 @@ end
     );
     await row("POST {A}/register (new users)", () => wrk("/", { script }));
   }
+  if (ONLY.has("sessions") || (ONLY.has("purge") && purgeElsewhere !== null)) {
+    const script = await sessionsScript(provider, work);
+    const name = `GET {A}/status (${SESSIONS_IN_TURN} sessions in turn)`;
+    if (ONLY.has("sessions")) await row(name, () => wrk("/", { script }));
+    if (ONLY.has("purge") && purgeElsewhere !== null) {
+      await row(`${name.slice(0, -1)}; a purge elsewhere every second)`, async () => {
+        let purging = true;
+        const purges = (async () => {
+          while (purging) {
+            await pause(1000);
+            if (purging) await purgeElsewhere();
+          }
+        })();
+        try {
+          return await wrk("/", { script });
+        } finally {
+          purging = false;
+          await purges;
+        }
+      });
+    }
+  }
   if (ONLY.has("otp")) {
     const seconds = Number(/^(\d+)s$/.exec(DURATION)?.[1] ?? 10);
     await row("otp/request + otp/verify pairs (new emails)", () => otpPairs(provider, seconds));
@@ -407,37 +463,40 @@ end
   return rows;
 }
 
-/** Writes `count` revocations of unknown token ids, live for a day, into the store behind the provider's back. */
-type Revoker = (count: number) => Promise<void>;
+/** The provider's environment for one store, and what the rows do to that store behind the provider's back. */
+interface StoreSetup {
+  env: Record<string, string>;
+  /** Writes `count` revocations of unknown token ids, live for a day (none for memory). */
+  revoke: ((count: number) => Promise<void>) | null;
+  /** Deletes an expired revocation as another replica's purge does (PostgreSQL only). */
+  purgeElsewhere: (() => Promise<void>) | null;
+}
 
-/** The provider's environment for one store, and how to write revocations into that store (none for memory). */
-async function storeSetup(
-  store: string,
-  work: string,
-  dispose: (() => Promise<void>)[],
-): Promise<{ env: Record<string, string>; revoke: Revoker | null }> {
-  if (store === "memory") return { env: {}, revoke: null };
+async function storeSetup(store: string, work: string, dispose: (() => Promise<void>)[]): Promise<StoreSetup> {
+  if (store === "memory") return { env: {}, revoke: null, purgeElsewhere: null };
   if (store === "sqlite") {
     const path = join(work, "bench.sqlite");
     const revoke = (count: number) =>
       Promise.resolve(insertRevocations(path, count, "bench-revoked-", Date.now() + DAY_MS));
-    return { env: { BUS_AUTH_STORE_PATH: path }, revoke };
+    return { env: { BUS_AUTH_STORE_PATH: path }, revoke, purgeElsewhere: null };
   }
   if (store === "postgres") {
     const cluster = await startPostgresCluster();
     if ("skipped" in cluster) throw new Error(`PostgreSQL is not available: ${cluster.skipped}`);
     dispose.push(() => cluster.dispose());
     const dsn = await cluster.createDatabase("bench_http");
+    const sql = postgres(dsn, { max: 1, onnotice: () => {} });
+    dispose.unshift(() => sql.end());
     const revoke = async (count: number) => {
-      const sql = postgres(dsn, { max: 1, onnotice: () => {} });
-      try {
-        await sql`INSERT INTO bus_auth_revoked_tokens (token_id, expires_at)
-          SELECT 'bench-revoked-' || i, now() + interval '1 day' FROM generate_series(1, ${count}::int) AS i`;
-      } finally {
-        await sql.end();
-      }
+      await sql`INSERT INTO bus_auth_revoked_tokens (token_id, expires_at)
+        SELECT 'bench-revoked-' || i, now() + interval '1 day' FROM generate_series(1, ${count}::int) AS i`;
     };
-    return { env: { BUS_AUTH_POSTGRES_DSN: dsn }, revoke };
+    const purgeElsewhere = async () => {
+      await sql`INSERT INTO bus_auth_revoked_tokens (token_id, expires_at)
+        VALUES (${`bench-expired-${crypto.randomUUID()}`}, now() - interval '1 second')`;
+      await sql`DELETE FROM bus_auth_revoked_tokens WHERE expires_at <= now()`;
+    };
+    return { env: { BUS_AUTH_POSTGRES_DSN: dsn }, revoke, purgeElsewhere };
   }
   throw new Error(`Unknown store "${store}": use memory, sqlite or postgres`);
 }
@@ -462,6 +521,8 @@ const denoVersion = Deno.version.deno;
 console.log(
   `# bus-api-provider-auth HTTP benchmark, ${new Date().toISOString().slice(0, 10)}: alg=${values.alg} metrics=${
     values.metrics ? "on" : "off"
+  } cache-entries=${
+    values["cache-entries"] ?? "default"
   } connections=${CONNECTIONS} duration=${DURATION} repeat=${REPEAT} cores=${navigator.hardwareConcurrency} deno=${denoVersion}`,
 );
 for (const store of values.stores.split(",")) {
@@ -475,6 +536,7 @@ for (const store of values.stores.split(",")) {
       BUS_AUTH_OTP_SENDER: "console",
       BUS_AUTH_RATE_LIMIT_PER_IP: "0",
       ...(values.metrics ? { BUS_AUTH_METRICS_LISTEN: "127.0.0.1:0" } : {}),
+      ...(values["cache-entries"] ? { BUS_AUTH_CACHE_ENTRIES: values["cache-entries"] } : {}),
       ...await signingEnv(work),
       ...setup.env,
     };
@@ -483,7 +545,7 @@ for (const store of values.stores.split(",")) {
     const provider = await startBenchProvider(env, join(work, "provider.log"));
     dispose.unshift(() => provider.stop());
     baselines.length = 0;
-    const rows = await measureStore(provider, work, baseline, setup.revoke);
+    const rows = await measureStore(provider, work, baseline, setup);
     const memory = provider.memory();
     const bare = middle(baselines, (run) => run.result.rps);
     const bareCpu = middle(baselines, (run) => run.cpu).cpu;

@@ -76,6 +76,35 @@ Deno.test({
 });
 
 Deno.test({
+  name: "bench/http_bench.ts --short measures the rows of sessions in turn, with a purge elsewhere on PostgreSQL",
+  ignore: !wrk && !required,
+  fn: async () => {
+    assert.ok(wrk, "wrk is required here (BUS_AUTH_REQUIRE_SERVICES=1): apt-get install wrk");
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", BENCH, "--short", "--stores", "sqlite,postgres", "--only", "sessions,purge"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    assert.equal(output.code, 0, `the benchmark failed:\n${stdout}\n${new TextDecoder().decode(output.stderr)}`);
+    const sessions = "GET {A}/status (200 sessions in turn)";
+    const purge = "GET {A}/status (200 sessions in turn; a purge elsewhere every second)";
+    for (const [store, rows] of [["sqlite", [sessions]], ["postgres", [sessions, purge]]] as const) {
+      const section = stdout.split(`## store=${store}\n`)[1]?.split("\n## ")[0] ?? "";
+      for (const row of rows) {
+        const cells = section.split("\n").find((text) => text.startsWith(`| ${row} |`))?.split("|").map((c) =>
+          c.trim()
+        );
+        assert.ok(cells, `${store}: a row "${row}"`);
+        assert.ok(Number(cells[2]) > 0, `${store}: ${row}: requests per second`);
+        assert.equal(cells[6], "0", `${store}: ${row}: every answer 2xx`);
+      }
+      if (store === "sqlite") assert.ok(!section.includes("purge elsewhere"), "sqlite: no purge row");
+    }
+  },
+});
+
+Deno.test({
   name: "bench/http_bench.ts fails loudly, after its table, when answers are not 2xx",
   ignore: !wrk && !required,
   fn: async () => {
