@@ -14,7 +14,7 @@
  *   deno run -A bench/http_bench.ts [--stores memory,sqlite,postgres] [--alg HS256|EdDSA|ES256]
  *     [--duration 10s] [--connections 32]
  *     [--only headers,healthz,check,distinct,status,token,internal,otp,revoked,me,register,sessions,purge]
- *     [--metrics] [--repeat 1] [--short] [--wrong-internal-key] [--cache-entries N]
+ *     [--metrics] [--repeat 1] [--short] [--wrong-internal-key] [--cache-entries N] [--sessions 12000]
  *
  * `headers` measures two more bare servers, the ceilings of the provider's
  * rows: one whose answer carries the provider's response headers, one that
@@ -31,7 +31,7 @@
  * revoked, and the cache counts the list now and then to see whether it
  * fits again. The memory store holds every revocation itself: no row.
  * `sessions` (not run unless named) signs in {@link SESSIONS_IN_TURN}
- * users and asks `status` for their sessions in turn, more than the
+ * users (`--sessions`) and asks `status` for their sessions in turn, more than the
  * provider keeps of each kind by default (`BUS_AUTH_CACHE_ENTRIES`, set
  * with `--cache-entries`). `purge` (PostgreSQL, not run unless named) does
  * the same while another connection deletes an expired revocation every
@@ -74,10 +74,11 @@ const values = benchArgs(
     repeat: { type: "string", default: "1" },
     "wrong-internal-key": { type: "boolean", default: false },
     "cache-entries": { type: "string" },
+    sessions: { type: "string" },
   },
   `usage: deno run -A bench/http_bench.ts [--stores memory,sqlite,postgres] [--alg HS256|EdDSA|ES256]
   [--duration 10s] [--connections 32] [--repeat 1] [--short] [--metrics] [--wrong-internal-key]
-  [--cache-entries N] [--only headers,healthz,check,distinct,status,token,internal,otp,revoked,me,register,sessions,purge]
+  [--cache-entries N] [--sessions 12000] [--only headers,healthz,check,distinct,status,token,internal,otp,revoked,me,register,sessions,purge]
 (the rows: the comment at the top of bench/http_bench.ts, and docs/BENCHMARKS.md)`,
 );
 
@@ -91,8 +92,11 @@ const DISTINCT_TOKENS = values.short ? 200 : 20_000;
 const A = "/api/v1/auth";
 /** Revoked token ids of the `revoked` row: one more than the cache holds as its revocation list. */
 const REVOKED_ON_RECORD = 100_001;
-/** Sessions of the `sessions` and `purge` rows: more than the 10,000 of each kind kept by default (200 with `--short`). */
-const SESSIONS_IN_TURN = values.short ? 200 : 12_000;
+/**
+ * Sessions of the `sessions` and `purge` rows (`--sessions`): by default more than the 10,000 of each kind kept
+ * by default (200 with `--short`).
+ */
+const SESSIONS_IN_TURN = Number(values.sessions ?? (values.short ? 200 : 12_000));
 
 /** One measured row: each round measures the baseline, then the row. */
 interface Row {
