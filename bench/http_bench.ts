@@ -93,10 +93,14 @@ const A = "/api/v1/auth";
 /** Revoked token ids of the `revoked` row: one more than the cache holds as its revocation list. */
 const REVOKED_ON_RECORD = 100_001;
 /**
- * Sessions of the `sessions` and `purge` rows (`--sessions`): by default more than the 10,000 of each kind kept
- * by default (200 with `--short`).
+ * Sessions of the `sessions` and `purge` rows (`--sessions`; 12,000 by default, more than the 10,000 of each kind
+ * the provider keeps by default; 200 with `--short`).
  */
 const SESSIONS_IN_TURN = Number(values.sessions ?? (values.short ? 200 : 12_000));
+if (!Number.isSafeInteger(SESSIONS_IN_TURN) || SESSIONS_IN_TURN < 1) {
+  console.error(`error: --sessions: expected a whole number of at least 1, got "${values.sessions}"`);
+  Deno.exit(2);
+}
 
 /** One measured row: each round measures the baseline, then the row. */
 interface Row {

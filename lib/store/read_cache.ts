@@ -26,6 +26,13 @@
  *   list; anything that drops everything (a lapse, another process's write
  *   to SQLite, rows deleted that were not expired) drops the list too, and
  *   it is loaded again.
+ *   Reading 100,000 ids took the provider 70-130 ms of its event loop
+ *   (PostgreSQL and SQLite) and building their set 36-64 ms more, so a list
+ *   is loaded in slices with the event loop free between them (SQLite
+ *   reads pages; the set is built {@link REVOKED_SET_SLICE} ids at a time),
+ *   and a list found over its bound is counted by the store, not read, and
+ *   asked for again 2 s later, then 4, 8, … at most
+ *   {@link REVOKED_RELOAD_MAX_MS} apart.
  * - **A purge of expired rows drops nothing.** It deletes revocations and
  *   sessions only once every token they concern has expired, and an
  *   expired token is refused before either is looked at, so everything kept
@@ -34,13 +41,6 @@
  *   meanwhile as it is ({@link ReadCache.noteExpiredPurged}). Before, every
  *   purge, every five minutes on each replica, emptied every replica's
  *   cache.
- *   Reading 100,000 ids took the provider 70-130 ms of its event loop
- *   (PostgreSQL and SQLite) and building their set 36-64 ms more, so a list
- *   is loaded in slices with the event loop free between them (SQLite
- *   reads pages; the set is built {@link REVOKED_SET_SLICE} ids at a time),
- *   and a list found over its bound is counted by the store, not read, and
- *   asked for again 2 s later, then 4, 8, … at most
- *   {@link REVOKED_RELOAD_MAX_MS} apart.
  *
  * @module
  */
@@ -236,7 +236,7 @@ export class ReadCache {
         return this.#revokedListOverBound(now);
       }
       this.#revokedListHeld(now);
-      // Dropped meanwhile (a lapse, a purge): changes between the load and now may be unknown.
+      // Dropped meanwhile (a lapse, a deletion): changes between the load and now may be unknown.
       if (clears === this.#clears && this.trusted) this.#revokedIds = list;
     };
     load().then(done, () => done(undefined));
