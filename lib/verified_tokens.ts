@@ -36,9 +36,9 @@ interface Entry {
 }
 
 /**
- * The memory itself: at most `maxEntries` tokens, the least recently used
- * forgotten first (`bounded_map.ts`); a token past its `exp` is forgotten
- * when it is next looked up.
+ * The memory itself: at most `maxEntries` tokens, a new one replacing the
+ * less recently used of two picked at random (`bounded_map.ts`); a token
+ * past its `exp` is forgotten when it is next looked up.
  *
  * @example
  * ```ts

@@ -14,8 +14,9 @@
  *   no invalidation at all happened while it was being read (a global epoch
  *   counts them): a change that raced the read either lands before the
  *   value is kept (and it is not kept) or removes it afterwards.
- * - **Bounded.** Each kind keeps at most `maxEntries` values, the least
- *   recently used dropped first (`../bounded_map.ts`).
+ * - **Bounded.** Each kind keeps at most `maxEntries` values; when full, a
+ *   new one replaces the less recently used of two picked at random
+ *   (`../bounded_map.ts`).
  * - **The revocation list in full.** A token check asks whether its token id
  *   is revoked: with a value kept per id, a platform with more live tokens
  *   than `maxEntries` asked the database on nearly every check. So, while
