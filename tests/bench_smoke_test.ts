@@ -129,7 +129,7 @@ Deno.test({
 });
 
 Deno.test("every benchmark script prints its usage for --help and refuses an unknown option in one line", async () => {
-  for (const script of ["http_bench.ts", "store_bench.ts", "admin_bench.ts", "startup_bench.ts"]) {
+  for (const script of ["http_bench.ts", "store_bench.ts", "admin_bench.ts", "startup_bench.ts", "cache_bench.ts"]) {
     const path = new URL(`../bench/${script}`, import.meta.url).pathname;
     const run = async (...args: string[]) => {
       const output = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", path, ...args] }).output();
@@ -144,4 +144,23 @@ Deno.test("every benchmark script prints its usage for --help and refuses an unk
     assert.ok(wrong.stderr.startsWith("error: Unknown option '--no-such-option'\nusage: "), wrong.stderr);
     assert.ok(!wrong.stderr.includes("    at "), `${script}: no stack trace`);
   }
+});
+
+Deno.test("bench/cache_bench.ts prints the hit rates of every pattern next to exact LRU, and the times", async () => {
+  const path = new URL("../bench/cache_bench.ts", import.meta.url).pathname;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", path, "--capacity", "100", "--uses", "6000"],
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 0, stdout + new TextDecoder().decode(output.stderr));
+  const rows = stdout.split("\n").filter((line) => /^\| [^-|]/.test(line) && !line.startsWith("| uses"));
+  assert.equal(rows.length, 7, stdout);
+  for (const row of rows) assert.match(row, /\| \d+\.\d % \| \d+\.\d % \|$/);
+  const inTurn = rows.find((row) => row.startsWith("| 120 keys in turn"));
+  assert.match(
+    inTurn ?? "",
+    /^\| 120 keys in turn \| 0\.0 % \| [1-9]\d\.\d % \|$/,
+    "LRU finds none, the map a good part",
+  );
+  assert.match(stdout, /a hit [\d.]+ ns, an insertion into the full map [\d.]+ ns \(values read\)/);
 });
