@@ -116,7 +116,7 @@ export const PROVIDER_VARIABLES: readonly VariableDoc[] = [
     range: [100, 1_000_000],
     help: "Most values token checks keep in memory of each kind: verified tokens, and with SQLite or PostgreSQL " +
       "sessions, users, accounts and service clients (about 0.3-0.9 KB each). Keep it above the tokens and " +
-      "sessions in use at once: past it, tokens checked in turn find almost nothing kept.",
+      "sessions in use at once: past it, more and more checks read them again.",
   },
   {
     name: "BUS_AUTH_OTP_SENDER",
