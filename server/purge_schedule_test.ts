@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { pause } from "../lib/event_loop.ts";
-import { schedulePurge } from "./purge_schedule.ts";
+import { PURGE_GRACE_MS, schedulePurge } from "./purge_schedule.ts";
 
 /** A purge that runs until released. */
 function heldPurge() {
@@ -24,7 +24,7 @@ async function until(ready: () => boolean): Promise<void> {
 
 Deno.test("schedulePurge runs one sweep at a time: ticks during a sweep are skipped", async () => {
   const held = heldPurge();
-  const sweeps = schedulePurge(held.purge, 5, () => assert.fail("no error expected"));
+  const sweeps = schedulePurge(held.purge, { intervalMs: 5, onError: () => assert.fail("no error expected") });
   try {
     await until(() => held.calls() === 1);
     await pause(40); // about 8 ticks while the sweep runs
@@ -39,7 +39,7 @@ Deno.test("schedulePurge runs one sweep at a time: ticks during a sweep are skip
 
 Deno.test("schedulePurge.stop() waits for the sweep in flight and ends the ticks", async () => {
   const held = heldPurge();
-  const sweeps = schedulePurge(held.purge, 5, () => assert.fail("no error expected"));
+  const sweeps = schedulePurge(held.purge, { intervalMs: 5, onError: () => assert.fail("no error expected") });
   await until(() => held.calls() === 1);
   let stopped = false;
   const stopping = sweeps.stop().then(() => stopped = true);
@@ -59,13 +59,28 @@ Deno.test("schedulePurge reports a failed sweep and tries again on the next tick
       calls++;
       return Promise.reject(new Error(`sweep ${calls} failed`));
     },
-    5,
-    (error) => errors.push(error),
+    { intervalMs: 5, onError: (error) => errors.push(error) },
   );
   try {
     await until(() => errors.length >= 2);
     assert.match(String(errors[0]), /sweep 1 failed/);
     assert.match(String(errors[1]), /sweep 2 failed/);
+  } finally {
+    await sweeps.stop();
+  }
+});
+
+Deno.test("schedulePurge sweeps what expired a minute before now, the clock skew allowed between replicas", async () => {
+  assert.equal(PURGE_GRACE_MS, 60_000);
+  const cutoffs: number[] = [];
+  const sweeps = schedulePurge((before) => (cutoffs.push(before), Promise.resolve()), {
+    intervalMs: 5,
+    onError: () => assert.fail("no error expected"),
+    now: () => 1_800_000_000_000,
+  });
+  try {
+    await until(() => cutoffs.length > 0);
+    assert.equal(cutoffs[0], 1_800_000_000_000 - 60_000);
   } finally {
     await sweeps.stop();
   }

@@ -139,11 +139,10 @@ export async function serve(config: Config, io: ServeIo): Promise<number> {
   io.signal?.addEventListener("abort", () => stop.abort());
   const onSignal = () => stop.abort();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
-  const sweeps = schedulePurge(
-    () => store.purgeExpired(Date.now()),
-    PURGE_INTERVAL_MS,
-    (error) => log({ level: "warn", msg: "purge failed", detail: errorText(error) }),
-  );
+  const sweeps = schedulePurge((before) => store.purgeExpired(before), {
+    intervalMs: PURGE_INTERVAL_MS,
+    onError: (error) => log({ level: "warn", msg: "purge failed", detail: errorText(error) }),
+  });
   let metricsServer: Deno.HttpServer | null = null;
   try {
     if (metrics !== null && config.metricsListen !== null) {
