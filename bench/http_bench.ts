@@ -204,12 +204,16 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
   return json;
 }
 
+/** Signs `email` in: `otp/request`, the code read from the provider's stdout, `otp/verify`; the session token. */
+async function otpSignIn(provider: BenchProvider, email: string): Promise<string> {
+  await post(`${provider.url}${A}/otp/request`, { email });
+  return (await post(`${provider.url}${A}/otp/verify`, { email, otp: await provider.otp(email) })).access_token;
+}
+
 /** A signed-in, approved user: its session token and an API token. */
 async function signIn(provider: BenchProvider): Promise<{ session: string; apiToken: string }> {
   const email = "bench@example.com";
-  await post(`${provider.url}${A}/otp/request`, { email });
-  const session = (await post(`${provider.url}${A}/otp/verify`, { email, otp: await provider.otp(email) }))
-    .access_token;
+  const session = await otpSignIn(provider, email);
   const admin = (await post(`${provider.url}/api/internal/auth/token`, {
     subject: "bench-admin",
     audience: "ai.hg.fi/auth",
@@ -238,11 +242,7 @@ async function distinctTokensScript(provider: BenchProvider, work: string, sessi
 
 /** Signs in {@link SESSIONS_IN_TURN} new users and writes a wrk script that asks `status` for their sessions in turn. */
 async function sessionsScript(provider: BenchProvider, work: string): Promise<string> {
-  const sessions = await inParallel(SESSIONS_IN_TURN, async (n) => {
-    const email = `in-turn-${n}@example.com`;
-    await post(`${provider.url}${A}/otp/request`, { email });
-    return (await post(`${provider.url}${A}/otp/verify`, { email, otp: await provider.otp(email) })).access_token;
-  });
+  const sessions = await inParallel(SESSIONS_IN_TURN, (n) => otpSignIn(provider, `in-turn-${n}@example.com`));
   return inTurnScript(work, "sessions", `${A}/status`, sessions);
 }
 
@@ -304,8 +304,7 @@ async function otpPairs(provider: BenchProvider, seconds: number): Promise<WrkRe
       const email = `pair-${id}-${n}-${crypto.randomUUID().slice(0, 8)}@example.com`;
       const t = performance.now();
       try {
-        await post(`${provider.url}${A}/otp/request`, { email });
-        await post(`${provider.url}${A}/otp/verify`, { email, otp: await provider.otp(email) });
+        await otpSignIn(provider, email);
         latencies.push(performance.now() - t);
       } catch (error) {
         failures++;

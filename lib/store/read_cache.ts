@@ -224,18 +224,14 @@ export class ReadCache {
       }
       if (ids === null || ids.length > this.maxRevokedIds) {
         finish();
-        if (clears === this.#clears) this.#revokedIds = null;
-        return this.#revokedListOverBound(now);
+        return this.#revokedListOverBound(now, clears);
       }
       // Revocations noted while the set is built still go to `pending`, added below.
       const list = new Set<string>();
       await forEachInSlices(ids, REVOKED_SET_SLICE, (id) => list.add(id));
       finish();
       for (const id of pending) list.add(id);
-      if (list.size > this.maxRevokedIds) {
-        if (clears === this.#clears) this.#revokedIds = null;
-        return this.#revokedListOverBound(now);
-      }
+      if (list.size > this.maxRevokedIds) return this.#revokedListOverBound(now, clears);
       this.#revokedListHeld(now);
       // Dropped meanwhile (a lapse, a deletion): changes between the load and now may be unknown.
       if (clears === this.#clears && this.trusted) this.#revokedIds = list;
@@ -243,8 +239,13 @@ export class ReadCache {
     load().then(done, () => done(undefined));
   }
 
-  /** A load started at `startedAt` found the list over its bound: the next waits twice as long, up to the most. */
-  #revokedListOverBound(startedAt: number): void {
+  /**
+   * A load started at `startedAt` (after `clears` clears) found the list
+   * over its bound: a list still held is dropped, and the next load waits
+   * twice as long, up to the most.
+   */
+  #revokedListOverBound(startedAt: number, clears: number): void {
+    if (clears === this.#clears) this.#revokedIds = null;
     const wasOverBound = this.#revokedReloadMs > REVOKED_RELOAD_MS;
     this.#revokedReloadMs = Math.min(this.#revokedReloadMs * 2, REVOKED_RELOAD_MAX_MS);
     this.#revokedLoadAfter = startedAt + this.#revokedReloadMs;
