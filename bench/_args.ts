@@ -22,3 +22,14 @@ export function benchArgs<T extends ParseArgsOptionsConfig>(options: T, usage: s
     Deno.exit(2);
   }
 }
+
+/**
+ * The whole number of at least 1 an option gave as `text`; a one-line error
+ * naming the option, exit 2, for anything else.
+ */
+export function wholeNumberArg(name: string, text: string): number {
+  const value = Number(text);
+  if (Number.isSafeInteger(value) && value >= 1) return value;
+  console.error(`error: ${name}: expected a whole number of at least 1, got "${text}"`);
+  Deno.exit(2);
+}

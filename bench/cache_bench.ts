@@ -16,7 +16,7 @@
 
 import { BoundedMap } from "../lib/bounded_map.ts";
 import { Random } from "../tests/helpers/fuzz_random.ts";
-import { benchArgs } from "./_args.ts";
+import { benchArgs, wholeNumberArg } from "./_args.ts";
 
 const values = benchArgs(
   {
@@ -26,15 +26,9 @@ const values = benchArgs(
   },
   "usage: deno run -A bench/cache_bench.ts [--capacity 10000] [--uses 600000] [--seed 1]",
 );
-const CAPACITY = Number(values.capacity);
-const USES = Number(values.uses);
-for (const [name, value] of [["--capacity", CAPACITY], ["--uses", USES], ["--seed", Number(values.seed)]] as const) {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    console.error(`error: ${name}: expected a whole number of at least 1, got "${value}"`);
-    Deno.exit(2);
-  }
-}
-const random = new Random(Number(values.seed));
+const CAPACITY = wholeNumberArg("--capacity", values.capacity);
+const USES = wholeNumberArg("--uses", values.uses);
+const random = new Random(wholeNumberArg("--seed", values.seed));
 
 /** Exact LRU: a `Map` in order of use, its first key the least recently used. */
 class ExactLru {

@@ -60,7 +60,7 @@ import { insertRevocations } from "../tests/helpers/sqlite_rows.ts";
 import { type BenchProvider, startBenchProvider } from "./_bench_provider.ts";
 import { cpuSeconds } from "./_proc.ts";
 import { postScript, runWrk, type WrkResult } from "./_wrk.ts";
-import { benchArgs } from "./_args.ts";
+import { benchArgs, wholeNumberArg } from "./_args.ts";
 
 const values = benchArgs(
   {
@@ -96,11 +96,7 @@ const REVOKED_ON_RECORD = 100_001;
  * Sessions of the `sessions` and `purge` rows (`--sessions`; 12,000 by default, more than the 10,000 of each kind
  * the provider keeps by default; 200 with `--short`).
  */
-const SESSIONS_IN_TURN = Number(values.sessions ?? (values.short ? 200 : 12_000));
-if (!Number.isSafeInteger(SESSIONS_IN_TURN) || SESSIONS_IN_TURN < 1) {
-  console.error(`error: --sessions: expected a whole number of at least 1, got "${values.sessions}"`);
-  Deno.exit(2);
-}
+const SESSIONS_IN_TURN = wholeNumberArg("--sessions", values.sessions ?? (values.short ? "200" : "12000"));
 
 /** One measured row: each round measures the baseline, then the row. */
 interface Row {
