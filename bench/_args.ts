@@ -11,12 +11,22 @@ import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 
 /** Parses `Deno.args` against `options`; `usage` is what `--help` and a wrong option print. */
 export function benchArgs<T extends ParseArgsOptionsConfig>(options: T, usage: string) {
+  return parse(options, usage, false).values;
+}
+
+/** {@link benchArgs} for a script that also takes operands (file names): the options and the operands. */
+export function benchArgsWithOperands<T extends ParseArgsOptionsConfig>(options: T, usage: string) {
+  const { values, positionals } = parse(options, usage, true);
+  return { values, operands: positionals };
+}
+
+function parse<T extends ParseArgsOptionsConfig>(options: T, usage: string, allowPositionals: boolean) {
   if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
     console.log(usage);
     Deno.exit(0);
   }
   try {
-    return parseArgs({ args: Deno.args, options, strict: true }).values;
+    return parseArgs({ args: Deno.args, options, strict: true, allowPositionals });
   } catch (error) {
     console.error(`error: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
     Deno.exit(2);

@@ -19,12 +19,25 @@ export interface BenchProvider {
   otp(email: string, timeoutMs?: number): Promise<string>;
   /** Resident and peak resident memory of the process now, in MiB (Linux). */
   memory(): { rssMiB: number; peakMiB: number };
+  /** Stops it with SIGTERM (SIGKILL 10 s later); once, however often called. */
   stop(): Promise<void>;
 }
 
+/** Options of {@link startBenchProvider}. */
+export interface BenchProviderOptions {
+  /** Where the runtime writes the provider's CPU profile when it stops (`--cpu-prof-dir`); none when omitted. */
+  cpuProfileDir?: string;
+}
+
 /** Starts the provider on a free loopback port with `env`; its log goes to `logPath`. */
-export async function startBenchProvider(env: Record<string, string>, logPath: string): Promise<BenchProvider> {
+export async function startBenchProvider(
+  env: Record<string, string>,
+  logPath: string,
+  options: BenchProviderOptions = {},
+): Promise<BenchProvider> {
   const port = freePort();
+  const [run, ...rest] = serveArgs(`127.0.0.1:${port}`);
+  const profile = options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`];
   const child = new Deno.Command("sh", {
     args: [
       "-c",
@@ -32,7 +45,9 @@ export async function startBenchProvider(env: Record<string, string>, logPath: s
       "sh",
       logPath,
       Deno.execPath(),
-      ...serveArgs(`127.0.0.1:${port}`),
+      run,
+      ...profile,
+      ...rest,
     ],
     env: { ...baseEnv(), ...env },
     clearEnv: true,
@@ -57,6 +72,7 @@ export async function startBenchProvider(env: Record<string, string>, logPath: s
       }
     }
   })();
+  let stopped: Promise<void> | undefined;
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   while (true) {
@@ -98,12 +114,15 @@ export async function startBenchProvider(env: Record<string, string>, logPath: s
       const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
       return { rssMiB: kib("VmRSS") / 1024, peakMiB: kib("VmHWM") / 1024 };
     },
-    async stop() {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await child.status;
-      clearTimeout(timer);
-      await pump.catch(() => {});
+    stop() {
+      stopped ??= (async () => {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        await child.status;
+        clearTimeout(timer);
+        await pump.catch(() => {});
+      })();
+      return stopped;
     },
   };
 }

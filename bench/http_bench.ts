@@ -15,6 +15,7 @@
  *     [--duration 10s] [--connections 32]
  *     [--only headers,healthz,check,distinct,status,token,internal,otp,revoked,me,register,sessions,purge]
  *     [--metrics] [--repeat 1] [--short] [--wrong-internal-key] [--cache-entries N] [--sessions 12000]
+ *     [--cpu-prof DIR]
  *
  * `headers` measures two more bare servers, the ceilings of the provider's
  * rows: one whose answer carries the provider's response headers, one that
@@ -40,7 +41,11 @@
  * `--short` (1 s per row, 8 connections) is what CI runs
  * (`tests/bench_smoke_test.ts`), so the benchmark keeps working; its
  * figures mean nothing. `--metrics` turns the Prometheus metrics on, to
- * measure what counting costs. `--wrong-internal-key` has wrk send a key the
+ * measure what counting costs. `--cpu-prof DIR` has the runtime profile
+ * the provider of each store (`deno run --cpu-prof`, the whole run, setup
+ * included: use `--only` to profile one row), writes the profile into
+ * `DIR/<store>/` and prints its top frames after the store's table
+ * (`bench/cpu_profile.ts`). `--wrong-internal-key` has wrk send a key the
  * provider refuses, to see (and test) the failure report. PostgreSQL runs in a throwaway cluster
  * (`tests/helpers/postgres_cluster.ts`).
  *
@@ -61,6 +66,7 @@ import { type BenchProvider, startBenchProvider } from "./_bench_provider.ts";
 import { cpuSeconds } from "./_proc.ts";
 import { postScript, runWrk, type WrkResult } from "./_wrk.ts";
 import { benchArgs, wholeNumberArg } from "./_args.ts";
+import { type CpuProfile, formatTopFrames, topFrames } from "./cpu_profile.ts";
 
 const values = benchArgs(
   {
@@ -75,10 +81,11 @@ const values = benchArgs(
     "wrong-internal-key": { type: "boolean", default: false },
     "cache-entries": { type: "string" },
     sessions: { type: "string" },
+    "cpu-prof": { type: "string" },
   },
   `usage: deno run -A bench/http_bench.ts [--stores memory,sqlite,postgres] [--alg HS256|EdDSA|ES256]
   [--duration 10s] [--connections 32] [--repeat 1] [--short] [--metrics] [--wrong-internal-key]
-  [--cache-entries N] [--sessions 12000] [--only headers,healthz,check,distinct,status,token,internal,otp,revoked,me,register,sessions,purge]
+  [--cache-entries N] [--sessions 12000] [--cpu-prof DIR] [--only headers,healthz,check,distinct,status,token,internal,otp,revoked,me,register,sessions,purge]
 (the rows: the comment at the top of bench/http_bench.ts, and docs/BENCHMARKS.md)`,
 );
 
@@ -475,6 +482,20 @@ interface StoreSetup {
   purgeElsewhere: (() => Promise<void>) | null;
 }
 
+/** Stops the provider, which writes its CPU profile into `dir`, and prints the profile's top frames. */
+async function printProfile(provider: BenchProvider, dir: string): Promise<void> {
+  await provider.stop();
+  const files = [...Deno.readDirSync(dir)].map((entry) => entry.name)
+    .filter((name) => name.endsWith(".cpuprofile") && !name.includes("worker"));
+  if (files.length !== 1) throw new Error(`Expected one CPU profile of the provider's main thread in ${dir}: ${files}`);
+  const path = join(dir, files[0]);
+  const profile = JSON.parse(await Deno.readTextFile(path)) as CpuProfile;
+  console.log(`\nprovider CPU profile: ${path}\n${formatTopFrames(topFrames(profile, PROFILE_FRAMES))}`);
+}
+
+/** Frames printed of each provider's CPU profile (`--cpu-prof`). */
+const PROFILE_FRAMES = 15;
+
 async function storeSetup(store: string, work: string, dispose: (() => Promise<void>)[]): Promise<StoreSetup> {
   if (store === "memory") return { env: {}, revoke: null, purgeElsewhere: null };
   if (store === "sqlite") {
@@ -545,7 +566,9 @@ for (const store of values.stores.split(",")) {
     };
     const baseline = await startBaseline();
     dispose.unshift(() => baseline.stop());
-    const provider = await startBenchProvider(env, join(work, "provider.log"));
+    const profileDir = values["cpu-prof"] === undefined ? undefined : join(values["cpu-prof"], store);
+    if (profileDir !== undefined) await Deno.mkdir(profileDir, { recursive: true });
+    const provider = await startBenchProvider(env, join(work, "provider.log"), { cpuProfileDir: profileDir });
     dispose.unshift(() => provider.stop());
     baselines.length = 0;
     const rows = await measureStore(provider, work, baseline, setup);
@@ -577,6 +600,7 @@ for (const store of values.stores.split(",")) {
     console.log(
       `\nprovider resident memory after the run: ${format(memory.rssMiB)} MiB (peak ${format(memory.peakMiB)} MiB)`,
     );
+    if (profileDir !== undefined) await printProfile(provider, profileDir);
   } finally {
     for (const step of dispose) await step().catch(() => {});
   }
