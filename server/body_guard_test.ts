@@ -81,3 +81,34 @@ Deno.test("a body within the limit reaches the route whole, with its length and 
   });
   assert.deepEqual(await response.json(), { text: '{"a":"b"}', length: "9", chunked: null });
 });
+
+/**
+ * Runs `code` (a module importing the body guard as `GUARD`) in a process of its own, killed after 20 s: its
+ * output, and how long it ran.
+ */
+async function runAlone(code: string): Promise<{ stdout: string; ms: number }> {
+  const guard = new URL("./body_guard.ts", import.meta.url).href;
+  const started = performance.now();
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", new URL("../deno.json", import.meta.url).pathname, code.replaceAll("GUARD", guard)],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(20_000),
+  }).output();
+  const ms = performance.now() - started;
+  assert.equal(output.code, 0, `exit ${output.code} after ${ms} ms: ${new TextDecoder().decode(output.stderr)}`);
+  return { stdout: new TextDecoder().decode(output.stdout).trim(), ms };
+}
+
+Deno.test("a body being read keeps the process alive until its deadline; the guard's clock alone keeps nothing alive", async () => {
+  // A body that never arrives holds no timer of its own: only the guard's clock can keep the process running.
+  // (Not awaited at the top level: a pending top-level await keeps \`deno eval\` waiting by itself.)
+  const waited = await runAlone(`import { readDeclared } from "GUARD";
+    readDeclared(new Promise(() => {}), 1).then((read) => console.log(typeof read === "string" ? read : read.error.code));`);
+  assert.equal(waited.stdout, "body_timeout", "the process lived until the deadline and answered it");
+  // A body read in time: the clock lets the process go (within a tick) once no body is being read.
+  const read = await runAlone(`import { readDeclared } from "GUARD";
+    readDeclared(Promise.resolve("{}"), 30).then(console.log);`);
+  assert.equal(read.stdout, "{}");
+  assert.ok(read.ms < 10_000, `the process exited without waiting for the 30 s deadline (${read.ms} ms)`);
+});
