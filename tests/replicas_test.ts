@@ -163,6 +163,11 @@ Deno.test({
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }
+    // A stop closes the change feed, which is no loss: no warning of one (every stop logged it before).
+    for (const replica of [a, b]) {
+      assert.deepEqual(replica.stderr.filter((line) => line.includes("change feed lost")), []);
+      assert.ok(replica.stderr.some((line) => line.includes('"msg":"stopped"')), "the replica stopped cleanly");
+    }
   },
 });
 

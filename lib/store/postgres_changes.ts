@@ -144,13 +144,16 @@ export class PostgresChangeFeed {
     this.#retryMs = Math.min(MAX_RETRY_MS, this.#retryMs * 2);
   }
 
-  /** The connection is gone or unproven: trust ends now, heartbeats in flight no longer count. */
+  /**
+   * The connection is gone or unproven: trust ends now, heartbeats in flight no longer count. Reported unless the
+   * feed was closed: a provider that stops closes its feed, and that is no loss to warn an operator of.
+   */
   #lost(detail?: string): void {
     const wasListening = this.#listening;
     this.#listening = false;
     this.#sent.clear();
     this.#store.cache.distrust();
-    if (wasListening) this.#onState("lost", detail);
+    if (wasListening && !this.#closed) this.#onState("lost", detail);
   }
 
   #heartbeat(): void {

@@ -291,6 +291,34 @@ pgTest(
   },
 );
 
+pgTest("the feed reports a lost connection and listening again, and its own close as no loss", async () => {
+  const { name, dsn } = await database();
+  const inner = await PostgresStore.open(config(dsn));
+  const states: string[] = [];
+  const feeds: PostgresChangeFeed[] = [];
+  const b = new CachedStore(inner, new ReadCache(), { beforeClose: () => feeds[0].close() });
+  feeds.push(
+    new PostgresChangeFeed(b, clientArguments(config(dsn)), {
+      onState: (state, detail) => states.push(detail === undefined ? state : `${state}: ${detail}`),
+    }),
+  );
+  feeds[0].start();
+  try {
+    await until(() => feeds[0].listening, "the feed to listen");
+    await live().query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE application_name = '${FEED_APPLICATION_NAME}' AND datname = '${name}'`,
+    );
+    await until(() => states.length === 3, "the loss and the feed listening again");
+    assert.deepEqual(states, ["listening", "lost: the listening connection closed", "listening"]);
+  } finally {
+    await b.close();
+    await live().dropDatabase(name);
+  }
+  // A stopping provider closes its feed: the log would warn of a lost feed at every stop.
+  assert.deepEqual(states, ["listening", "lost: the listening connection closed", "listening"]);
+});
+
 pgTest("a silent change feed connection: within the lease the cache is no longer used, and it catches up", async () => {
   const { name, dsn } = await database();
   const proxy = startTcpProxy(live().port);
