@@ -482,12 +482,20 @@ interface StoreSetup {
   purgeElsewhere: (() => Promise<void>) | null;
 }
 
-/** Stops the provider, which writes its CPU profile into `dir`, and prints the profile's top frames. */
-async function printProfile(provider: BenchProvider, dir: string): Promise<void> {
+/** The CPU profiles of main threads in `dir` (the runtime names a worker's `….worker-N.cpuprofile`). */
+function mainThreadProfiles(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((entry) => entry.name)
+    .filter((name) => name.endsWith(".cpuprofile") && !name.includes(".worker-"));
+}
+
+/**
+ * Stops the provider, which writes its CPU profile into `dir`, and prints the top frames of the profile that was
+ * not there `before` (a folder given again keeps the profiles of earlier runs).
+ */
+async function printProfile(provider: BenchProvider, dir: string, before: ReadonlySet<string>): Promise<void> {
   await provider.stop();
-  const files = [...Deno.readDirSync(dir)].map((entry) => entry.name)
-    .filter((name) => name.endsWith(".cpuprofile") && !name.includes("worker"));
-  if (files.length !== 1) throw new Error(`Expected one CPU profile of the provider's main thread in ${dir}: ${files}`);
+  const files = mainThreadProfiles(dir).filter((name) => !before.has(name));
+  if (files.length !== 1) throw new Error(`Expected one new CPU profile of the provider in ${dir}: ${files}`);
   const path = join(dir, files[0]);
   const profile = JSON.parse(await Deno.readTextFile(path)) as CpuProfile;
   console.log(`\nprovider CPU profile: ${path}\n${formatTopFrames(topFrames(profile, PROFILE_FRAMES))}`);
@@ -568,6 +576,7 @@ for (const store of values.stores.split(",")) {
     dispose.unshift(() => baseline.stop());
     const profileDir = values["cpu-prof"] === undefined ? undefined : join(values["cpu-prof"], store);
     if (profileDir !== undefined) await Deno.mkdir(profileDir, { recursive: true });
+    const earlierProfiles = new Set(profileDir === undefined ? [] : mainThreadProfiles(profileDir));
     const provider = await startBenchProvider(env, join(work, "provider.log"), { cpuProfileDir: profileDir });
     dispose.unshift(() => provider.stop());
     baselines.length = 0;
@@ -600,7 +609,7 @@ for (const store of values.stores.split(",")) {
     console.log(
       `\nprovider resident memory after the run: ${format(memory.rssMiB)} MiB (peak ${format(memory.peakMiB)} MiB)`,
     );
-    if (profileDir !== undefined) await printProfile(provider, profileDir);
+    if (profileDir !== undefined) await printProfile(provider, profileDir, earlierProfiles);
   } finally {
     for (const step of dispose) await step().catch(() => {});
   }
