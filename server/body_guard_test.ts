@@ -102,11 +102,11 @@ async function runAlone(code: string): Promise<{ stdout: string; ms: number }> {
 
 Deno.test("a body being read keeps the process alive until its deadline; the guard's clock alone keeps nothing alive", async () => {
   // A body that never arrives holds no timer of its own: only the guard's clock can keep the process running.
-  // (Not awaited at the top level: a pending top-level await keeps \`deno eval\` waiting by itself.)
+  // (Not awaited at the top level: a pending top-level await keeps `deno eval` waiting by itself.)
   const waited = await runAlone(`import { readDeclared } from "GUARD";
     readDeclared(new Promise(() => {}), 1).then((read) => console.log(typeof read === "string" ? read : read.error.code));`);
   assert.equal(waited.stdout, "body_timeout", "the process lived until the deadline and answered it");
-  // A body read in time: the clock lets the process go (within a tick) once no body is being read.
+  // A body read in time: the clock lets the process go once no body is being read.
   const read = await runAlone(`import { readDeclared } from "GUARD";
     readDeclared(Promise.resolve("{}"), 30).then(console.log);`);
   assert.equal(read.stdout, "{}");
