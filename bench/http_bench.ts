@@ -338,9 +338,11 @@ async function otpPairs(provider: BenchProvider, seconds: number): Promise<WrkRe
 }
 
 /**
- * Measures one row REPEAT times, each time right after the bare baseline,
- * so that the machine's drift (a shared VM's neighbours, CPU frequency)
- * weighs on both alike; keeps the round with the median ratio.
+ * Runs one row unmeasured for {@link WARMUP}, then measures it REPEAT times,
+ * each time right after the bare baseline, so that the machine's drift (a
+ * shared VM's neighbours, CPU frequency) weighs on both alike; keeps the
+ * round with the median ratio. Answers that were not 2xx count from every
+ * run, the warm-up's too.
  */
 async function rounds(name: string, bare: Served, pid: number, measure: Measure): Promise<Row> {
   const warmup = WARMUP === null ? null : await measure(WARMUP);
