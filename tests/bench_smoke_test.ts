@@ -13,7 +13,17 @@
 import assert from "node:assert/strict";
 import { REQUIRE_SERVICES_VARIABLE } from "./helpers/postgres_cluster.ts";
 
-const BENCH = new URL("../bench/http_bench.ts", import.meta.url).pathname;
+/** Every script of `bench/` with a command line. */
+const SCRIPTS = [
+  "http_bench.ts",
+  "store_bench.ts",
+  "admin_bench.ts",
+  "startup_bench.ts",
+  "cache_bench.ts",
+  "cpu_profile.ts",
+];
+/** The HTTP benchmark, the script most of these tests run ({@link runScript}). */
+const BENCH = "http_bench.ts";
 /** The measured rows of every store; the baseline row is measured before each of them. */
 const ROWS = [
   "ceiling: bare Deno.serve JSON with the provider's headers",
@@ -38,6 +48,25 @@ async function hasWrk(): Promise<boolean> {
   }
 }
 
+/** What one run of a benchmark script printed, and its exit code. */
+interface ScriptRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `bench/<script>` with `args` (`deno run -A`) to its end. */
+async function runScript(script: string, ...args: string[]): Promise<ScriptRun> {
+  const path = new URL(`../bench/${script}`, import.meta.url).pathname;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", path, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
 const required = Deno.env.get(REQUIRE_SERVICES_VARIABLE) === "1";
 const wrk = await hasWrk();
 if (!wrk && !required) console.error("bench smoke test skipped: wrk is not installed (Debian package wrk)");
@@ -47,14 +76,8 @@ Deno.test({
   ignore: !wrk && !required,
   fn: async () => {
     assert.ok(wrk, "wrk is required here (BUS_AUTH_REQUIRE_SERVICES=1): apt-get install wrk");
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", BENCH, "--short"],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 0, `the benchmark failed:\n${stdout}\n${stderr}`);
+    const { code, stdout, stderr } = await runScript(BENCH, "--short");
+    assert.equal(code, 0, `the benchmark failed:\n${stdout}\n${stderr}`);
     for (const store of ["memory", "sqlite", "postgres"]) {
       const section = stdout.split(`## store=${store}\n`)[1]?.split("\n## ")[0];
       assert.ok(section, `a table for ${store}`);
@@ -80,13 +103,15 @@ Deno.test({
   ignore: !wrk && !required,
   fn: async () => {
     assert.ok(wrk, "wrk is required here (BUS_AUTH_REQUIRE_SERVICES=1): apt-get install wrk");
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", BENCH, "--short", "--stores", "sqlite,postgres", "--only", "sessions,purge"],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    assert.equal(output.code, 0, `the benchmark failed:\n${stdout}\n${new TextDecoder().decode(output.stderr)}`);
+    const { code, stdout, stderr } = await runScript(
+      BENCH,
+      "--short",
+      "--stores",
+      "sqlite,postgres",
+      "--only",
+      "sessions,purge",
+    );
+    assert.equal(code, 0, `the benchmark failed:\n${stdout}\n${stderr}`);
     const sessions = "GET {A}/status (200 sessions in turn)";
     const purge = "GET {A}/status (200 sessions in turn; a purge elsewhere every second)";
     for (const [store, rows] of [["sqlite", [sessions]], ["postgres", [sessions, purge]]] as const) {
@@ -109,14 +134,16 @@ Deno.test({
   ignore: !wrk && !required,
   fn: async () => {
     // An internal key the provider does not have: every internal token request is refused with 403.
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", BENCH, "--short", "--stores", "memory", "--only", "internal", "--wrong-internal-key"],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 1, stdout + stderr);
+    const { code, stdout, stderr } = await runScript(
+      BENCH,
+      "--short",
+      "--stores",
+      "memory",
+      "--only",
+      "internal",
+      "--wrong-internal-key",
+    );
+    assert.equal(code, 1, stdout + stderr);
     assert.match(
       stdout,
       /\| POST \/api\/internal\/auth\/token \(shared key\) \| [\d.]+ \| [\d.]+ \| [\d.?]+ \| [\d.?]+ \| [1-9]\d* \|/,
@@ -138,13 +165,17 @@ Deno.test({
       // Twice into the same folder: each run prints the profile it wrote, not one of an earlier run.
       const printedPaths: string[] = [];
       for (let run = 0; run < 2; run++) {
-        const output = await new Deno.Command(Deno.execPath(), {
-          args: ["run", "-A", BENCH, "--short", "--stores", "memory", "--only", "check", "--cpu-prof", dir],
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        const stdout = new TextDecoder().decode(output.stdout);
-        assert.equal(output.code, 0, `the benchmark failed:\n${stdout}\n${new TextDecoder().decode(output.stderr)}`);
+        const { code, stdout, stderr } = await runScript(
+          BENCH,
+          "--short",
+          "--stores",
+          "memory",
+          "--only",
+          "check",
+          "--cpu-prof",
+          dir,
+        );
+        assert.equal(code, 0, `the benchmark failed:\n${stdout}\n${stderr}`);
         const printed = stdout.split("provider CPU profile: ")[1] ?? "";
         assert.ok(printed.startsWith(`${dir}/memory/`), stdout);
         printedPaths.push(printed.split("\n")[0]);
@@ -162,18 +193,11 @@ Deno.test({
 });
 
 Deno.test("every benchmark script prints its usage for --help and refuses an unknown option in one line", async () => {
-  const scripts = ["http_bench.ts", "store_bench.ts", "admin_bench.ts", "startup_bench.ts", "cache_bench.ts"];
-  for (const script of [...scripts, "cpu_profile.ts"]) {
-    const path = new URL(`../bench/${script}`, import.meta.url).pathname;
-    const run = async (...args: string[]) => {
-      const output = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", path, ...args] }).output();
-      const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-      return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-    };
-    const help = await run("--help");
+  for (const script of SCRIPTS) {
+    const help = await runScript(script, "--help");
     assert.equal(help.code, 0, `${script} --help: ${help.stderr}`);
     assert.ok(help.stdout.startsWith(`usage: deno run -A bench/${script}`), help.stdout);
-    const wrong = await run("--no-such-option");
+    const wrong = await runScript(script, "--no-such-option");
     assert.equal(wrong.code, 2, script);
     // One line of error (node:util's words, longer where a script takes file names), then the usage.
     assert.match(wrong.stderr, /^error: Unknown option '--no-such-option'[^\n]*\nusage: /, wrong.stderr);
@@ -182,12 +206,8 @@ Deno.test("every benchmark script prints its usage for --help and refuses an unk
 });
 
 Deno.test("bench/cache_bench.ts prints the hit rates of every pattern next to exact LRU, and the times", async () => {
-  const path = new URL("../bench/cache_bench.ts", import.meta.url).pathname;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", path, "--capacity", "100", "--uses", "6000"],
-  }).output();
-  const stdout = new TextDecoder().decode(output.stdout);
-  assert.equal(output.code, 0, stdout + new TextDecoder().decode(output.stderr));
+  const { code, stdout, stderr } = await runScript("cache_bench.ts", "--capacity", "100", "--uses", "6000");
+  assert.equal(code, 0, stdout + stderr);
   const rows = stdout.split("\n").filter((line) => /^\| [^-|]/.test(line) && !line.startsWith("| uses"));
   assert.equal(rows.length, 7, stdout);
   for (const row of rows) assert.match(row, /\| \d+\.\d % \| \d+\.\d % \|$/);
