@@ -70,7 +70,7 @@ import { startPostgresCluster } from "../tests/helpers/postgres_cluster.ts";
 import { insertRevocations } from "../tests/helpers/sqlite_rows.ts";
 import { type BenchProvider, startBenchProvider } from "./_bench_provider.ts";
 import { cpuSeconds } from "./_proc.ts";
-import { postScript, runWrk, type WrkResult } from "./_wrk.ts";
+import { otpPairsScript, postScript, runWrk, type WrkResult } from "./_wrk.ts";
 import { benchArgs, wholeNumberArg } from "./_args.ts";
 import { type CpuProfile, formatTopFrames, topFrames } from "./cpu_profile.ts";
 
@@ -301,40 +301,17 @@ end
 }
 
 /**
- * OTP sign-ins: `otp/request` for a new email, the code read from the
- * provider's stdout, `otp/verify`, by CONNECTIONS clients for the duration.
- * The rate is of whole pairs; latencies are of whole pairs.
+ * OTP sign-ins by wrk ({@link otpPairsScript}): `otp/request` for a new email,
+ * `otp/verify` with the code the provider wrote to its stdout file. The rate
+ * and the requests are of whole pairs (verifications sent); the latencies
+ * are of single requests, as wrk measures every other row's. Each run's
+ * emails are new (`run` counts the runs).
  */
-async function otpPairs(provider: BenchProvider, seconds: number): Promise<WrkResult> {
-  const latencies: number[] = [];
-  let failures = 0;
-  const errors: string[] = [];
-  const end = performance.now() + seconds * 1000;
-  const started = performance.now();
-  const worker = async (id: number) => {
-    for (let n = 0; performance.now() < end; n++) {
-      const email = `pair-${id}-${n}-${crypto.randomUUID().slice(0, 8)}@example.com`;
-      const t = performance.now();
-      try {
-        await otpSignIn(provider, email);
-        latencies.push(performance.now() - t);
-      } catch (error) {
-        failures++;
-        if (errors.length < 3) errors.push((error as Error).message.slice(0, 200));
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: CONNECTIONS }, (_, id) => worker(id)));
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: latencies.length,
-    rps: latencies.length / elapsed,
-    p50: latencies[Math.floor(latencies.length * 0.5)] ?? NaN,
-    p99: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
-    non2xx: failures,
-    socketErrors: errors.join("; "),
-  };
+async function otpPairs(provider: BenchProvider, work: string, duration: string, run: number): Promise<WrkResult> {
+  const script = otpPairsScript(work, `otp-${run}`, { otpFile: provider.stdoutPath, run: String(run) });
+  const result = await runWrk(`${provider.url}/`, { connections: CONNECTIONS, duration, script });
+  const pairs = result.pairs ?? NaN;
+  return { ...result, requests: pairs, rps: result.rps * pairs / result.requests };
 }
 
 /**
@@ -480,8 +457,11 @@ end
     }
   }
   if (ONLY.has("otp")) {
-    const seconds = (duration: string) => Number(/^(\d+)s$/.exec(duration)?.[1] ?? 10);
-    await row("otp/request + otp/verify pairs (new emails)", (duration) => otpPairs(provider, seconds(duration)));
+    let runs = 0;
+    await row(
+      "otp/request + otp/verify pairs (new emails; p50, p99 a request)",
+      (duration) => otpPairs(provider, work, duration, ++runs),
+    );
   }
   if (ONLY.has("revoked") && revoke !== null) {
     await revoke(REVOKED_ON_RECORD);

@@ -11,6 +11,8 @@
  */
 
 import assert from "node:assert/strict";
+import { startBenchProvider } from "../bench/_bench_provider.ts";
+import { otpPairsScript, runWrk } from "../bench/_wrk.ts";
 import { REQUIRE_SERVICES_VARIABLE } from "./helpers/postgres_cluster.ts";
 
 /** Every script of `bench/` with a command line. */
@@ -34,7 +36,7 @@ const ROWS = [
   "GET {A}/status (session)",
   "POST {A}/token (API token issued)",
   "POST /api/internal/auth/token (shared key)",
-  "otp/request + otp/verify pairs (new emails)",
+  "otp/request + otp/verify pairs (new emails; p50, p99 a request)",
 ];
 /** The rows of the stores that hold their revocation list in the provider's cache: SQLite and PostgreSQL. */
 const CACHED_STORE_ROWS = ["GET {A}/check (API token; 100001 revoked ids on record)"];
@@ -94,6 +96,51 @@ Deno.test({
       }
       if (store === "memory") assert.ok(!section.includes("revoked ids on record"), "memory: no revoked row");
       assert.match(section, /provider resident memory after the run: \d+ MiB/);
+    }
+  },
+});
+
+Deno.test({
+  name: "the OTP row's wrk script signs new emails in: a verification with the code for each request it counts",
+  ignore: !wrk && !required,
+  fn: async () => {
+    assert.ok(wrk, "wrk is required here (BUS_AUTH_REQUIRE_SERVICES=1): apt-get install wrk");
+    const work = await Deno.makeTempDir({ prefix: "bench-otp-" });
+    const provider = await startBenchProvider({
+      BUS_AUTH_HS256_SECRET: "bench-signing-secret-of-at-least-32-bytes",
+      BUS_AUTH_OTP_SENDER: "console",
+      BUS_AUTH_RATE_LIMIT_PER_IP: "0",
+    }, `${work}/provider.log`);
+    try {
+      // A code the bench itself waits for is found in the same stdout file.
+      const email = "smoke@example.com";
+      const requested = await fetch(`${provider.url}/api/v1/auth/otp/request`, {
+        method: "POST",
+        body: JSON.stringify({ email }),
+      });
+      assert.equal(requested.status, 200, await requested.text());
+      assert.match(await provider.otp(email, 5000), /^\d{6}$/);
+      const connections = 4;
+      for (const run of ["1", "2"]) {
+        const script = otpPairsScript(work, `otp-${run}`, { otpFile: provider.stdoutPath, run });
+        const result = await runWrk(`${provider.url}/`, { connections, duration: "1s", script });
+        assert.equal(result.non2xx, 0, `run ${run}: every answer 2xx (a used or wrong code answers 400)`);
+        assert.equal(result.socketErrors, "");
+        assert.ok(result.pairs !== undefined && result.pairs > 0, `run ${run}: pairs counted`);
+        // Requests alternate: each verification follows its request, and at most one request a connection waits.
+        assert.ok(Math.abs(result.requests - 2 * result.pairs) <= 2 * connections, JSON.stringify(result));
+      }
+      await provider.stop();
+      const log = await Deno.readTextFile(`${work}/provider.log`);
+      const answered = (path: string) => log.split(`"path":"/api/v1/auth/${path}","status":200`).length - 1;
+      assert.ok(answered("otp/verify") > 0 && answered("otp/verify") <= answered("otp/request"), log.slice(-500));
+      // Every code went to an email of its own, and both runs made new ones.
+      const emails = [...(await Deno.readTextFile(provider.stdoutPath)).matchAll(/email=(wrk-\S+)/g)].map((m) => m[1]);
+      assert.equal(new Set(emails).size, emails.length, "no email asked for a code twice");
+      assert.ok(emails.some((e) => e.startsWith("wrk-1-")) && emails.some((e) => e.startsWith("wrk-2-")));
+    } finally {
+      await provider.stop();
+      await Deno.remove(work, { recursive: true });
     }
   },
 });
