@@ -55,10 +55,15 @@ export function programPermissionFlags(program: string): string[] {
  * semi-space: V8 otherwise grows it to 16 MB under a steady stream of
  * requests, which raised the provider's resident memory after a benchmark
  * run from about 140 to about 190 MB on PostgreSQL, with no gain in
- * throughput (docs/BENCHMARKS.md).
+ * throughput. It also grows V8's old generation by half of what survived
+ * each full collection (`--heap-growing-percent=50`) instead of by V8's own
+ * factor of up to 4: under sign-ins the heap otherwise grew to 130-137 MB
+ * on PostgreSQL, of which V8 gave back all but about 85 MB once the load
+ * stopped; with it the peak was 109-114 MB, at the same rates
+ * (docs/BENCHMARKS.md, eleventh session).
  */
 export const V8_FLAGS: Readonly<Record<string, readonly string[]>> = {
-  "bus-api-provider-auth": ["--v8-flags=--max-semi-space-size=4"],
+  "bus-api-provider-auth": ["--v8-flags=--max-semi-space-size=4,--heap-growing-percent=50"],
 };
 
 /** The V8 flags of a program (none for most). */

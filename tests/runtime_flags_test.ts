@@ -5,7 +5,7 @@ import { wrapperScript } from "../deploy/install.ts";
 import { programV8Flags } from "../deploy/permissions.ts";
 import { testPermissions } from "./helpers/provider_process.ts";
 
-const FLAG = "--v8-flags=--max-semi-space-size=4";
+const FLAG = "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=50";
 
 Deno.test("the provider runs with its V8 flags however it is run: compiled, wrapper, deno task dev, tests", () => {
   assert.deepEqual(programV8Flags("bus-api-provider-auth"), [FLAG]);
