@@ -15,7 +15,7 @@ import {
 } from "../store/store.ts";
 import { ANONYMOUS_ACTOR, recordAudit, userActor } from "./audit.ts";
 import type { AuthContext } from "./context.ts";
-import { type SessionGrant, startSession } from "./session.ts";
+import { newSession, type SessionGrant, sessionGrant } from "./session.ts";
 
 /**
  * Creates the waitlisted user of an email, or finds the existing one
@@ -95,12 +95,14 @@ export async function verifyOtp(ctx: AuthContext, rawEmail: string, rawCode: str
   const email = normalizeEmail(rawEmail);
   const code = requireOtpFormat(rawCode);
   const now = ctx.now();
+  const session = newSession(ctx, now);
   const result = await ctx.store.attemptOtp({
     email,
     codeHash: hashOtp(ctx.otpKey, email, code),
     now,
     maxAttempts: ctx.policy.otpMaxAttempts,
     failureBudget: failureBudget(ctx),
+    session,
   });
   if (!result.ok && result.reason === "locked") throw lockedError(email, result.retryAfterSeconds);
   if (!result.ok && result.reason === "mismatch" && result.lockedNow) {
@@ -114,7 +116,7 @@ export async function verifyOtp(ctx: AuthContext, rawEmail: string, rawCode: str
     });
   }
   if (!result.ok) throw otpRefusal(email, result);
-  const grant = await startSession(ctx, result.user);
+  const grant = await sessionGrant(ctx, result.user, session);
   await recordAudit(ctx, { actor: userActor(result.user.userId), action: "otp.verify", target: result.user.userId });
   return grant;
 }

@@ -30,13 +30,22 @@ export interface AuthenticatedSession {
   user: UserRecord;
 }
 
-/** Starts a new session for a verified user and signs its first token. */
-export async function startSession(ctx: AuthContext, user: UserRecord): Promise<SessionGrant> {
-  const now = ctx.now();
-  const sessionId = ctx.newId();
-  const absoluteExpiresAt = now + ctx.policy.sessionMaxSeconds * 1000;
-  await ctx.store.createSession({ sessionId, userId: user.userId, now, absoluteExpiresAt });
-  return { ...await signSessionToken(ctx, user, sessionId, absoluteExpiresAt), user };
+/** A session to start: its id and the absolute end the policy gives a session that starts at `now`. */
+export function newSession(ctx: AuthContext, now: number): { sessionId: string; absoluteExpiresAt: number } {
+  return { sessionId: ctx.newId(), absoluteExpiresAt: now + ctx.policy.sessionMaxSeconds * 1000 };
+}
+
+/**
+ * Signs the first token of a session the store has started for `user`: one
+ * of {@link newSession}, which the store's `attemptOtp` started with the
+ * code's match.
+ */
+export async function sessionGrant(
+  ctx: AuthContext,
+  user: UserRecord,
+  session: { sessionId: string; absoluteExpiresAt: number },
+): Promise<SessionGrant> {
+  return { ...await signSessionToken(ctx, user, session.sessionId, session.absoluteExpiresAt), user };
 }
 
 /**

@@ -20,6 +20,7 @@ import type {
   CreateChallengeResult,
   DecisionResult,
   NewOtpChallenge,
+  OtpAttempt,
   OtpAttemptResult,
   OtpFailureBudget,
   OtpLockState,
@@ -114,10 +115,12 @@ export class CachedStore implements Store {
       this.cache.invalidateUser(input.userId, null);
     }
   }
-  async attemptOtp(
-    input: { email: string; codeHash: string; now: number; maxAttempts: number; failureBudget: OtpFailureBudget },
-  ): Promise<OtpAttemptResult> {
-    return await this.#userWrite(this.#inner.attemptOtp(input));
+  async attemptOtp(input: OtpAttempt): Promise<OtpAttemptResult> {
+    try {
+      return await this.#userWrite(this.#inner.attemptOtp(input));
+    } finally {
+      if (input.session !== undefined) this.cache.invalidate("session", input.session.sessionId);
+    }
   }
   async approveUser(
     input: { email: string; accountId: string; now: number; scopePolicy?: readonly string[] | null },

@@ -21,6 +21,7 @@ import {
   lockStateOf,
   type NewOtpChallenge,
   OTP_FAILURE_RETENTION_SECONDS,
+  type OtpAttempt,
   type OtpAttemptResult,
   type OtpFailureBudget,
   type OtpLockState,
@@ -150,9 +151,7 @@ export class MemoryStore implements Store {
     return Promise.resolve();
   }
 
-  attemptOtp(
-    input: { email: string; codeHash: string; now: number; maxAttempts: number; failureBudget: OtpFailureBudget },
-  ): Promise<OtpAttemptResult> {
+  attemptOtp(input: OtpAttempt): Promise<OtpAttemptResult> {
     const challenge = this.#challenges.get(input.email);
     const user = this.#byEmail(input.email);
     const lock = lockStateOf(this.#otpFailures.get(input.email) ?? [], input.now, input.failureBudget);
@@ -178,6 +177,9 @@ export class MemoryStore implements Store {
       user.verified = true;
       user.updatedAt = input.now;
     }
+    if (input.session !== undefined) {
+      this.#startSession({ ...input.session, userId: user.userId, now: input.now });
+    }
     return Promise.resolve({ ok: true, user: { ...user } });
   }
 
@@ -186,6 +188,11 @@ export class MemoryStore implements Store {
   }
 
   createSession(session: { sessionId: string; userId: string; now: number; absoluteExpiresAt: number }): Promise<void> {
+    this.#startSession(session);
+    return Promise.resolve();
+  }
+
+  #startSession(session: { sessionId: string; userId: string; now: number; absoluteExpiresAt: number }): void {
     this.#sessions.set(session.sessionId, {
       sessionId: session.sessionId,
       userId: session.userId,
@@ -193,7 +200,6 @@ export class MemoryStore implements Store {
       absoluteExpiresAt: session.absoluteExpiresAt,
       revokedAt: null,
     });
-    return Promise.resolve();
   }
 
   findSession(sessionId: string): Promise<SessionRecord | null> {

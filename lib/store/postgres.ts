@@ -49,6 +49,7 @@ import {
   lockStateOf,
   type NewOtpChallenge,
   OTP_FAILURE_RETENTION_SECONDS,
+  type OtpAttempt,
   type OtpAttemptResult,
   type OtpFailureBudget,
   type OtpLockState,
@@ -295,9 +296,7 @@ export class PostgresStore implements Store {
     });
   }
 
-  attemptOtp(
-    input: { email: string; codeHash: string; now: number; maxAttempts: number; failureBudget: OtpFailureBudget },
-  ): Promise<OtpAttemptResult> {
+  attemptOtp(input: OtpAttempt): Promise<OtpAttemptResult> {
     return this.#run((sql) =>
       transaction(sql, async (tx): Promise<OtpAttemptResult> => {
         // The challenge row lock serialises the attempts of one email across replicas.
@@ -325,19 +324,28 @@ export class PostgresStore implements Store {
             lockedNow: (await lockState(tx, input.email, input.now, input.failureBudget)).locked,
           };
         }
-        // One statement (one round trip, not three): the code is consumed, the email's failures cleared and the
-        // user verified. Its parts touch different tables, so the snapshot they share changes nothing.
+        // One statement (one round trip, not four): the code is consumed, the email's failures cleared, the user
+        // verified and the session started. Its parts touch different tables (the session takes the user id the
+        // update returns), so the snapshot they share changes nothing.
         const now = new Date(input.now);
+        const session = input.session;
         const [user] = await tx<UserRow[]>`
           WITH consumed AS (
             UPDATE bus_auth_otp_challenges SET consumed_at = ${now} WHERE email = ${input.email}
           ), cleared AS (
             DELETE FROM bus_auth_otp_failures WHERE email = ${input.email}
-          )
-          UPDATE bus_auth_users SET verified = true,
-            updated_at = CASE WHEN verified THEN updated_at ELSE ${now}::timestamptz END
-          WHERE email = ${input.email}
-          RETURNING ${tx.unsafe(USER_COLUMNS)}`;
+          ), verified AS (
+            UPDATE bus_auth_users SET verified = true,
+              updated_at = CASE WHEN verified THEN updated_at ELSE ${now}::timestamptz END
+            WHERE email = ${input.email}
+            RETURNING ${tx.unsafe(USER_COLUMNS)}
+          )${
+          session === undefined ? tx`` : tx`, started AS (
+            INSERT INTO bus_auth_sessions (session_id, user_id, created_at, absolute_expires_at)
+            SELECT ${session.sessionId}, user_id, ${now}, ${new Date(session.absoluteExpiresAt)} FROM verified
+          )`
+        }
+          SELECT * FROM verified`;
         return user ? { ok: true, user: toUser(user) } : { ok: false, reason: "not_requested" };
       })
     );

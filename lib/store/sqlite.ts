@@ -16,6 +16,7 @@ import {
   lockStateOf,
   type NewOtpChallenge,
   OTP_FAILURE_RETENTION_SECONDS,
+  type OtpAttempt,
   type OtpAttemptResult,
   type OtpFailureBudget,
   type OtpLockState,
@@ -307,9 +308,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  attemptOtp(
-    input: { email: string; codeHash: string; now: number; maxAttempts: number; failureBudget: OtpFailureBudget },
-  ): Promise<OtpAttemptResult> {
+  attemptOtp(input: OtpAttempt): Promise<OtpAttemptResult> {
     return this.#run(() =>
       this.#transaction((): OtpAttemptResult => {
         const lock = this.#lockState(input.email, input.now, input.failureBudget);
@@ -338,7 +337,11 @@ export class SqliteStore implements Store {
           `UPDATE users SET verified = 1, updated_at = CASE WHEN verified = 1 THEN updated_at ELSE ? END
            WHERE email = ? RETURNING ${USER_COLUMNS}`,
         ).get(input.now, input.email) as Row | undefined;
-        return user ? { ok: true, user: toUser(user) } : { ok: false, reason: "not_requested" };
+        if (!user) return { ok: false, reason: "not_requested" };
+        if (input.session !== undefined) {
+          this.#insertSession({ ...input.session, userId: String(user.user_id), now: input.now });
+        }
+        return { ok: true, user: toUser(user) };
       })
     );
   }
@@ -354,11 +357,13 @@ export class SqliteStore implements Store {
   }
 
   createSession(session: { sessionId: string; userId: string; now: number; absoluteExpiresAt: number }): Promise<void> {
-    return this.#run(() => {
-      this.#prepare(
-        "INSERT INTO sessions (session_id, user_id, created_at, absolute_expires_at) VALUES (?, ?, ?, ?)",
-      ).run(session.sessionId, session.userId, session.now, session.absoluteExpiresAt);
-    });
+    return this.#run(() => this.#insertSession(session));
+  }
+
+  #insertSession(session: { sessionId: string; userId: string; now: number; absoluteExpiresAt: number }): void {
+    this.#prepare(
+      "INSERT INTO sessions (session_id, user_id, created_at, absolute_expires_at) VALUES (?, ?, ?, ?)",
+    ).run(session.sessionId, session.userId, session.now, session.absoluteExpiresAt);
   }
 
   findSession(sessionId: string): Promise<SessionRecord | null> {

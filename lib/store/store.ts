@@ -74,6 +74,22 @@ export interface OtpFailureBudget {
 /** Outcome of {@link Store.otpLockState}: whether an email's guess budget is spent, and until when. */
 export type OtpLockState = { locked: false } | { locked: true; retryAfterSeconds: number };
 
+/** What {@link Store.attemptOtp} checks, and the session it starts when the code matches. */
+export interface OtpAttempt {
+  email: string;
+  codeHash: string;
+  now: number;
+  maxAttempts: number;
+  failureBudget: OtpFailureBudget;
+  /**
+   * A session to start for the user when the code matches, created at `now`
+   * in the same transaction as the challenge is consumed: a consumed code
+   * always has its session, and the store writes both at once (one round
+   * trip and one commit less a sign-in on PostgreSQL and SQLite).
+   */
+  session?: { sessionId: string; absoluteExpiresAt: number };
+}
+
 /** Outcome of {@link Store.attemptOtp}. */
 export type OtpAttemptResult =
   | { ok: true; user: UserRecord }
@@ -197,11 +213,9 @@ export interface Store extends ClientStore, AuditStore {
    * records one failure of the email; an exhausted challenge, or an email
    * whose {@link OtpFailureBudget} is spent (`locked`), refuses even the
    * right code. Hashes are compared in constant time. Replicas share the
-   * budget.
+   * budget. A match also starts `input.session` when one is given.
    */
-  attemptOtp(
-    input: { email: string; codeHash: string; now: number; maxAttempts: number; failureBudget: OtpFailureBudget },
-  ): Promise<OtpAttemptResult>;
+  attemptOtp(input: OtpAttempt): Promise<OtpAttemptResult>;
   /** Whether an email's budget of wrong guesses is spent at `now`. */
   otpLockState(input: { email: string; now: number; failureBudget: OtpFailureBudget }): Promise<OtpLockState>;
 

@@ -114,6 +114,45 @@ const CASES: Case[] = [
     });
     assert.equal(result.ok, true);
   }],
+  ["attemptOtp starts the session it is given with the match, and only with a match", async (store) => {
+    const { user } = await store.registerUser({ userId: crypto.randomUUID(), email: "otp@example.com", now: T0 });
+    await store.createOtpChallenge(challenge("otp@example.com"));
+    const attempt = (codeHash: string, sessionId: string, now: number) =>
+      store.attemptOtp({
+        email: "otp@example.com",
+        codeHash,
+        now,
+        maxAttempts: 5,
+        failureBudget: GENEROUS,
+        session: { sessionId, absoluteExpiresAt: now + 86_400_000 },
+      });
+    assert.equal((await attempt(HASH_B, "s-wrong", T0 + 1000)).ok, false);
+    assert.equal(await store.findSession("s-wrong"), null, "a wrong code starts no session");
+    const matched = await attempt(HASH_A, "s-right", T0 + 2000);
+    assert.ok(matched.ok && matched.user.verified);
+    assert.deepEqual(await store.findSession("s-right"), {
+      sessionId: "s-right",
+      userId: user.userId,
+      createdAt: T0 + 2000,
+      absoluteExpiresAt: T0 + 2000 + 86_400_000,
+      revokedAt: null,
+    });
+    assert.deepEqual(await attempt(HASH_A, "s-again", T0 + 3000), { ok: false, reason: "used" });
+    assert.equal(await store.findSession("s-again"), null, "a used code starts no session");
+    // An email that never asked for a code: no session either.
+    assert.deepEqual(
+      await store.attemptOtp({
+        email: "nobody@example.com",
+        codeHash: HASH_A,
+        now: T0,
+        maxAttempts: 5,
+        failureBudget: GENEROUS,
+        session: { sessionId: "s-nobody", absoluteExpiresAt: T0 + 1000 },
+      }),
+      { ok: false, reason: "not_requested" },
+    );
+    assert.equal(await store.findSession("s-nobody"), null);
+  }],
   ["createOtpChallenge after the interval replaces the code and resets attempts", async (store) => {
     await store.registerUser({ userId: crypto.randomUUID(), email: "otp@example.com", now: T0 });
     await store.createOtpChallenge(challenge("otp@example.com"));
