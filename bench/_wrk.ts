@@ -42,6 +42,7 @@ export async function runWrk(url: string, options: WrkOptions): Promise<WrkResul
     throw new Error(`wrk failed on ${url}: ${new TextDecoder().decode(output.stderr).trim() || text.trim()}`);
   }
   const socket = /Socket errors: (.*)/.exec(text)?.[1] ?? "";
+  const pairs = /^OTP pairs: (\d+)$/m.exec(text)?.[1];
   return {
     requests: Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN),
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN),
@@ -49,7 +50,7 @@ export async function runWrk(url: string, options: WrkOptions): Promise<WrkResul
     p99: milliseconds(/^\s+99%\s+(\S+)/m.exec(text)?.[1]),
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0),
     socketErrors: socket.trim(),
-    pairs: /^OTP pairs: (\d+)$/m.test(text) ? Number(/^OTP pairs: (\d+)$/m.exec(text)![1]) : undefined,
+    pairs: pairs === undefined ? undefined : Number(pairs),
   };
 }
 
