@@ -49,8 +49,6 @@ export async function requestOtp(ctx: AuthContext, rawEmail: string): Promise<nu
   // `register` of the same email.
   const { email } = await register(ctx, rawEmail);
   const now = ctx.now();
-  const lock = await ctx.store.otpLockState({ email, now, failureBudget: failureBudget(ctx) });
-  if (lock.locked) throw lockedError(email, lock.retryAfterSeconds);
   const code = generateOtp(ctx.randomBytes);
   const { otpTtlSeconds, otpResendSeconds } = ctx.policy;
   const challengeId = ctx.newId();
@@ -61,7 +59,9 @@ export async function requestOtp(ctx: AuthContext, rawEmail: string): Promise<nu
     now,
     expiresAt: now + otpTtlSeconds * 1000,
     resendSeconds: otpResendSeconds,
+    failureBudget: failureBudget(ctx),
   });
+  if (!created.ok && created.reason === "locked") throw lockedError(email, created.retryAfterSeconds);
   if (!created.ok) {
     throw new RateLimitError(
       "otp_resend_too_soon",

@@ -130,10 +130,21 @@ export class MemoryStore implements Store {
   }
 
   createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult> {
+    if (challenge.failureBudget !== undefined) {
+      const failures = this.#otpFailures.get(challenge.email) ?? [];
+      const lock = lockStateOf(failures, challenge.now, challenge.failureBudget);
+      if (lock.locked) {
+        return Promise.resolve({ ok: false, reason: "locked", retryAfterSeconds: lock.retryAfterSeconds });
+      }
+    }
     const previous = this.#challenges.get(challenge.email);
     const resendAt = previous ? previous.createdAt + challenge.resendSeconds * 1000 : 0;
     if (previous && challenge.now < resendAt) {
-      return Promise.resolve({ ok: false, retryAfterSeconds: Math.ceil((resendAt - challenge.now) / 1000) });
+      return Promise.resolve({
+        ok: false,
+        reason: "resend_too_soon",
+        retryAfterSeconds: Math.ceil((resendAt - challenge.now) / 1000),
+      });
     }
     this.#challenges.set(challenge.email, {
       challengeId: challenge.challengeId,

@@ -265,25 +265,46 @@ export class PostgresStore implements Store {
   createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult> {
     return this.#run(async (sql) => {
       const resendMs = challenge.resendSeconds * 1000;
-      // One upsert decides atomically: it replaces the row only when the previous
-      // challenge is old enough. When it did not, the row is read to say how long to wait.
+      const budget = challenge.failureBudget;
+      // One statement decides atomically: it reads the email's failures inside the budget's window and upserts
+      // only while they are fewer than the budget and the previous challenge is old enough. When it did not, the
+      // failures say whether the email is locked, else the row is read to say how long to wait.
       for (let attempt = 0; attempt < CHALLENGE_ATTEMPTS; attempt++) {
-        const replaced = await sql`
-          INSERT INTO bus_auth_otp_challenges
-            (email, challenge_id, code_hash, created_at, expires_at, attempts, consumed_at)
-          VALUES (${challenge.email}, ${challenge.challengeId}, ${challenge.codeHash}, ${new Date(challenge.now)},
-            ${new Date(challenge.expiresAt)}, 0, NULL)
-          ON CONFLICT (email) DO UPDATE SET challenge_id = excluded.challenge_id, code_hash = excluded.code_hash,
-            created_at = excluded.created_at, expires_at = excluded.expires_at, attempts = 0, consumed_at = NULL
-          WHERE bus_auth_otp_challenges.created_at <= ${new Date(challenge.now - resendMs)}
-          RETURNING 1`;
-        if (replaced.length > 0) return { ok: true };
+        const windowStart = new Date(
+          budget === undefined ? challenge.now : challenge.now - budget.windowSeconds * 1000,
+        );
+        const [{ replaced, failures }] = await sql<{ replaced: number; failures: number[] }[]>`
+          WITH failures AS (
+            SELECT failed_at FROM bus_auth_otp_failures
+            WHERE ${budget !== undefined} AND email = ${challenge.email} AND failed_at > ${windowStart}
+          ), upserted AS (
+            INSERT INTO bus_auth_otp_challenges
+              (email, challenge_id, code_hash, created_at, expires_at, attempts, consumed_at)
+            SELECT ${challenge.email}, ${challenge.challengeId}, ${challenge.codeHash}, ${new Date(challenge.now)},
+              ${new Date(challenge.expiresAt)}, 0, NULL
+            WHERE (SELECT count(*) FROM failures) < ${budget?.max ?? 1}
+            ON CONFLICT (email) DO UPDATE SET challenge_id = excluded.challenge_id, code_hash = excluded.code_hash,
+              created_at = excluded.created_at, expires_at = excluded.expires_at, attempts = 0, consumed_at = NULL
+            WHERE bus_auth_otp_challenges.created_at <= ${new Date(challenge.now - resendMs)}
+            RETURNING 1
+          )
+          SELECT (SELECT count(*) FROM upserted)::int AS replaced,
+            (SELECT coalesce(json_agg(floor(extract(epoch FROM failed_at) * 1000)), '[]') FROM failures) AS failures`;
+        if (replaced > 0) return { ok: true };
+        if (budget !== undefined) {
+          const lock = lockStateOf(failures, challenge.now, budget);
+          if (lock.locked) return { ok: false, reason: "locked", retryAfterSeconds: lock.retryAfterSeconds };
+        }
         const [previous] = await sql<{ created_at: Date }[]>`
           SELECT created_at FROM bus_auth_otp_challenges WHERE email = ${challenge.email}`;
         if (previous === undefined) continue; // Deleted meanwhile: try again.
         const resendAt = previous.created_at.getTime() + resendMs;
         if (challenge.now < resendAt) {
-          return { ok: false, retryAfterSeconds: Math.ceil((resendAt - challenge.now) / 1000) };
+          return {
+            ok: false,
+            reason: "resend_too_soon",
+            retryAfterSeconds: Math.ceil((resendAt - challenge.now) / 1000),
+          };
         }
       }
       throw new StoreUnavailableError("The PostgreSQL store is unavailable: the OTP challenge kept changing");

@@ -284,12 +284,20 @@ export class SqliteStore implements Store {
   createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult> {
     return this.#run(() =>
       this.#transaction((): CreateChallengeResult => {
+        if (challenge.failureBudget !== undefined) {
+          const lock = this.#lockState(challenge.email, challenge.now, challenge.failureBudget);
+          if (lock.locked) return { ok: false, reason: "locked", retryAfterSeconds: lock.retryAfterSeconds };
+        }
         const previous = this.#prepare("SELECT created_at FROM otp_challenges WHERE email = ?").get(
           challenge.email,
         ) as Row | undefined;
         const resendAt = previous ? Number(previous.created_at) + challenge.resendSeconds * 1000 : 0;
         if (previous && challenge.now < resendAt) {
-          return { ok: false, retryAfterSeconds: Math.ceil((resendAt - challenge.now) / 1000) };
+          return {
+            ok: false,
+            reason: "resend_too_soon",
+            retryAfterSeconds: Math.ceil((resendAt - challenge.now) / 1000),
+          };
         }
         this.#prepare(
           `INSERT INTO otp_challenges (email, challenge_id, code_hash, created_at, expires_at, attempts, consumed_at)

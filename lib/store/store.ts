@@ -57,10 +57,18 @@ export interface NewOtpChallenge {
   expiresAt: number;
   /** Minimum seconds between two challenges for one email. */
   resendSeconds: number;
+  /**
+   * The email's budget of wrong guesses: while it is spent, no challenge is
+   * created (`locked`). Read by the same statement that writes the challenge
+   * (one round trip less a code request on PostgreSQL). None: not checked.
+   */
+  failureBudget?: OtpFailureBudget;
 }
 
-/** Outcome of {@link Store.createOtpChallenge}. */
-export type CreateChallengeResult = { ok: true } | { ok: false; retryAfterSeconds: number };
+/** Outcome of {@link Store.createOtpChallenge}: created, or refused with the seconds until it may be asked again. */
+export type CreateChallengeResult =
+  | { ok: true }
+  | { ok: false; reason: "resend_too_soon" | "locked"; retryAfterSeconds: number };
 
 /**
  * The budget of wrong OTP guesses per email across codes: at most `max`
@@ -202,6 +210,11 @@ export interface Store extends ClientStore, AuditStore {
   /**
    * Replaces the email's challenge with a new one, unless the previous one
    * was created less than `resendSeconds` ago (then nothing changes).
+   */
+  /**
+   * Creates the email's challenge, replacing an older one, unless the email's
+   * `failureBudget` is spent (`locked`, checked first) or its last challenge
+   * is younger than `resendSeconds` (`resend_too_soon`).
    */
   createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult>;
   /** Deletes a challenge whose code could not be delivered; a no-op when it was already replaced. */

@@ -102,6 +102,7 @@ const CASES: Case[] = [
     assert.deepEqual(await store.createOtpChallenge(challenge("otp@example.com")), { ok: true });
     assert.deepEqual(await store.createOtpChallenge(challenge("otp@example.com", T0 + 20_500, HASH_B)), {
       ok: false,
+      reason: "resend_too_soon",
       retryAfterSeconds: 40,
     });
     // The refused request changed nothing: the first code still works.
@@ -563,10 +564,26 @@ const CASES: Case[] = [
       assert.equal(right.retryAfterSeconds, Math.ceil((T0 + 1 + 86_400_000 - (T0 + 400_001)) / 1000));
       const state = await store.otpLockState({ email, now: T0 + 400_001, failureBudget: budget });
       assert.deepEqual(state, { locked: true, retryAfterSeconds: right.retryAfterSeconds });
+      // A new code is refused while locked, checked before the resend interval, and the code it would replace
+      // stays as it was (still refused as locked, not replaced).
+      assert.deepEqual(
+        await store.createOtpChallenge({ ...challenge(email, T0 + 400_002, HASH_B), failureBudget: budget }),
+        { ok: false, reason: "locked", retryAfterSeconds: Math.ceil((T0 + 1 + 86_400_000 - (T0 + 400_002)) / 1000) },
+      );
+      assert.deepEqual(
+        await store.createOtpChallenge({ ...challenge(email, T0 + 400_002 + 120_000, HASH_B), failureBudget: budget }),
+        {
+          ok: false,
+          reason: "locked",
+          retryAfterSeconds: Math.ceil((T0 + 1 + 86_400_000 - (T0 + 520_002)) / 1000),
+        },
+      );
+      // Neither refusal wrote a challenge: one asked for 1 ms later without the budget is not too soon.
+      assert.deepEqual(await store.createOtpChallenge(challenge(email, T0 + 520_003)), { ok: true });
       // Rolling window: once the oldest failure ages out, one more guess is allowed.
       const later = T0 + 86_400_000 + 2;
       assert.deepEqual(await store.otpLockState({ email, now: later, failureBudget: budget }), { locked: false });
-      assert.ok((await store.createOtpChallenge(challenge(email, later))).ok);
+      assert.ok((await store.createOtpChallenge({ ...challenge(email, later), failureBudget: budget })).ok);
       const unlocked = await store.attemptOtp({
         email,
         codeHash: HASH_A,
