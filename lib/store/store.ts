@@ -208,13 +208,10 @@ export interface Store extends ClientStore, AuditStore {
   findUserByAccountId(accountId: string): Promise<UserRecord | null>;
 
   /**
-   * Replaces the email's challenge with a new one, unless the previous one
-   * was created less than `resendSeconds` ago (then nothing changes).
-   */
-  /**
    * Creates the email's challenge, replacing an older one, unless the email's
    * `failureBudget` is spent (`locked`, checked first) or its last challenge
-   * is younger than `resendSeconds` (`resend_too_soon`).
+   * is younger than `resendSeconds` (`resend_too_soon`); a refusal changes
+   * nothing.
    */
   createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult>;
   /** Deletes a challenge whose code could not be delivered; a no-op when it was already replaced. */
