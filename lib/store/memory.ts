@@ -131,8 +131,7 @@ export class MemoryStore implements Store {
 
   createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult> {
     if (challenge.failureBudget !== undefined) {
-      const failures = this.#otpFailures.get(challenge.email) ?? [];
-      const lock = lockStateOf(failures, challenge.now, challenge.failureBudget);
+      const lock = this.#lockState(challenge.email, challenge.now, challenge.failureBudget);
       if (lock.locked) {
         return Promise.resolve({ ok: false, reason: "locked", retryAfterSeconds: lock.retryAfterSeconds });
       }
@@ -165,7 +164,7 @@ export class MemoryStore implements Store {
   attemptOtp(input: OtpAttempt): Promise<OtpAttemptResult> {
     const challenge = this.#challenges.get(input.email);
     const user = this.#byEmail(input.email);
-    const lock = lockStateOf(this.#otpFailures.get(input.email) ?? [], input.now, input.failureBudget);
+    const lock = this.#lockState(input.email, input.now, input.failureBudget);
     if (lock.locked) return Promise.resolve({ ok: false, reason: "locked", retryAfterSeconds: lock.retryAfterSeconds });
     if (!challenge || !user) return Promise.resolve({ ok: false, reason: "not_requested" });
     if (challenge.consumedAt !== null) return Promise.resolve({ ok: false, reason: "used" });
@@ -195,7 +194,11 @@ export class MemoryStore implements Store {
   }
 
   otpLockState(input: { email: string; now: number; failureBudget: OtpFailureBudget }): Promise<OtpLockState> {
-    return Promise.resolve(lockStateOf(this.#otpFailures.get(input.email) ?? [], input.now, input.failureBudget));
+    return Promise.resolve(this.#lockState(input.email, input.now, input.failureBudget));
+  }
+
+  #lockState(email: string, now: number, budget: OtpFailureBudget): OtpLockState {
+    return lockStateOf(this.#otpFailures.get(email) ?? [], now, budget);
   }
 
   createSession(session: { sessionId: string; userId: string; now: number; absoluteExpiresAt: number }): Promise<void> {
