@@ -73,11 +73,24 @@ const required = Deno.env.get(REQUIRE_SERVICES_VARIABLE) === "1";
 const wrk = await hasWrk();
 if (!wrk && !required) console.error("bench smoke test skipped: wrk is not installed (Debian package wrk)");
 
-Deno.test({
-  name: "bench/http_bench.ts --short measures every row on every store and passes when every answer is 2xx",
-  ignore: !wrk && !required,
-  fn: async () => {
-    assert.ok(wrk, "wrk is required here (BUS_AUTH_REQUIRE_SERVICES=1): apt-get install wrk");
+/**
+ * A test that runs wrk: skipped where wrk is missing, a failure there under
+ * `BUS_AUTH_REQUIRE_SERVICES=1` (CI).
+ */
+function wrkTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({
+    name,
+    ignore: !wrk && !required,
+    fn: async () => {
+      assert.ok(wrk, "wrk is required here (BUS_AUTH_REQUIRE_SERVICES=1): apt-get install wrk");
+      await fn();
+    },
+  });
+}
+
+wrkTest(
+  "bench/http_bench.ts --short measures every row on every store and passes when every answer is 2xx",
+  async () => {
     const { code, stdout, stderr } = await runScript(BENCH, "--short");
     assert.equal(code, 0, `the benchmark failed:\n${stdout}\n${stderr}`);
     for (const store of ["memory", "sqlite", "postgres"]) {
@@ -98,13 +111,11 @@ Deno.test({
       assert.match(section, /provider resident memory after the run: \d+ MiB/);
     }
   },
-});
+);
 
-Deno.test({
-  name: "the OTP row's wrk script signs new emails in: a verification with the code for each request it counts",
-  ignore: !wrk && !required,
-  fn: async () => {
-    assert.ok(wrk, "wrk is required here (BUS_AUTH_REQUIRE_SERVICES=1): apt-get install wrk");
+wrkTest(
+  "the OTP row's wrk script signs new emails in: a verification with the code for each request it counts",
+  async () => {
     const work = await Deno.makeTempDir({ prefix: "bench-otp-" });
     const provider = await startBenchProvider({
       BUS_AUTH_HS256_SECRET: "bench-signing-secret-of-at-least-32-bytes",
@@ -143,13 +154,11 @@ Deno.test({
       await Deno.remove(work, { recursive: true });
     }
   },
-});
+);
 
-Deno.test({
-  name: "bench/http_bench.ts --short measures the rows of sessions in turn, with a purge elsewhere on PostgreSQL",
-  ignore: !wrk && !required,
-  fn: async () => {
-    assert.ok(wrk, "wrk is required here (BUS_AUTH_REQUIRE_SERVICES=1): apt-get install wrk");
+wrkTest(
+  "bench/http_bench.ts --short measures the rows of sessions in turn, with a purge elsewhere on PostgreSQL",
+  async () => {
     const { code, stdout, stderr } = await runScript(
       BENCH,
       "--short",
@@ -174,69 +183,60 @@ Deno.test({
       if (store === "sqlite") assert.ok(!section.includes("purge elsewhere"), "sqlite: no purge row");
     }
   },
+);
+
+wrkTest("bench/http_bench.ts fails loudly, after its table, when answers are not 2xx", async () => {
+  // An internal key the provider does not have: every internal token request is refused with 403.
+  const { code, stdout, stderr } = await runScript(
+    BENCH,
+    "--short",
+    "--stores",
+    "memory",
+    "--only",
+    "internal",
+    "--wrong-internal-key",
+  );
+  assert.equal(code, 1, stdout + stderr);
+  assert.match(
+    stdout,
+    /\| POST \/api\/internal\/auth\/token \(shared key\) \| [\d.]+ \| [\d.]+ \| [\d.?]+ \| [\d.?]+ \| [1-9]\d* \|/,
+  );
+  assert.match(
+    stderr,
+    /FAILED: answers that were not 2xx, or no answer:\n {2}memory: POST \/api\/internal\/auth\/token/,
+  );
 });
 
-Deno.test({
-  name: "bench/http_bench.ts fails loudly, after its table, when answers are not 2xx",
-  ignore: !wrk && !required,
-  fn: async () => {
-    // An internal key the provider does not have: every internal token request is refused with 403.
-    const { code, stdout, stderr } = await runScript(
-      BENCH,
-      "--short",
-      "--stores",
-      "memory",
-      "--only",
-      "internal",
-      "--wrong-internal-key",
-    );
-    assert.equal(code, 1, stdout + stderr);
-    assert.match(
-      stdout,
-      /\| POST \/api\/internal\/auth\/token \(shared key\) \| [\d.]+ \| [\d.]+ \| [\d.?]+ \| [\d.?]+ \| [1-9]\d* \|/,
-    );
-    assert.match(
-      stderr,
-      /FAILED: answers that were not 2xx, or no answer:\n {2}memory: POST \/api\/internal\/auth\/token/,
-    );
-  },
-});
-
-Deno.test({
-  name: "bench/http_bench.ts --cpu-prof writes the provider's CPU profile and prints its top frames",
-  ignore: !wrk && !required,
-  fn: async () => {
-    assert.ok(wrk, "wrk is required here (BUS_AUTH_REQUIRE_SERVICES=1): apt-get install wrk");
-    const dir = await Deno.makeTempDir({ prefix: "bench-profile-" });
-    try {
-      // Twice into the same folder: each run prints the profile it wrote, not one of an earlier run.
-      const printedPaths: string[] = [];
-      for (let run = 0; run < 2; run++) {
-        const { code, stdout, stderr } = await runScript(
-          BENCH,
-          "--short",
-          "--stores",
-          "memory",
-          "--only",
-          "check",
-          "--cpu-prof",
-          dir,
-        );
-        assert.equal(code, 0, `the benchmark failed:\n${stdout}\n${stderr}`);
-        const printed = stdout.split("provider CPU profile: ")[1] ?? "";
-        assert.ok(printed.startsWith(`${dir}/memory/`), stdout);
-        printedPaths.push(printed.split("\n")[0]);
-        assert.match(printed, /\n\d+ samples, \d+\.\d % idle \(outside JavaScript\); shares of the others:\n/);
-        // The route it measured is in the profile, below the lane that answered it.
-        assert.match(printed, /\| \d+\.\d \| answerInLane server\/fast_lane\.ts:\d+ \|/);
-      }
-      const profiles = [...Deno.readDirSync(`${dir}/memory`)].map((entry) => `${dir}/memory/${entry.name}`)
-        .filter((path) => path.endsWith(".cpuprofile"));
-      assert.deepEqual(profiles.sort(), [...printedPaths].sort(), "one profile a run, each printed once");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+wrkTest("bench/http_bench.ts --cpu-prof writes the provider's CPU profile and prints its top frames", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bench-profile-" });
+  try {
+    // Twice into the same folder: each run prints the profile it wrote, not one of an earlier run.
+    const printedPaths: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      const { code, stdout, stderr } = await runScript(
+        BENCH,
+        "--short",
+        "--stores",
+        "memory",
+        "--only",
+        "check",
+        "--cpu-prof",
+        dir,
+      );
+      assert.equal(code, 0, `the benchmark failed:\n${stdout}\n${stderr}`);
+      const printed = stdout.split("provider CPU profile: ")[1] ?? "";
+      assert.ok(printed.startsWith(`${dir}/memory/`), stdout);
+      printedPaths.push(printed.split("\n")[0]);
+      assert.match(printed, /\n\d+ samples, \d+\.\d % idle \(outside JavaScript\); shares of the others:\n/);
+      // The route it measured is in the profile, below the lane that answered it.
+      assert.match(printed, /\| \d+\.\d \| answerInLane server\/fast_lane\.ts:\d+ \|/);
     }
-  },
+    const profiles = [...Deno.readDirSync(`${dir}/memory`)].map((entry) => `${dir}/memory/${entry.name}`)
+      .filter((path) => path.endsWith(".cpuprofile"));
+    assert.deepEqual(profiles.sort(), [...printedPaths].sort(), "one profile a run, each printed once");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("every benchmark script prints its usage for --help and refuses an unknown option in one line", async () => {
