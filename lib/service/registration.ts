@@ -43,15 +43,17 @@ export async function register(ctx: AuthContext, rawEmail: string): Promise<User
  * @throws {DeliveryError} `otp_delivery_failed`
  */
 export async function requestOtp(ctx: AuthContext, rawEmail: string): Promise<number> {
-  // A registration created here stays even when delivery fails below: it is
-  // what `register` would have created for this email anyway (waitlisted,
-  // unverified, no code), and removing it again would race with a concurrent
-  // `register` of the same email.
-  const { email } = await register(ctx, rawEmail);
+  const email = normalizeEmail(rawEmail);
+  const newUserId = ctx.newId();
   const now = ctx.now();
   const code = generateOtp(ctx.randomBytes);
   const { otpTtlSeconds, otpResendSeconds } = ctx.policy;
   const challengeId = ctx.newId();
+  // The store registers the email in the challenge's own transaction. The
+  // registration stays even when the challenge is refused or its delivery
+  // fails below: it is what `register` would have created for this email
+  // anyway (waitlisted, unverified, no code), and removing it again would
+  // race with a concurrent `register` of the same email.
   const created = await ctx.store.createOtpChallenge({
     challengeId,
     email,
@@ -60,6 +62,7 @@ export async function requestOtp(ctx: AuthContext, rawEmail: string): Promise<nu
     expiresAt: now + otpTtlSeconds * 1000,
     resendSeconds: otpResendSeconds,
     failureBudget: failureBudget(ctx),
+    newUserId,
   });
   if (!created.ok && created.reason === "locked") throw lockedError(email, created.retryAfterSeconds);
   if (!created.ok) {

@@ -196,8 +196,12 @@ export class CachedStore implements Store {
   findUserByEmail(email: string): Promise<UserRecord | null> {
     return this.#inner.findUserByEmail(email);
   }
-  createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult> {
-    return this.#inner.createOtpChallenge(challenge);
+  async createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult> {
+    try {
+      return await this.#inner.createOtpChallenge(challenge);
+    } finally {
+      if (challenge.newUserId !== undefined) this.cache.invalidateUser(challenge.newUserId, null);
+    }
   }
   deleteOtpChallenge(email: string, challengeId: string): Promise<void> {
     return this.#inner.deleteOtpChallenge(email, challengeId);

@@ -97,8 +97,14 @@ export class MemoryStore implements Store {
   }
 
   registerUser(input: { userId: string; email: string; now: number }): Promise<{ user: UserRecord; created: boolean }> {
+    const { user, created } = this.#register(input);
+    return Promise.resolve({ user: { ...user }, created });
+  }
+
+  /** The user of the email, created waitlisted when it has none. The record itself: callers copy it. */
+  #register(input: { userId: string; email: string; now: number }): { user: UserRecord; created: boolean } {
     const existing = this.#byEmail(input.email);
-    if (existing) return Promise.resolve({ user: { ...existing }, created: false });
+    if (existing) return { user: existing, created: false };
     const user: UserRecord = {
       userId: input.userId,
       email: input.email,
@@ -114,7 +120,7 @@ export class MemoryStore implements Store {
     this.#users.set(user.userId, user);
     this.#userIdByEmail.set(user.email, user.userId);
     this.#order.insert(user);
-    return Promise.resolve({ user: { ...user }, created: true });
+    return { user, created: true };
   }
 
   findUserByEmail(email: string): Promise<UserRecord | null> {
@@ -130,6 +136,9 @@ export class MemoryStore implements Store {
   }
 
   createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult> {
+    if (challenge.newUserId !== undefined) {
+      this.#register({ userId: challenge.newUserId, email: challenge.email, now: challenge.now });
+    }
     if (challenge.failureBudget !== undefined) {
       const lock = this.#lockState(challenge.email, challenge.now, challenge.failureBudget);
       if (lock.locked) {

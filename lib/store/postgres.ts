@@ -266,21 +266,30 @@ export class PostgresStore implements Store {
     return this.#run(async (sql) => {
       const resendMs = challenge.resendSeconds * 1000;
       const budget = challenge.failureBudget;
-      // One statement decides atomically: it reads the email's failures inside the budget's window and upserts
-      // only while they are fewer than the budget and the previous challenge is old enough. When it did not, the
-      // failures say whether the email is locked, else the row is read to say how long to wait.
+      const now = new Date(challenge.now);
+      // One statement decides atomically: it registers the email when asked to and it has no user, reads its
+      // failures inside the budget's window and upserts only while they are fewer than the budget and the previous
+      // challenge is old enough. When it did not, the failures say whether the email is locked, else the row is
+      // read to say how long to wait. The registration is a part of its own (the challenges do not reference the
+      // users), idempotent when the statement runs again.
       for (let attempt = 0; attempt < CHALLENGE_ATTEMPTS; attempt++) {
         const windowStart = new Date(
           budget === undefined ? challenge.now : challenge.now - budget.windowSeconds * 1000,
         );
         const [{ replaced, failures }] = await sql<{ replaced: number; failures: number[] }[]>`
-          WITH failures AS (
+          WITH ${
+          challenge.newUserId === undefined ? sql`` : sql`registered AS (
+            INSERT INTO bus_auth_users (user_id, email, verified, status, created_at, updated_at)
+            VALUES (${challenge.newUserId}, ${challenge.email}, false, 'waitlisted', ${now}, ${now})
+            ON CONFLICT (email) DO NOTHING
+          ), `
+        }failures AS (
             SELECT failed_at FROM bus_auth_otp_failures
             WHERE ${budget !== undefined} AND email = ${challenge.email} AND failed_at > ${windowStart}
           ), upserted AS (
             INSERT INTO bus_auth_otp_challenges
               (email, challenge_id, code_hash, created_at, expires_at, attempts, consumed_at)
-            SELECT ${challenge.email}, ${challenge.challengeId}, ${challenge.codeHash}, ${new Date(challenge.now)},
+            SELECT ${challenge.email}, ${challenge.challengeId}, ${challenge.codeHash}, ${now},
               ${new Date(challenge.expiresAt)}, 0, NULL
             WHERE (SELECT count(*) FROM failures) < ${budget?.max ?? 1}
             ON CONFLICT (email) DO UPDATE SET challenge_id = excluded.challenge_id, code_hash = excluded.code_hash,

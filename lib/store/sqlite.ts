@@ -284,6 +284,12 @@ export class SqliteStore implements Store {
   createOtpChallenge(challenge: NewOtpChallenge): Promise<CreateChallengeResult> {
     return this.#run(() =>
       this.#transaction((): CreateChallengeResult => {
+        if (challenge.newUserId !== undefined) {
+          this.#prepare(
+            `INSERT INTO users (user_id, email, verified, status, created_at, updated_at)
+             VALUES (?, ?, 0, 'waitlisted', ?, ?) ON CONFLICT (email) DO NOTHING`,
+          ).run(challenge.newUserId, challenge.email, challenge.now, challenge.now);
+        }
         if (challenge.failureBudget !== undefined) {
           const lock = this.#lockState(challenge.email, challenge.now, challenge.failureBudget);
           if (lock.locked) return { ok: false, reason: "locked", retryAfterSeconds: lock.retryAfterSeconds };

@@ -63,6 +63,14 @@ export interface NewOtpChallenge {
    * (one round trip less a code request on PostgreSQL). None: not checked.
    */
   failureBudget?: OtpFailureBudget;
+  /**
+   * When given, the email is registered first if it has no user yet: a
+   * waitlisted, unverified user with this id, created in the same
+   * transaction as the challenge (on PostgreSQL, the same statement), so
+   * that a code request registers and asks in one commit. The user stays
+   * when the challenge is refused, as it would after a `registerUser`.
+   */
+  newUserId?: string;
 }
 
 /** Outcome of {@link Store.createOtpChallenge}: created, or refused with the seconds until it may be asked again. */

@@ -115,6 +115,62 @@ const CASES: Case[] = [
     });
     assert.equal(result.ok, true);
   }],
+  [
+    "createOtpChallenge registers an email without a user once, in its own transaction, even when refused",
+    async (store) => {
+      const first = crypto.randomUUID();
+      assert.deepEqual(await store.createOtpChallenge({ ...challenge("new@example.com"), newUserId: first }), {
+        ok: true,
+      });
+      const user = await store.findUserByEmail("new@example.com");
+      assert.deepEqual(
+        user && { userId: user.userId, verified: user.verified, status: user.status, createdAt: user.createdAt },
+        { userId: first, verified: false, status: "waitlisted", createdAt: T0 },
+      );
+      assert.deepEqual((await store.listUsers({ status: "waitlisted", limit: 10, after: null })).map((u) => u.userId), [
+        first,
+      ]);
+      // Refused inside the resend interval: the user stays as it was, under its first id.
+      assert.deepEqual(
+        await store.createOtpChallenge({ ...challenge("new@example.com", T0 + 1000), newUserId: crypto.randomUUID() }),
+        { ok: false, reason: "resend_too_soon", retryAfterSeconds: 59 },
+      );
+      assert.equal((await store.findUserById(first))?.email, "new@example.com");
+      // An email registered before keeps its user.
+      const { user: old } = await store.registerUser({
+        userId: crypto.randomUUID(),
+        email: "old@example.com",
+        now: T0,
+      });
+      assert.deepEqual(
+        await store.createOtpChallenge({ ...challenge("old@example.com"), newUserId: crypto.randomUUID() }),
+        {
+          ok: true,
+        },
+      );
+      assert.equal((await store.findUserByEmail("old@example.com"))?.userId, old.userId);
+      // 20 requests of one new email at once: one user, one challenge.
+      const results = await Promise.all(
+        Array.from(
+          { length: 20 },
+          () => store.createOtpChallenge({ ...challenge("race@example.com"), newUserId: crypto.randomUUID() }),
+        ),
+      );
+      assert.equal(results.filter((result) => result.ok).length, 1);
+      const waitlisted = await store.listUsers({ status: "waitlisted", limit: 100, after: null });
+      assert.equal(waitlisted.filter((u) => u.email === "race@example.com").length, 1);
+      const raced = await store.findUserByEmail("race@example.com");
+      assert.ok(raced !== null);
+      const verified = await store.attemptOtp({
+        email: "race@example.com",
+        codeHash: HASH_A,
+        now: T0 + 1,
+        maxAttempts: 5,
+        failureBudget: GENEROUS,
+      });
+      assert.equal(verified.ok && verified.user.userId, raced.userId);
+    },
+  ],
   ["attemptOtp starts the session it is given with the match, and only with a match", async (store) => {
     const { user } = await store.registerUser({ userId: crypto.randomUUID(), email: "otp@example.com", now: T0 });
     await store.createOtpChallenge(challenge("otp@example.com"));
