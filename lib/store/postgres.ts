@@ -329,13 +329,25 @@ export class PostgresStore implements Store {
   attemptOtp(input: OtpAttempt): Promise<OtpAttemptResult> {
     return this.#run((sql) =>
       transaction(sql, async (tx): Promise<OtpAttemptResult> => {
-        // The challenge row lock serialises the attempts of one email across replicas.
-        const [challenge] = await tx<
-          { code_hash: string; expires_at: Date; attempts: number; consumed_at: Date | null }[]
-        >`
-          SELECT code_hash, expires_at, attempts, consumed_at FROM bus_auth_otp_challenges
-          WHERE email = ${input.email} FOR UPDATE`;
-        const lock = await lockState(tx, input.email, input.now, input.failureBudget);
+        const budget = input.failureBudget;
+        const windowStart = new Date(input.now - budget.windowSeconds * 1000);
+        // The challenge row lock serialises the attempts of one email across replicas. The same statement reads
+        // the email's failures, as its snapshot shows them: the snapshot is taken before any wait for the lock, so
+        // an attempt that held it may have added a failure since. Every failure is written together with an update
+        // of the challenge row, so when the locked row (the newest) is still the snapshot's, none was added and the
+        // failures read are current; else they are read again, the lock held. One round trip instead of two.
+        const [challenge] = await tx<ChallengeAttemptRow[]>`
+          SELECT c.code_hash, c.expires_at, c.attempts, c.consumed_at,
+            (SELECT s.challenge_id = c.challenge_id AND s.attempts = c.attempts
+                AND s.consumed_at IS NOT DISTINCT FROM c.consumed_at
+              FROM bus_auth_otp_challenges s WHERE s.email = c.email) AS unchanged,
+            (SELECT coalesce(json_agg(floor(extract(epoch FROM failed_at) * 1000)), '[]') FROM bus_auth_otp_failures
+              WHERE email = c.email AND failed_at > ${windowStart}) AS failures
+          FROM bus_auth_otp_challenges c WHERE c.email = ${input.email} FOR UPDATE OF c`;
+        const failures = challenge?.unchanged === true
+          ? challenge.failures
+          : await failureTimes(tx, input.email, windowStart);
+        const lock = lockStateOf(failures, input.now, budget);
         if (lock.locked) return { ok: false, reason: "locked", retryAfterSeconds: lock.retryAfterSeconds };
         if (challenge === undefined) return { ok: false, reason: "not_requested" };
         if (challenge.consumed_at !== null) return { ok: false, reason: "used" };
@@ -343,15 +355,18 @@ export class PostgresStore implements Store {
         const attempts = Number(challenge.attempts);
         if (attempts >= input.maxAttempts) return { ok: false, reason: "exhausted" };
         if (!secretsEqual(challenge.code_hash, input.codeHash)) {
-          await tx`UPDATE bus_auth_otp_challenges SET attempts = attempts + 1 WHERE email = ${input.email}`;
-          await tx`INSERT INTO bus_auth_otp_failures (email, failed_at) VALUES (${input.email}, ${new Date(
-            input.now,
-          )})`;
+          // No other attempt of this email can add a failure while this one holds the lock: the failures read
+          // and this one are all there are.
+          await tx`
+            WITH counted AS (
+              UPDATE bus_auth_otp_challenges SET attempts = attempts + 1 WHERE email = ${input.email}
+            )
+            INSERT INTO bus_auth_otp_failures (email, failed_at) VALUES (${input.email}, ${new Date(input.now)})`;
           return {
             ok: false,
             reason: "mismatch",
             attemptsLeft: input.maxAttempts - attempts - 1,
-            lockedNow: (await lockState(tx, input.email, input.now, input.failureBudget)).locked,
+            lockedNow: lockStateOf([...failures, input.now], input.now, budget).locked,
           };
         }
         // One statement (one round trip, not four): the code is consumed, the email's failures cleared, the user
@@ -632,10 +647,28 @@ async function lockState(
   now: number,
   budget: OtpFailureBudget,
 ): Promise<OtpLockState> {
+  return lockStateOf(await failureTimes(sql, email, new Date(now - budget.windowSeconds * 1000)), now, budget);
+}
+
+/** The times (ms) of an email's failures after `windowStart`. */
+async function failureTimes(
+  sql: postgres.Sql | postgres.TransactionSql,
+  email: string,
+  windowStart: Date,
+): Promise<number[]> {
   const rows = await sql<{ failed_at: Date }[]>`
-    SELECT failed_at FROM bus_auth_otp_failures
-    WHERE email = ${email} AND failed_at > ${new Date(now - budget.windowSeconds * 1000)}`;
-  return lockStateOf(rows.map((row) => row.failed_at.getTime()), now, budget);
+    SELECT failed_at FROM bus_auth_otp_failures WHERE email = ${email} AND failed_at > ${windowStart}`;
+  return rows.map((row) => row.failed_at.getTime());
+}
+
+/** What `attemptOtp` reads of a challenge: the row, whether the snapshot's is the same, the email's failures. */
+interface ChallengeAttemptRow {
+  code_hash: string;
+  expires_at: Date;
+  attempts: number;
+  consumed_at: Date | null;
+  unchanged: boolean;
+  failures: number[];
 }
 
 const USER_COLUMNS =

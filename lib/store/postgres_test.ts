@@ -15,8 +15,9 @@ import { StoreUnavailableError } from "../errors.ts";
 import { fakePeer, refuseTls } from "../../tests/helpers/fake_postgres_peer.ts";
 import { type PostgresCluster, startPostgresCluster } from "../../tests/helpers/postgres_cluster.ts";
 import { mintRecord, storeConformance, type StoreFactory } from "../../tests/helpers/store_conformance.ts";
+import { startTcpProxy } from "../../tests/helpers/tcp_proxy.ts";
 import { CachedStore } from "./cached_store.ts";
-import type { Store } from "./store.ts";
+import type { OtpAttemptResult, Store } from "./store.ts";
 import { openStore } from "./factory.ts";
 import { PostgresStore, type PostgresStoreConfig } from "./postgres.ts";
 import { POSTGRES_MIGRATIONS, POSTGRES_MIGRATIONS_TABLE, postgresSchemaSql } from "./postgres_schema.ts";
@@ -413,6 +414,91 @@ pgTest("programming errors propagate unchanged; a closed store answers store_una
   await assertUnavailable(store.ping(), dsn);
   await live().dropDatabase(name);
 });
+
+pgTest("attemptOtp that waited for another attempt's lock counts the failure that attempt added", async () => {
+  const { name, dsn } = await freshDatabase();
+  const store = await PostgresStore.open(storeConfig(`${dsn}&application_name=bus_auth_waiting`));
+  const other = postgres(dsn, { max: 1, onnotice: () => {} });
+  const email = "waited@example.com";
+  const budget = { max: 2, windowSeconds: 900 };
+  let right: Promise<OtpAttemptResult> | undefined;
+  try {
+    await store.registerUser({ userId: crypto.randomUUID(), email, now: T0 });
+    const hash = "c".repeat(64);
+    const challenge = { challengeId: crypto.randomUUID(), email, codeHash: hash, now: T0, expiresAt: T0 + 600_000 };
+    assert.deepEqual(await store.createOtpChallenge({ ...challenge, resendSeconds: 60 }), { ok: true });
+    const wrong = { email, codeHash: "d".repeat(64), maxAttempts: 5, failureBudget: budget };
+    assert.equal((await store.attemptOtp({ ...wrong, now: T0 + 1000 })).ok, false); // one failure of two
+    // Another replica's wrong guess, caught holding the row lock before it commits the second failure.
+    await other.begin(async (tx) => {
+      await tx`SELECT 1 FROM bus_auth_otp_challenges WHERE email = ${email} FOR UPDATE`;
+      await tx`UPDATE bus_auth_otp_challenges SET attempts = attempts + 1 WHERE email = ${email}`;
+      await tx`INSERT INTO bus_auth_otp_failures (email, failed_at) VALUES (${email}, ${new Date(T0 + 2000)})`;
+      // The right code, asked meanwhile: its statement starts, then waits for the lock.
+      right = store.attemptOtp({ email, codeHash: hash, now: T0 + 3000, maxAttempts: 5, failureBudget: budget });
+      let waiting = false;
+      for (let tries = 0; tries < 500 && !waiting; tries++) {
+        const rows = await live().query(
+          `SELECT 1 FROM pg_stat_activity WHERE application_name = 'bus_auth_waiting' AND wait_event_type = 'Lock'`,
+        );
+        waiting = rows.length > 0;
+        if (!waiting) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.ok(waiting, "the attempt never waited for the row lock");
+    }); // The commit releases the lock.
+    const result = await right;
+    // The budget is spent: even the right code is refused, and it consumed nothing.
+    assert.deepEqual(result, { ok: false, reason: "locked", retryAfterSeconds: 898 });
+    const [row] = await other`SELECT consumed_at FROM bus_auth_otp_challenges WHERE email = ${email}`;
+    assert.equal(row.consumed_at, null);
+  } finally {
+    await other.end();
+    await store.close();
+  }
+  await live().dropDatabase(name);
+});
+
+pgTest(
+  "a code request is one round trip, a right or wrong code four (BEGIN, the read, the write, COMMIT)",
+  async () => {
+    const { name, dsn } = await freshDatabase();
+    const proxy = startTcpProxy(live().port);
+    const port = `:${live().port}/`;
+    const store = await PostgresStore.open(storeConfig(dsn.replace(port, `:${proxy.port}/`), { poolMax: 1 }));
+    const budget = { max: 10, windowSeconds: 900 };
+    try {
+      const trips: number[][] = [];
+      for (let i = 0; i < 2; i++) { // the first prepares the statements on the connection
+        const email = `trips${i}@example.com`;
+        const counts = [proxy.clientReads];
+        const asked = await store.createOtpChallenge({
+          challengeId: crypto.randomUUID(),
+          email,
+          codeHash: "a".repeat(64),
+          now: T0,
+          expiresAt: T0 + 600_000,
+          resendSeconds: 60,
+          failureBudget: budget,
+          newUserId: crypto.randomUUID(),
+        });
+        assert.deepEqual(asked, { ok: true });
+        counts.push(proxy.clientReads);
+        const attempt = { email, now: T0 + 1, maxAttempts: 5, failureBudget: budget };
+        assert.equal((await store.attemptOtp({ ...attempt, codeHash: "b".repeat(64) })).ok, false);
+        counts.push(proxy.clientReads);
+        const session = { sessionId: crypto.randomUUID(), absoluteExpiresAt: T0 + 86_400_000 };
+        assert.equal((await store.attemptOtp({ ...attempt, codeHash: "a".repeat(64), session })).ok, true);
+        counts.push(proxy.clientReads);
+        trips.push(counts.slice(1).map((count, index) => count - counts[index]));
+      }
+      assert.deepEqual(trips[1], [1, 4, 4]);
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
+    await live().dropDatabase(name);
+  },
+);
 
 pgTest("waitlist pages and user lookups run on their indexes, not on sequential scans", async () => {
   const { name, dsn } = await freshDatabase();

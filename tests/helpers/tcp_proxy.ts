@@ -1,7 +1,8 @@
 /**
  * A loopback TCP proxy that can go silent: while frozen it forwards nothing
  * in either direction and closes nothing, as a network path that drops
- * packets does (no FIN, no RST). For tests of what notices a silent peer.
+ * packets does (no FIN, no RST). For tests of what notices a silent peer,
+ * and of how many round trips a client makes (it counts the client's reads).
  *
  * @module
  */
@@ -14,6 +15,12 @@ export interface TcpProxy {
   freeze(): void;
   /** Forwards again, the waiting bytes first. */
   thaw(): void;
+  /**
+   * Reads from clients so far. A client that waits for each answer before it
+   * writes again makes one read a round trip: on loopback a small write
+   * arrives whole.
+   */
+  readonly clientReads: number;
   close(): Promise<void>;
 }
 
@@ -25,12 +32,14 @@ export function startTcpProxy(targetPort: number): TcpProxy {
   let thawed: Promise<void> = Promise.resolve();
   let release: () => void = () => {};
 
-  const pump = async (from: Deno.Conn, to: Deno.Conn) => {
+  let clientReads = 0;
+  const pump = async (from: Deno.Conn, to: Deno.Conn, fromClient: boolean) => {
     const buffer = new Uint8Array(64 * 1024);
     try {
       while (true) {
         const read = await from.read(buffer);
         if (read === null) break;
+        if (fromClient) clientReads++;
         await thawed;
         let written = 0;
         while (written < read) written += await to.write(buffer.subarray(written, read));
@@ -58,7 +67,7 @@ export function startTcpProxy(targetPort: number): TcpProxy {
         continue;
       }
       open.add(client).add(server);
-      pumps.push(pump(client, server), pump(server, client));
+      pumps.push(pump(client, server, true), pump(server, client, false));
     }
   })().catch(() => {});
 
@@ -70,6 +79,9 @@ export function startTcpProxy(targetPort: number): TcpProxy {
     thaw() {
       release();
       thawed = Promise.resolve();
+    },
+    get clientReads() {
+      return clientReads;
     },
     async close() {
       release();
